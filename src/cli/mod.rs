@@ -1,0 +1,208 @@
+//! The `starpunk` command: serve the site, check its health, manage notes.
+
+mod note;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::startup::{Application, open_store};
+use crate::web::error_chain;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "starpunk",
+    version,
+    about = "A minimal, single-user IndieWeb site that publishes notes with a feed.",
+    long_about = "A minimal, single-user IndieWeb site that publishes notes with a feed.\n\n\
+        Settings come from environment variables, also read from a .env file in the \
+        current folder (see .env.example). With no command, runs the site."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the site (the default). Stops gracefully on SIGTERM or SIGINT.
+    Serve,
+    /// Ask the running site whether it is healthy; exit 0 if so, 1 if not.
+    Healthcheck {
+        /// The health URL to ask [default: http://HOST:PORT/health]
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Create or upgrade the database, then exit.
+    Migrate,
+    /// Print the version.
+    Version,
+    /// Verify every note's file and content hash, and look for stray files.
+    Check,
+    /// Write, change and list notes.
+    #[command(subcommand)]
+    Note(note::NoteCommand),
+}
+
+/// Parses the command line and runs it. Errors are one line on stderr:
+/// exit 2 for bad settings or usage, 1 for anything else.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    init_logging(&command);
+
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("starpunk: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+
+    let outcome = match command {
+        Command::Serve => serve(settings),
+        Command::Healthcheck { url } => return healthcheck(&settings, url),
+        Command::Version => {
+            println!("starpunk {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Migrate => block_on(async {
+            let store = open_store(&settings).await?;
+            let state = store.site_state().await?;
+            println!(
+                "database {} is up to date (revision {})",
+                settings.database_path.display(),
+                state.revision
+            );
+            Ok(())
+        }),
+        Command::Check => block_on(check(settings)),
+        Command::Note(command) => block_on(note::run(command, settings)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Problems) => ExitCode::from(1),
+        Err(Failure::Error(e)) => {
+            eprintln!("starpunk: {}", error_chain(e.as_ref()));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Why a command failed.
+pub enum Failure {
+    /// Already explained on stderr.
+    Problems,
+    Error(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Error(Box::new(e))
+    }
+}
+
+impl Failure {
+    pub fn message(text: impl Into<String>) -> Failure {
+        Failure::Error(text.into().into())
+    }
+}
+
+fn init_logging(command: &Command) {
+    // The server logs requests; other commands stay quiet unless asked.
+    let default = if matches!(command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp_millis()
+        .init();
+}
+
+fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(work: F) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
+}
+
+fn serve(settings: Settings) -> Result<(), Failure> {
+    actix_web::rt::System::new().block_on(async move {
+        let site = settings.site.url.clone();
+        let app = Application::build(settings)
+            .await
+            .map_err(|e| Failure::message(format!("{e:#}")))?;
+        log::info!(
+            "StarPunk {} serving {site} on port {}",
+            env!("CARGO_PKG_VERSION"),
+            app.port()
+        );
+        app.run_until_stopped().await?;
+        log::info!("stopped");
+        Ok(())
+    })
+}
+
+fn healthcheck(settings: &Settings, url: Option<String>) -> ExitCode {
+    let url = url.unwrap_or_else(|| settings.local_health_url());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(3)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(&url).call() {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            if status == 200 {
+                println!("healthy: {url}");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("unhealthy: {url} answered {status}: {}", body.trim());
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("unhealthy: cannot reach {url}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn check(settings: Settings) -> Result<(), Failure> {
+    let store = open_store(&settings).await?;
+    let problems = store.check().await?;
+    let notes = store.list(true, true).await?.len();
+    if problems.is_empty() {
+        println!("ok: {notes} notes, every file present and unchanged, no stray files");
+        return Ok(());
+    }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    eprintln!(
+        "starpunk: {} problem(s) found in {notes} notes",
+        problems.len()
+    );
+    Err(Failure::Problems)
+}
+
+/// Reads a note's text from a file, or from stdin for `-` or no file.
+fn read_input(file: Option<&PathBuf>) -> Result<String, Failure> {
+    use std::io::Read;
+    match file {
+        Some(path) if path.as_os_str() != "-" => std::fs::read_to_string(path)
+            .map_err(|e| Failure::message(format!("cannot read {}: {e}", path.display()))),
+        _ => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::message(format!("cannot read standard input: {e}")))?;
+            Ok(text)
+        }
+    }
+}

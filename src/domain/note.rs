@@ -1,0 +1,131 @@
+//! A note: its metadata and its Markdown text.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::Slug;
+
+/// Largest note accepted, in bytes. Notes are short; this stops a mistake
+/// (piping a binary file, say) from filling the disk or the feed.
+pub const MAX_NOTE_BYTES: usize = 1024 * 1024;
+
+/// A note as the database knows it. The text itself lives in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: i64,
+    pub slug: Slug,
+    /// Relative to `NOTES_PATH`: `YYYY/MM/<slug>.md`.
+    pub file_path: String,
+    pub published: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub content_hash: String,
+}
+
+impl Note {
+    /// Whether people may see it: published and not deleted.
+    pub fn is_public(&self) -> bool {
+        self.published && self.deleted_at.is_none()
+    }
+
+    /// The date shown and used in feeds: when it was published, or created
+    /// for a draft.
+    pub fn display_date(&self) -> DateTime<Utc> {
+        self.published_at.unwrap_or(self.created_at)
+    }
+}
+
+/// A note together with its text, ready to render.
+#[derive(Debug, Clone)]
+pub struct NoteWithBody {
+    pub note: Note,
+    pub body: NoteBody,
+}
+
+/// The Markdown text of a note: not blank, not too large, no NUL bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteBody(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NoteBodyError {
+    #[error("the note is empty")]
+    Empty,
+    #[error("the note is larger than {} KiB", MAX_NOTE_BYTES / 1024)]
+    TooLarge,
+    #[error("the note contains a NUL byte; is it a text file?")]
+    NotText,
+}
+
+impl NoteBody {
+    pub fn parse(text: impl Into<String>) -> Result<NoteBody, NoteBodyError> {
+        let mut text: String = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        if text.trim().is_empty() {
+            return Err(NoteBodyError::Empty);
+        }
+        if text.len() > MAX_NOTE_BYTES {
+            return Err(NoteBodyError::TooLarge);
+        }
+        if text.contains('\0') {
+            return Err(NoteBodyError::NotText);
+        }
+        Ok(NoteBody(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// SHA-256 of the text as stored on disk, lowercase hex.
+    pub fn hash(&self) -> String {
+        content_hash(self.0.as_bytes())
+    }
+}
+
+/// SHA-256 of some bytes, lowercase hex: the `content_hash` of a note file.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_blank_binary_and_huge_text() {
+        assert_eq!(NoteBody::parse("  \n\t"), Err(NoteBodyError::Empty));
+        assert_eq!(NoteBody::parse("a\0b"), Err(NoteBodyError::NotText));
+        assert_eq!(
+            NoteBody::parse("x".repeat(MAX_NOTE_BYTES + 1)),
+            Err(NoteBodyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn drops_a_byte_order_mark() {
+        assert_eq!(NoteBody::parse("\u{feff}Hi").unwrap().as_str(), "Hi");
+    }
+
+    #[test]
+    fn hashes_with_sha256() {
+        assert_eq!(
+            content_hash(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! The site's base URL, from which every absolute URL is built.
+
+use std::fmt;
+
+/// An absolute `http`/`https` URL that ends with exactly one `/`.
+///
+/// Built once from `SITE_URL`; links are made with [`SiteUrl::join`], never
+/// by string concatenation, so no URL can contain `//` after the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteUrl(url::Url);
+
+impl SiteUrl {
+    pub fn parse(text: &str) -> Result<SiteUrl, String> {
+        let mut url = url::Url::parse(text.trim())
+            .map_err(|e| format!("{text:?} is not an absolute URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{text:?} must start with http:// or https://"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("{text:?} has no host name"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!("{text:?} must not have a query or fragment"));
+        }
+        // Collapse any run of slashes in the path and end it with one slash.
+        let segments: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
+        let path = if segments.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/{}/", segments.join("/"))
+        };
+        url.set_path(&path);
+        Ok(SiteUrl(url))
+    }
+
+    /// The URL as text, always ending in `/`.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The path part (`/` or `/blog/`), for links inside pages.
+    pub fn path(&self) -> &str {
+        self.0.path()
+    }
+
+    /// An absolute URL for `relative` (which must not start with `/`).
+    pub fn join(&self, relative: &str) -> String {
+        let relative = relative.trim_start_matches('/');
+        format!("{}{}", self.as_str(), relative)
+    }
+}
+
+impl fmt::Display for SiteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_to_exactly_one_trailing_slash() {
+        for (input, expected) in [
+            ("https://example.com", "https://example.com/"),
+            ("https://example.com/", "https://example.com/"),
+            ("https://example.com//", "https://example.com/"),
+            ("https://example.com/blog", "https://example.com/blog/"),
+            ("https://example.com//blog//", "https://example.com/blog/"),
+            ("http://localhost:8000", "http://localhost:8000/"),
+        ] {
+            assert_eq!(SiteUrl::parse(input).unwrap().as_str(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn join_never_doubles_slashes() {
+        let url = SiteUrl::parse("https://example.com/blog//").unwrap();
+        assert_eq!(url.join("feed.xml"), "https://example.com/blog/feed.xml");
+        assert_eq!(url.join("/note/a"), "https://example.com/blog/note/a");
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_site() {
+        for bad in [
+            "example.com",
+            "ftp://example.com/",
+            "https://",
+            "https://e.com/?a=1",
+        ] {
+            assert!(SiteUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

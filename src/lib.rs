@@ -1,0 +1,14 @@
+//! StarPunk: a minimal, single-user IndieWeb site that publishes notes with
+//! a feed.
+//!
+//! Data flows one way: `web` (HTTP) and `cli` read and change notes through
+//! `store` (SQLite + Markdown files), using the valid values of `domain`;
+//! `render` turns notes into HTML and RSS without touching anything else.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod render;
+pub mod startup;
+pub mod store;
+pub mod web;

@@ -1,0 +1,51 @@
+//! Turning notes into what people and feed readers receive. Pure: no I/O.
+
+mod feed;
+pub mod markdown;
+mod pages;
+
+use chrono::{DateTime, Utc};
+
+pub use feed::rss;
+pub use pages::{ErrorPage, HomePage, NotePage, PageContext, css, css_version};
+
+use crate::config::SiteSettings;
+use crate::domain::NoteWithBody;
+
+/// A note prepared for display: its absolute URL, title and safe HTML.
+#[derive(Debug, Clone)]
+pub struct NoteView {
+    pub slug: String,
+    pub url: String,
+    pub title: String,
+    pub excerpt: String,
+    pub html: String,
+    pub published: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+impl NoteView {
+    pub fn new(site: &SiteSettings, note: &NoteWithBody) -> NoteView {
+        let markdown = note.body.as_str();
+        NoteView {
+            slug: note.note.slug.to_string(),
+            url: site.url.join(&format!("note/{}", note.note.slug)),
+            title: markdown::title(markdown),
+            excerpt: markdown::excerpt(markdown),
+            html: markdown::to_html(markdown),
+            published: note.note.display_date(),
+            updated: note.note.updated_at,
+        }
+    }
+
+    /// For `datetime` attributes.
+    pub fn published_iso(&self) -> String {
+        self.published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    /// For people: "23 November 2026".
+    pub fn published_human(&self) -> String {
+        self.published.format("%-d %B %Y").to_string()
+    }
+}

@@ -1,0 +1,105 @@
+//! HTML pages, from the askama templates in `templates/` (compiled into the
+//! binary).
+
+use std::sync::LazyLock;
+
+use askama::Template;
+
+use super::NoteView;
+use crate::config::SiteSettings;
+use crate::domain::content_hash;
+
+/// The stylesheet, embedded in the binary.
+pub fn css() -> &'static [u8] {
+    include_bytes!("../../static/style.css")
+}
+
+/// A short hash of the stylesheet, put in its URL so browsers may cache it
+/// for a year and still get a new one after an upgrade.
+pub fn css_version() -> &'static str {
+    static VERSION: LazyLock<String> = LazyLock::new(|| content_hash(css())[..12].to_owned());
+    &VERSION
+}
+
+/// What every page needs to know about the site.
+pub struct PageContext<'a> {
+    pub site: &'a SiteSettings,
+}
+
+impl PageContext<'_> {
+    /// Links inside pages are absolute paths under the site's own path, so
+    /// they work behind a proxy that serves the site under `/blog/`.
+    pub fn path(&self, relative: &str) -> String {
+        format!("{}{}", self.site.url.path(), relative)
+    }
+
+    pub fn css_href(&self) -> String {
+        format!(
+            "{}static/style.css?v={}",
+            self.site.url.path(),
+            css_version()
+        )
+    }
+
+    pub fn feed_url(&self) -> String {
+        self.site.url.join("feed.xml")
+    }
+
+    /// The author's name for the h-card: SITE_AUTHOR, else the site's name.
+    pub fn author_name(&self) -> &str {
+        if self.site.author.is_empty() {
+            &self.site.name
+        } else {
+            &self.site.author
+        }
+    }
+
+    /// The author's URL for the h-card: ADMIN_ME, else the site itself.
+    pub fn author_url(&self) -> &str {
+        self.site
+            .admin_me
+            .as_deref()
+            .unwrap_or(self.site.url.as_str())
+    }
+}
+
+/// `/`: a page of notes, newest first.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub ctx: PageContext<'a>,
+    pub notes: Vec<NoteView>,
+    pub page: u64,
+    /// Link to the page of newer notes, if any.
+    pub newer: Option<String>,
+    /// Link to the page of older notes, if any.
+    pub older: Option<String>,
+}
+
+impl HomePage<'_> {
+    pub fn canonical(&self) -> String {
+        if self.page <= 1 {
+            self.ctx.site.url.as_str().to_owned()
+        } else {
+            self.ctx.site.url.join(&format!("?page={}", self.page))
+        }
+    }
+}
+
+/// `/note/{slug}`: one note.
+#[derive(Template)]
+#[template(path = "note.html")]
+pub struct NotePage<'a> {
+    pub ctx: PageContext<'a>,
+    pub note: NoteView,
+}
+
+/// 404, 405, 500 and other errors, for browsers.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub ctx: PageContext<'a>,
+    pub status: u16,
+    pub heading: &'a str,
+    pub message: &'a str,
+}

@@ -1,0 +1,86 @@
+//! Storage: SQLite (metadata) plus Markdown files (text). The only code that
+//! touches the disk; everything above it works with domain values.
+
+mod check;
+mod database;
+mod files;
+mod import;
+mod notes;
+
+use std::path::{Path, PathBuf};
+
+pub use check::Problem;
+pub use database::{SiteState, connect, ensure_dir, migrate};
+pub use files::NotesDir;
+pub use import::{ImportReport, ImportedNote, parse_import_file};
+pub use notes::{NewNote, NotePage};
+
+use crate::domain::{NoteBodyError, SlugError};
+
+/// Notes, in SQLite and on disk, kept consistent with each other.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: sqlx::SqlitePool,
+    files: NotesDir,
+}
+
+impl Store {
+    pub fn new(pool: sqlx::SqlitePool, files: NotesDir) -> Store {
+        Store { pool, files }
+    }
+
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+
+    pub fn files(&self) -> &NotesDir {
+        &self.files
+    }
+}
+
+/// Why a storage operation failed. Messages are for people: they say which
+/// note or path, and what went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no note has the slug {0:?}")]
+    NotFound(String),
+    #[error(transparent)]
+    InvalidSlug(#[from] SlugError),
+    #[error(transparent)]
+    InvalidBody(#[from] NoteBodyError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("refusing the note path {0:?}: it would leave the notes folder")]
+    UnsafePath(String),
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T, F>(work: F) -> Result<T, StoreError>
+where
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("file task failed: {e}")))?
+}

@@ -1,0 +1,144 @@
+//! One place where failures become HTTP responses: the right status, an HTML
+//! page a person understands, and the whole cause chain in the log.
+
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+
+use super::AppState;
+use crate::render::{ErrorPage, PageContext};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("internal error")]
+    Internal(#[from] StoreError),
+}
+
+impl WebError {
+    fn heading(&self) -> &str {
+        match self {
+            WebError::NotFound => "Page not found",
+            WebError::BadRequest(_) => "Bad request",
+            WebError::MethodNotAllowed => "Method not allowed",
+            WebError::Internal(_) => "Something went wrong",
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            WebError::NotFound => {
+                "There is no page at this address. It may never have existed, or it was removed."
+            }
+            WebError::BadRequest(reason) => reason,
+            WebError::MethodNotAllowed => "This address can only be read, with GET or HEAD.",
+            WebError::Internal(_) => {
+                "The site could not show this page because of an error on the server. \
+                 It has been logged; please try again later."
+            }
+        }
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A plain-text answer; [`render_error_page`] turns it into the site's
+    /// HTML error page.
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::Internal(e) = self {
+            log::error!("request failed: {}", error_chain(e));
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if matches!(self, WebError::MethodNotAllowed) {
+            response.insert_header((header::ALLOW, HeaderValue::from_static("GET, HEAD")));
+        }
+        response.body(format!("{}: {}", self.heading(), self.message()))
+    }
+}
+
+/// Middleware hook: every response that carries an error (ours or one of
+/// actix-web's, such as a malformed query) becomes an HTML page.
+pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let Some(error) = res.response().error() else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    let status = res.status();
+    let (heading, message) = match error.as_error::<WebError>() {
+        Some(e) => (e.heading().to_owned(), e.message().to_owned()),
+        None => (
+            status.canonical_reason().unwrap_or("Error").to_owned(),
+            error.to_string(),
+        ),
+    };
+    let html = res
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| {
+            ErrorPage {
+                ctx: PageContext {
+                    site: &state.settings.site,
+                },
+                status: status.as_u16(),
+                heading: &heading,
+                message: &message,
+            }
+            .render()
+            .map_err(|e| log::error!("cannot render the error page: {e}"))
+            .ok()
+        })
+        .unwrap_or_else(|| format!("<!DOCTYPE html><title>{status}</title><h1>{status}</h1>"));
+
+    let (req, mut response) = res.into_parts();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let response = response.set_body(BoxBody::new(html));
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_body(|_, body| EitherBody::right(body)),
+    ))
+}
+
+/// An error and all its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// For routes that exist but not for this method.
+pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
+    Err(WebError::MethodNotAllowed)
+}
+
+/// For addresses that match no route.
+pub async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
+}
