@@ -1,0 +1,399 @@
+//! The `starpunk` binary, as the site's owner uses it.
+
+use std::collections::HashMap;
+
+use crate::helpers::{cli_with, run_with_input, spawn_app, stderr, stdout};
+
+fn vars_for(dir: &std::path::Path) -> HashMap<String, String> {
+    HashMap::from([
+        ("DATA_PATH".into(), dir.display().to_string()),
+        ("SITE_URL".into(), "https://notes.example".into()),
+    ])
+}
+
+fn starpunk(vars: &HashMap<String, String>, args: &[&str], input: &str) -> std::process::Output {
+    run_with_input(cli_with(vars).args(args), input)
+}
+
+#[test]
+fn note_new_prints_only_the_permalink() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vars_for(dir.path());
+    let output = starpunk(&vars, &["note", "new"], "My very first note from the CLI");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "https://notes.example/note/my-very-first-note-from\n"
+    );
+
+    let file = dir.path().join("input.md");
+    std::fs::write(&file, "From a file").unwrap();
+    let output = starpunk(
+        &vars,
+        &[
+            "note",
+            "new",
+            "--slug",
+            "custom-one",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(stdout(&output), "https://notes.example/note/custom-one\n");
+
+    let output = starpunk(
+        &vars,
+        &[
+            "note",
+            "new",
+            "--draft",
+            "--published-at",
+            "2020-01-02T03:04:05Z",
+            "-",
+        ],
+        "Backdated draft",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let list = starpunk(&vars, &["note", "list", "--json", "--drafts"], "");
+    let notes: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let notes = notes.as_array().unwrap();
+    assert_eq!(notes.len(), 3);
+    let draft = notes
+        .iter()
+        .find(|n| n["slug"] == "backdated-draft")
+        .unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["published_at"], "2020-01-02T03:04:05Z");
+    let published = starpunk(&vars, &["note", "list", "--json"], "");
+    let published: serde_json::Value = serde_json::from_slice(&published.stdout).unwrap();
+    assert_eq!(
+        published.as_array().unwrap().len(),
+        2,
+        "drafts only with --drafts"
+    );
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_a_non_zero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vars_for(dir.path());
+    for (args, input, expected) in [
+        (vec!["note", "new"], "   \n", "the note is empty"),
+        (vec!["note", "new", "--slug", "admin"], "x", "reserved"),
+        (
+            vec!["note", "new", "--slug", "Not Valid"],
+            "x",
+            "may only contain",
+        ),
+        (
+            vec!["note", "new", "--published-at", "yesterday"],
+            "x",
+            "RFC 3339",
+        ),
+        (
+            vec!["note", "new", "/no/such/file.md"],
+            "",
+            "cannot read /no/such/file.md",
+        ),
+        (
+            vec!["note", "edit", "missing", "-"],
+            "x",
+            "no note has the slug \"missing\"",
+        ),
+        (
+            vec!["note", "publish", "missing"],
+            "",
+            "no note has the slug",
+        ),
+        (
+            vec!["note", "delete", "missing"],
+            "",
+            "no note has the slug",
+        ),
+    ] {
+        let output = starpunk(&vars, &args, input);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let err = stderr(&output);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(stdout(&output).is_empty());
+    }
+}
+
+#[test]
+fn bad_settings_exit_2_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("PORT", "http"),
+        ("SITE_URL", "example.com"),
+        ("FEED_MAX_ITEMS", "0"),
+        ("ENVIRONMENT", "prod"),
+    ] {
+        let mut vars = vars_for(dir.path());
+        vars.insert(var.into(), value.into());
+        let output = starpunk(&vars, &["note", "list"], "");
+        assert_eq!(output.status.code(), Some(2), "{var}");
+        let err = stderr(&output);
+        assert!(
+            err.starts_with(&format!("starpunk: configuration error: {var}:")),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1);
+    }
+}
+
+#[test]
+fn a_data_path_that_cannot_be_created_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let vars = vars_for(&blocker.join("data"));
+    let output = starpunk(&vars, &["note", "list"], "");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("cannot create folder") && err.contains("a-file/data") && err.contains("uid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn edit_publish_unpublish_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vars_for(dir.path());
+    starpunk(
+        &vars,
+        &["note", "new", "--slug", "life", "--draft"],
+        "Version one",
+    );
+    let path = |slug: &str| -> std::path::PathBuf {
+        let list: serde_json::Value = serde_json::from_slice(
+            &starpunk(
+                &vars,
+                &["note", "list", "--json", "--drafts", "--deleted"],
+                "",
+            )
+            .stdout,
+        )
+        .unwrap();
+        let note = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["slug"] == slug)
+            .unwrap()
+            .clone();
+        dir.path()
+            .join("notes")
+            .join(note["file_path"].as_str().unwrap())
+    };
+    let output = starpunk(&vars, &["note", "edit", "life", "-"], "Version two");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(path("life")).unwrap(),
+        "Version two"
+    );
+
+    let output = starpunk(&vars, &["note", "publish", "life"], "");
+    assert_eq!(stdout(&output), "https://notes.example/note/life\n");
+    let status = |vars: &HashMap<String, String>| -> String {
+        let list: serde_json::Value = serde_json::from_slice(
+            &starpunk(
+                vars,
+                &["note", "list", "--json", "--drafts", "--deleted"],
+                "",
+            )
+            .stdout,
+        )
+        .unwrap();
+        list[0]["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(status(&vars), "published");
+    assert!(
+        starpunk(&vars, &["note", "unpublish", "life"], "")
+            .status
+            .success()
+    );
+    assert_eq!(status(&vars), "draft");
+    assert!(
+        starpunk(&vars, &["note", "delete", "life"], "")
+            .status
+            .success()
+    );
+    assert_eq!(status(&vars), "deleted");
+    let file = path("life");
+    assert!(file.exists());
+    assert!(
+        starpunk(&vars, &["note", "delete", "life", "--hard"], "")
+            .status
+            .success()
+    );
+    assert!(!file.exists());
+    let check = starpunk(&vars, &["check"], "");
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+#[test]
+fn import_reads_a_folder_with_front_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(source.path().join("2024")).unwrap();
+    std::fs::write(
+        source.path().join("a.md"),
+        "---\nslug: trip\ndate: 2024-05-01\n---\nOn a trip",
+    )
+    .unwrap();
+    std::fs::write(
+        source.path().join("2024/b.md"),
+        "---\ndraft: true\n---\nA draft",
+    )
+    .unwrap();
+    std::fs::write(source.path().join("c.md"), "Plain note").unwrap();
+    std::fs::write(
+        source.path().join("d.md"),
+        "---\nslug: trip\n---\nSame slug",
+    )
+    .unwrap();
+    std::fs::write(source.path().join("ignored.txt"), "not markdown").unwrap();
+    let vars = vars_for(dir.path());
+    let output = starpunk(
+        &vars,
+        &["note", "import", source.path().to_str().unwrap()],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("imported 4 notes"));
+    let list: serde_json::Value = serde_json::from_slice(
+        &starpunk(&vars, &["note", "list", "--json", "--drafts"], "").stdout,
+    )
+    .unwrap();
+    let mut slugs: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, vec!["a-draft", "plain-note", "trip", "trip-2"]);
+    let trip = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["slug"] == "trip")
+        .unwrap();
+    assert_eq!(trip["published_at"], "2024-05-01T00:00:00Z");
+    assert_eq!(trip["file_path"], "2024/05/trip.md");
+    assert!(starpunk(&vars, &["check"], "").status.success());
+}
+
+#[test]
+fn import_refuses_everything_if_one_file_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tempfile::tempdir().unwrap();
+    std::fs::write(source.path().join("good.md"), "Good").unwrap();
+    std::fs::write(source.path().join("bad.md"), "---\nslug: Bad Slug\n---\nx").unwrap();
+    let vars = vars_for(dir.path());
+    let output = starpunk(
+        &vars,
+        &["note", "import", source.path().to_str().unwrap()],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("bad.md"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("nothing imported"));
+    let list = starpunk(&vars, &["note", "list", "--json", "--drafts"], "");
+    assert_eq!(stdout(&list).trim(), "[]");
+}
+
+#[test]
+fn check_reports_problems_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let vars = vars_for(dir.path());
+    starpunk(&vars, &["note", "new", "--slug", "one"], "One");
+    assert!(starpunk(&vars, &["check"], "").status.success());
+    std::fs::write(dir.path().join("notes/stray.md"), "?").unwrap();
+    let output = starpunk(&vars, &["check"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("stray file: stray.md"));
+}
+
+#[test]
+fn two_processes_migrating_a_new_database_at_once_both_succeed() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let vars = vars_for(dir.path());
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                cli_with(&vars)
+                    .arg("migrate")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{}", stderr(&output));
+        }
+    }
+}
+
+#[test]
+fn version_and_help() {
+    let vars = HashMap::new();
+    let output = starpunk(&vars, &["version"], "");
+    assert_eq!(
+        stdout(&output),
+        format!("starpunk {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [
+        vec!["--help"],
+        vec!["note", "--help"],
+        vec!["note", "import", "--help"],
+        vec!["healthcheck", "--help"],
+    ] {
+        let output = starpunk(&vars, &args, "");
+        assert!(output.status.success(), "{args:?}");
+        assert!(stdout(&output).contains("Usage:"));
+    }
+    let output = starpunk(&vars, &["no-such-command"], "");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn healthcheck_asks_the_running_server() {
+    let app = spawn_app().await;
+    let output = tokio::task::spawn_blocking({
+        let mut command = app.cli();
+        move || command.arg("healthcheck").output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    std::fs::remove_dir_all(app.data_path()).unwrap();
+    let output = tokio::task::spawn_blocking({
+        let mut command = app.cli();
+        move || command.arg("healthcheck").output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("503"), "{}", stderr(&output));
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let output = cli_with(&HashMap::new())
+        .args([
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{port}/health"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cannot reach"));
+}

@@ -1,0 +1,125 @@
+//! Conditional GET per RFC 9110 on the feed and the pages.
+
+use crate::helpers::{TestApp, header, spawn_app};
+
+async fn app_with_a_note() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let note = app.publish("Conditional").await;
+    let path = format!("/note/{}", note.slug);
+    (app, path)
+}
+
+#[tokio::test]
+async fn a_matching_if_none_match_gets_304_with_the_same_validators() {
+    let (app, note_path) = app_with_a_note().await;
+    for path in ["/feed.xml", "/", note_path.as_str()] {
+        let full = app.get(path).await;
+        let etag = header(&full, "etag");
+        let last_modified = header(&full, "last-modified");
+        let cache_control = header(&full, "cache-control");
+        let opaque = etag.trim_start_matches("W/").to_owned();
+
+        for candidate in [
+            etag.clone(),
+            opaque.clone(),
+            format!("\"nope\", {etag}"),
+            "*".to_owned(),
+        ] {
+            let response = app.get_with(path, &[("if-none-match", &candidate)]).await;
+            assert_eq!(
+                response.status(),
+                304,
+                "{path} with If-None-Match: {candidate}"
+            );
+            assert_eq!(header(&response, "etag"), etag);
+            assert_eq!(header(&response, "last-modified"), last_modified);
+            assert_eq!(header(&response, "cache-control"), cache_control);
+            assert!(response.bytes().await.unwrap().is_empty());
+        }
+        let response = app
+            .get_with(path, &[("if-none-match", "W/\"something-else\"")])
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn if_modified_since_is_used_only_without_if_none_match() {
+    let (app, _) = app_with_a_note().await;
+    let full = app.get("/feed.xml").await;
+    let last_modified = header(&full, "last-modified");
+    let modified = httpdate::parse_http_date(&last_modified).unwrap();
+    let earlier = httpdate::fmt_http_date(modified - std::time::Duration::from_secs(60));
+    let later = httpdate::fmt_http_date(modified + std::time::Duration::from_secs(60));
+
+    assert_eq!(
+        app_status(&app, &[("if-modified-since", &last_modified)]).await,
+        304
+    );
+    assert_eq!(
+        app_status(&app, &[("if-modified-since", &later)]).await,
+        304
+    );
+    assert_eq!(
+        app_status(&app, &[("if-modified-since", &earlier)]).await,
+        200
+    );
+    assert_eq!(
+        app_status(&app, &[("if-modified-since", "not a date")]).await,
+        200
+    );
+    // If-None-Match wins: a stale tag means 200 even with a current date …
+    assert_eq!(
+        app_status(
+            &app,
+            &[
+                ("if-none-match", "\"stale\""),
+                ("if-modified-since", &later)
+            ]
+        )
+        .await,
+        200
+    );
+    // … and a current tag means 304 even with an old date.
+    let etag = header(&full, "etag");
+    assert_eq!(
+        app_status(
+            &app,
+            &[("if-none-match", &etag), ("if-modified-since", &earlier)]
+        )
+        .await,
+        304
+    );
+}
+
+async fn app_status(app: &TestApp, headers: &[(&str, &str)]) -> u16 {
+    app.get_with("/feed.xml", headers).await.status().as_u16()
+}
+
+#[tokio::test]
+async fn head_requests_are_conditional_too() {
+    let (app, _) = app_with_a_note().await;
+    let etag = header(&app.get("/feed.xml").await, "etag");
+    let response = app
+        .client
+        .head(app.url("/feed.xml"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    assert_eq!(header(&response, "etag"), etag);
+}
+
+#[tokio::test]
+async fn a_change_gives_a_new_etag_and_a_200() {
+    let (app, _) = app_with_a_note().await;
+    let etag = header(&app.get("/feed.xml").await, "etag");
+    let home_etag = header(&app.get("/").await, "etag");
+    app.publish("Something new").await;
+    let response = app.get_with("/feed.xml", &[("if-none-match", &etag)]).await;
+    assert_eq!(response.status(), 200);
+    assert_ne!(header(&response, "etag"), etag);
+    let response = app.get_with("/", &[("if-none-match", &home_etag)]).await;
+    assert_eq!(response.status(), 200);
+}

@@ -1,0 +1,118 @@
+use std::time::Duration;
+
+use crate::helpers::{eventually, header, run_with_input, spawn_app, spawn_app_with, stdout};
+
+fn parse(bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).expect("the feed parses")
+}
+
+#[tokio::test]
+async fn the_feed_is_rss_with_published_notes_newest_first() {
+    let app = spawn_app().await;
+    let older = app.publish("# Older note\n\nWith **bold** text").await;
+    app.draft("A draft never in the feed").await;
+    let newer = app.publish("Newer note").await;
+    let deleted = app.publish("Deleted note").await;
+    app.store()
+        .soft_delete(deleted.slug.as_str(), chrono::Utc::now())
+        .await
+        .unwrap();
+    app.changed().await;
+
+    let response = app.get("/feed.xml").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/rss+xml; charset=utf-8"
+    );
+    assert_eq!(header(&response, "cache-control"), "public, max-age=300");
+    assert!(header(&response, "etag").starts_with("W/\""));
+    assert!(httpdate::parse_http_date(&header(&response, "last-modified")).is_ok());
+    let bytes = response.bytes().await.unwrap();
+    let feed = parse(&bytes);
+
+    assert_eq!(feed.feed_type, feed_rs::model::FeedType::RSS2);
+    assert_eq!(feed.title.unwrap().content, "Test Site");
+    assert_eq!(feed.language.as_deref(), Some("en"));
+    assert!(feed.generator.unwrap().content.starts_with("StarPunk"));
+    assert!(feed.updated.is_some(), "lastBuildDate");
+    assert_eq!(feed.entries.len(), 2);
+    let titles: Vec<_> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.clone().unwrap().content)
+        .collect();
+    assert_eq!(titles, vec!["Newer note", "Older note"]);
+    for (entry, note) in feed.entries.iter().zip([&newer, &older]) {
+        let permalink = app.url(&format!("/note/{}", note.slug));
+        assert_eq!(entry.id, permalink, "guid is the permalink");
+        assert_eq!(entry.links[0].href, permalink);
+        assert!(entry.published.is_some(), "pubDate");
+    }
+    let html = feed.entries[1].summary.clone().unwrap().content;
+    assert!(html.contains("<strong>bold</strong>"), "{html}");
+
+    let raw = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(raw.contains(r#"<atom:link href="http://127.0.0.1:"#) && raw.contains(r#"rel="self""#));
+    let pub_date = raw
+        .split("<pubDate>")
+        .nth(1)
+        .unwrap()
+        .split("</pubDate>")
+        .next()
+        .unwrap();
+    assert!(pub_date.ends_with("+0000"), "numeric zone: {pub_date}");
+    assert!(chrono::DateTime::parse_from_rfc2822(pub_date).is_ok());
+}
+
+#[tokio::test]
+async fn the_feed_bytes_do_not_change_until_a_note_does() {
+    let app = spawn_app().await;
+    app.publish("One").await;
+    let first = app.get("/feed.xml").await.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = app.get("/feed.xml").await.bytes().await.unwrap();
+    assert_eq!(first, second);
+    app.publish("Two").await;
+    let third = app.get("/feed.xml").await.bytes().await.unwrap();
+    assert_ne!(second, third);
+    assert_eq!(parse(&third).entries.len(), 2);
+}
+
+#[tokio::test]
+async fn the_feed_holds_at_most_feed_max_items_and_uses_feed_cache_seconds() {
+    let app = spawn_app_with(&[("FEED_MAX_ITEMS", "3"), ("FEED_CACHE_SECONDS", "60")]).await;
+    for i in 0..5 {
+        app.publish(&format!("Note {i}")).await;
+    }
+    let response = app.get("/feed.xml").await;
+    assert_eq!(header(&response, "cache-control"), "public, max-age=60");
+    let feed = parse(&response.bytes().await.unwrap());
+    let titles: Vec<_> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.clone().unwrap().content)
+        .collect();
+    assert_eq!(titles, vec!["Note 4", "Note 3", "Note 2"]);
+}
+
+#[tokio::test]
+async fn a_note_published_by_the_cli_appears_within_about_a_second() {
+    let app = spawn_app().await;
+    app.publish("Already there").await;
+    let before = app.get("/feed.xml").await.bytes().await.unwrap();
+    assert_eq!(parse(&before).entries.len(), 1);
+
+    let output = run_with_input(app.cli().args(["note", "new", "-"]), "From another process");
+    assert!(output.status.success());
+    let permalink = stdout(&output).trim().to_owned();
+
+    let waited = eventually(Duration::from_secs(5), || async {
+        let feed = parse(&app.get("/feed.xml").await.bytes().await.unwrap());
+        feed.entries.iter().any(|e| e.id == permalink)
+    })
+    .await;
+    assert!(waited < Duration::from_millis(2500), "took {waited:?}");
+    let home = app.text("/").await;
+    assert!(home.contains(&permalink));
+}

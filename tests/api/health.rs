@@ -1,0 +1,112 @@
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::{header, spawn_app};
+
+async fn health(app: &crate::helpers::TestApp) -> (u16, Value, String) {
+    let response = app.get("/health").await;
+    let status = response.status().as_u16();
+    let cache_control = header(&response, "cache-control");
+    assert_eq!(header(&response, "content-type"), "application/json");
+    (status, response.json().await.unwrap(), cache_control)
+}
+
+#[tokio::test]
+async fn a_healthy_site_says_so() {
+    let app = spawn_app().await;
+    let (status, body, cache_control) = health(&app).await;
+    assert_eq!(status, 200);
+    assert_eq!(cache_control, "no-store");
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["environment"], "development");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["data_path"], "ok");
+}
+
+#[tokio::test]
+async fn a_missing_data_folder_is_unhealthy() {
+    let app = spawn_app().await;
+    std::fs::remove_dir_all(app.data_path()).unwrap();
+    let (status, body, cache_control) = health(&app).await;
+    assert_eq!(status, 503);
+    assert_eq!(cache_control, "no-store");
+    assert_eq!(body["status"], "unhealthy");
+    let problem = body["checks"]["data_path"].as_str().unwrap();
+    assert!(
+        problem.starts_with("error:") && problem.contains(&app.data_path().display().to_string()),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn a_data_path_that_is_a_file_is_unhealthy() {
+    let app = spawn_app().await;
+    std::fs::remove_dir_all(app.data_path()).unwrap();
+    std::fs::write(app.data_path(), "not a folder").unwrap();
+    let (status, body, _) = health(&app).await;
+    assert_eq!(status, 503);
+    assert!(
+        body["checks"]["data_path"]
+            .as_str()
+            .unwrap()
+            .contains("is not a folder")
+    );
+    std::fs::remove_file(app.data_path()).unwrap();
+    std::fs::create_dir(app.data_path()).unwrap();
+}
+
+#[tokio::test]
+async fn a_broken_database_is_unhealthy_and_the_site_keeps_running() {
+    let app = spawn_app().await;
+    app.store().pool().close().await;
+    let (status, body, _) = health(&app).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "unhealthy");
+    assert!(
+        body["checks"]["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("error:")
+    );
+    assert_eq!(body["checks"]["data_path"], "ok");
+    // Pages that need the database fail cleanly; the server still answers.
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 500);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Something went wrong")
+    );
+    assert_eq!(app.get("/health").await.status(), 503);
+}
+
+#[tokio::test]
+async fn a_stuck_database_is_reported_within_two_seconds() {
+    let app = spawn_app().await;
+    // Hold every connection of the pool, as a stuck query would.
+    let mut held = Vec::new();
+    while let Ok(Ok(conn)) =
+        tokio::time::timeout(Duration::from_millis(200), app.store().pool().acquire()).await
+    {
+        held.push(conn);
+    }
+    assert!(!held.is_empty());
+    let start = Instant::now();
+    let (status, body, _) = health(&app).await;
+    let took = start.elapsed();
+    assert_eq!(status, 503);
+    assert!(
+        body["checks"]["database"]
+            .as_str()
+            .unwrap()
+            .contains("no answer"),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    drop(held);
+    assert_eq!(health(&app).await.0, 200);
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application on port 0 with a temporary data
+//! folder, driven over HTTP and through the `starpunk` binary.
+
+mod cli;
+mod conditional_get;
+mod feed;
+mod health;
+mod helpers;
+mod pages;
+mod storage;
