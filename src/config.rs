@@ -71,10 +71,10 @@ impl ConfigError {
 }
 
 impl Settings {
-    /// Reads `.env` (if present; real environment variables win) and then the
-    /// process environment.
+    /// Reads `.env` in the current folder (if present; real environment
+    /// variables win) and then the process environment.
     pub fn from_env() -> Result<Settings, ConfigError> {
-        match dotenvy::dotenv() {
+        match dotenvy::from_path(".env") {
             Ok(_) => {}
             Err(e) if e.not_found() => {}
             Err(e) => return Err(ConfigError::new(".env", e.to_string())),

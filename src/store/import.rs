@@ -29,12 +29,6 @@ struct PlannedNote {
     published_at: Option<DateTime<Utc>>,
 }
 
-/// How an import went.
-#[derive(Debug, Clone, Default)]
-pub struct ImportReport {
-    pub imported: usize,
-}
-
 /// Optional YAML front matter of an imported file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub use check::Problem;
 pub use database::{SiteState, connect, ensure_dir, migrate};
 pub use files::NotesDir;
-pub use import::{ImportReport, ImportedNote, parse_import_file};
+pub use import::{ImportedNote, parse_import_file};
 pub use notes::{NewNote, NotePage};
 
 use crate::domain::{NoteBodyError, SlugError};

@@ -397,3 +397,56 @@ async fn healthcheck_asks_the_running_server() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("cannot reach"));
 }
+
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut vars = vars_for(dir.path());
+    vars.insert("PORT".into(), port.to_string());
+    vars.insert("RUST_LOG".into(), "info".into());
+    let mut server = cli_with(&vars)
+        .arg("serve")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cli_with(&vars)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap()
+        .status
+        .code()
+        != Some(0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not become healthy"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(log.contains("stopped"), "{log}");
+
+    // A second server on a port in use fails with a clear message.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    vars.insert("PORT".into(), busy.local_addr().unwrap().port().to_string());
+    let output = cli_with(&vars).arg("serve").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("cannot listen on 127.0.0.1:"),
+        "{}",
+        stderr(&output)
+    );
+}
