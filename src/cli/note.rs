@@ -162,7 +162,7 @@ async fn list(
     let mut listed = Vec::with_capacity(notes.len());
     for note in notes {
         let title = match store.read_body(&note).await {
-            Ok(body) => markdown::title(body.as_str()),
+            Ok(body) => markdown::title(body.as_str(), &markdown::to_html(body.as_str())),
             Err(e) => format!("(unreadable: {e})"),
         };
         listed.push(ListedNote {

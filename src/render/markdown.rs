@@ -14,21 +14,114 @@ fn options() -> Options {
 }
 
 /// The sanitiser: ammonia's defaults (no script or style, no event handler
-/// attributes, only http/https/mailto and relative URLs), with outgoing
-/// links marked `noopener`.
+/// attributes, only http/https/mailto and relative URLs). No `rel` is added
+/// to links: it would leave `<a rel>` without `href` (invalid) where a
+/// `javascript:` URL was removed, and ammonia already strips `target`.
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
-    builder.link_rel(Some("noopener"));
+    builder.link_rel(None);
     builder
 });
 
+/// Keeps only the text of (already sanitised) HTML.
+static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(ammonia::Builder::empty);
+
 /// CommonMark (with tables, strikethrough and bare-URL autolinks) rendered to
 /// HTML and sanitised, whatever the note contains.
+///
+/// Top-level blocks that contain inline HTML are sanitised on their own, so
+/// an unclosed tag (`<b>bold` …) cannot spill into the blocks after it and
+/// make the page invalid; other blocks are sanitised together, so block HTML
+/// that wraps Markdown (`<details>` … `</details>`) keeps working.
 pub fn to_html(markdown: &str) -> String {
     let events = autolink(Parser::new_ext(markdown, options()));
-    let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    SANITIZER.clean(&html).to_string()
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    let mut pending = String::new();
+    for block in top_level_blocks(events) {
+        let contained = block.iter().any(|e| matches!(e, Event::InlineHtml(_)));
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, block.into_iter());
+        if contained {
+            out.push_str(&sanitise(&std::mem::take(&mut pending)));
+            out.push_str(&sanitise(&html));
+        } else {
+            pending.push_str(&html);
+        }
+    }
+    out.push_str(&sanitise(&pending));
+    out
+}
+
+fn sanitise(html: &str) -> String {
+    if html.is_empty() {
+        return String::new();
+    }
+    add_missing_alt(&SANITIZER.clean(html).to_string())
+}
+
+/// Splits events into top-level blocks (a paragraph, a list, an HTML block …).
+fn top_level_blocks(events: Vec<Event<'_>>) -> Vec<Vec<Event<'_>>> {
+    let mut blocks = Vec::new();
+    let mut current = Vec::new();
+    let mut depth = 0usize;
+    for event in events {
+        match &event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        current.push(event);
+        if depth == 0 {
+            blocks.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
+    blocks
+}
+
+/// `<img>` must have `alt`; raw HTML images may lack it, so give them an
+/// empty one (decorative) rather than produce an invalid page. The input is
+/// html5ever's serialisation: attribute values are always double-quoted,
+/// with any `"` inside escaped.
+fn add_missing_alt(html: &str) -> String {
+    if !html.contains("<img") {
+        return html.to_owned();
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    let mut rest = html;
+    while let Some(start) = rest.find("<img") {
+        let (before, tag_and_after) = rest.split_at(start);
+        out.push_str(before);
+        let mut in_quotes = false;
+        let end = tag_and_after
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    in_quotes = !in_quotes;
+                }
+                c == '>' && !in_quotes
+            })
+            .map_or(tag_and_after.len(), |(i, _)| i);
+        let tag = &tag_and_after[..end];
+        out.push_str(tag);
+        if !tag.contains(" alt=\"") {
+            out.push_str(" alt=\"\"");
+        }
+        rest = &tag_and_after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether raw HTML is the tag `name` (`a` matches `<a href…>`, `/a` `</a>`).
+fn is_tag(html: &str, name: &str) -> bool {
+    let lower = html.trim_start().to_ascii_lowercase();
+    lower
+        .strip_prefix('<')
+        .and_then(|t| t.strip_prefix(name))
+        .is_some_and(|after| after.starts_with(|c: char| c == '>' || c.is_whitespace()))
 }
 
 /// Turns bare URLs in text (outside links, code and raw HTML) into links.
@@ -42,11 +135,19 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
     let mut inside_link = 0usize;
     for event in events {
         match event {
-            Event::Start(Tag::Link { .. }) | Event::Start(Tag::Image { .. }) => {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_)) => {
                 inside_link += 1;
                 out.push(event);
             }
-            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
+                inside_link = inside_link.saturating_sub(1);
+                out.push(event);
+            }
+            Event::InlineHtml(ref html) if is_tag(html, "a") => {
+                inside_link += 1;
+                out.push(event);
+            }
+            Event::InlineHtml(ref html) if is_tag(html, "/a") => {
                 inside_link = inside_link.saturating_sub(1);
                 out.push(event);
             }
@@ -80,18 +181,38 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
 }
 
 /// The note's title: its first non-blank line, as plain text (Markdown
-/// markup removed), shortened to about 100 characters.
-pub fn title(markdown: &str) -> String {
+/// markup removed), shortened to about 100 characters. When that line has
+/// no text (raw HTML, an image), the text of the whole note is used; it can
+/// still be empty (an image alone), and the caller then names it by date.
+pub fn title(markdown: &str, html: &str) -> String {
     let first_line = markdown
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
-    shorten(&plain_text(first_line), TITLE_CHARS)
+    let title = plain_text(first_line);
+    if title.is_empty() {
+        shorten(&text_of_html(html), TITLE_CHARS)
+    } else {
+        shorten(&title, TITLE_CHARS)
+    }
 }
 
-/// The first ~200 characters of the note's text, cut at a word.
-pub fn excerpt(markdown: &str) -> String {
-    shorten(&plain_text(markdown), EXCERPT_CHARS)
+/// The first ~200 characters of the note's text (from its safe HTML), cut
+/// at a word.
+pub fn excerpt(html: &str) -> String {
+    shorten(&text_of_html(html), EXCERPT_CHARS)
+}
+
+/// The text of sanitised HTML, on one line.
+fn text_of_html(html: &str) -> String {
+    let text = TEXT_ONLY.clean(html).to_string();
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The text of rendered Markdown, without markup, on one line.
@@ -142,7 +263,10 @@ mod tests {
     #[test]
     fn links_bare_urls_but_not_code() {
         let html = to_html("see https://example.com/a?b=1 now\n\n`https://not.linked`");
-        assert!(html.contains(r#"<a href="https://example.com/a?b=1" rel="noopener">https://example.com/a?b=1</a>"#), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://example.com/a?b=1">https://example.com/a?b=1</a>"#),
+            "{html}"
+        );
         assert!(html.contains("<code>https://not.linked</code>"));
         let html = to_html("[text](https://example.com)");
         assert_eq!(html.matches("<a ").count(), 1);
@@ -174,21 +298,72 @@ mod tests {
         }
     }
 
+    fn title_of(markdown: &str) -> String {
+        title(markdown, &to_html(markdown))
+    }
+
     #[test]
     fn title_is_first_line_as_text() {
-        assert_eq!(title("# Hello *World*\n\nBody"), "Hello World");
+        assert_eq!(title_of("# Hello *World*\n\nBody"), "Hello World");
         assert_eq!(
-            title("\n\n[link](http://x) and `code`\nmore"),
+            title_of("\n\n[link](http://x) and `code`\nmore"),
             "link and code"
         );
-        assert!(title(&"word ".repeat(50)).chars().count() <= 101);
+        assert!(title_of(&"word ".repeat(50)).chars().count() <= 101);
+    }
+
+    #[test]
+    fn title_falls_back_to_the_text_of_raw_html() {
+        assert_eq!(
+            title_of("<div onclick=\"x()\">Hello &amp; <b>bye</b></div>"),
+            "Hello & bye"
+        );
+        assert_eq!(title_of("<script>alert(1)</script>"), "");
     }
 
     #[test]
     fn excerpt_is_short_plain_text() {
-        assert_eq!(excerpt("Para one.\n\nPara **two**."), "Para one. Para two.");
-        let long = excerpt(&"lorem ipsum ".repeat(50));
+        assert_eq!(
+            excerpt(&to_html("Para one.\n\nPara **two** &lt;3")),
+            "Para one. Para two <3"
+        );
+        let long = excerpt(&to_html(&"lorem ipsum ".repeat(50)));
         assert!(long.ends_with('…'));
         assert!(long.chars().count() <= 201);
+    }
+
+    #[test]
+    fn unclosed_inline_html_stays_in_its_paragraph() {
+        let html = to_html("<b>bold <i>italic\n\nNext paragraph");
+        assert!(html.ends_with("<p>Next paragraph</p>\n"), "{html}");
+        let html = to_html("<details>\n<summary>More</summary>\n\nHidden *text*\n\n</details>");
+        assert!(
+            html.contains("<em>text</em>") && html.trim_end().ends_with("</details>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn images_always_have_alt_text() {
+        assert_eq!(
+            to_html("<img src=\"https://e.com/a.png\">"),
+            "<img src=\"https://e.com/a.png\" alt=\"\">"
+        );
+        assert!(to_html("![A cat](https://e.com/c.png)").contains("alt=\"A cat\""));
+        let kept = to_html("<img alt=\"x > y\" src=\"https://e.com/a.png\">");
+        assert_eq!(kept.matches("alt=").count(), 1, "{kept}");
+    }
+
+    #[test]
+    fn links_whose_url_was_removed_keep_no_attributes() {
+        assert_eq!(to_html("[x](javascript:alert(1))"), "<p><a>x</a></p>\n");
+    }
+
+    #[test]
+    fn urls_in_code_blocks_and_html_links_are_not_linked_again() {
+        let html = to_html("```\nhttps://example.com\n```");
+        assert!(!html.contains("<a"), "{html}");
+        let html = to_html("<a href=\"https://e.com\">https://e.com</a>");
+        assert_eq!(html.matches("<a ").count(), 1, "{html}");
     }
 }

@@ -27,13 +27,19 @@ pub struct NoteView {
 impl NoteView {
     pub fn new(site: &SiteSettings, note: &NoteWithBody) -> NoteView {
         let markdown = note.body.as_str();
+        let html = markdown::to_html(markdown);
+        let published = note.note.display_date();
+        let mut title = markdown::title(markdown, &html);
+        if title.is_empty() {
+            title = format!("Note of {}", published.format("%-d %B %Y, %H:%M"));
+        }
         NoteView {
             slug: note.note.slug.to_string(),
             url: site.url.join(&format!("note/{}", note.note.slug)),
-            title: markdown::title(markdown),
-            excerpt: markdown::excerpt(markdown),
-            html: markdown::to_html(markdown),
-            published: note.note.display_date(),
+            title,
+            excerpt: markdown::excerpt(&html),
+            html,
+            published,
             updated: note.note.updated_at,
         }
     }

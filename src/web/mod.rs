@@ -10,7 +10,7 @@ mod pages;
 mod state;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{Route, guard, web};
 
 pub use conditional::{Cached, is_not_modified};
@@ -68,7 +68,13 @@ pub fn error_pages<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(error::render_error_page)
 }
 
-/// One line per request.
-pub fn access_log() -> Logger {
-    Logger::new("%a \"%r\" %s %b %Dms \"%{User-Agent}i\"").log_target("starpunk::access")
+/// One line per request, at `info` level under `starpunk::access`. When
+/// that level is off (`RUST_LOG=warn`) the middleware is left out entirely,
+/// so it costs nothing.
+pub fn access_log() -> Condition<Logger> {
+    let enabled = log::log_enabled!(target: "starpunk::access", log::Level::Info);
+    Condition::new(
+        enabled,
+        Logger::new("%a \"%r\" %s %b %Dms \"%{User-Agent}i\"").log_target("starpunk::access"),
+    )
 }
