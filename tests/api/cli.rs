@@ -450,3 +450,73 @@ fn serve_stops_gracefully_on_sigterm() {
         stderr(&output)
     );
 }
+
+/// Root may write anywhere, so as root the server runs as `nobody` here
+/// (through `setpriv`) to meet a folder it truly cannot write.
+#[test]
+fn an_unwritable_data_folder_makes_the_server_unhealthy() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let as_root = rustix::process::geteuid().is_root();
+    if as_root {
+        std::os::unix::fs::chown(&data, Some(65534), Some(65534)).unwrap();
+    }
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut vars = vars_for(&data);
+    vars.insert("PORT".into(), port.to_string());
+    let mut command = if as_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_starpunk"),
+        ]);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        c.current_dir(dir.path());
+        c
+    } else {
+        cli_with(&vars)
+    };
+    let mut server = command
+        .arg("serve")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let health = || {
+        cli_with(&vars)
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while health().status.code() != Some(0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not become healthy"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let output = health();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("503") && err.contains("is not writable"),
+        "{err}"
+    );
+}
