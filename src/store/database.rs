@@ -59,6 +59,10 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
+        // A local SQLite connection does not go stale the way a network one
+        // does; pinging it before every use would double the cost of each
+        // query (one more round trip to the connection's thread).
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(3))
         .connect_with(options)
         .await
