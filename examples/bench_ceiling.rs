@@ -1,0 +1,210 @@
+//! The benchmark's "ceiling": the least work actix-web can do to answer the
+//! same URLs as StarPunk, with every body already in memory.
+//!
+//! It serves files captured from the real site (see `bench/run.sh`):
+//!
+//! - `GET /feed.xml`: the feed, with a weak ETag (`W/"…"`, made like the
+//!   site's) and `304 Not Modified` when `If-None-Match` names it;
+//! - `GET /`: the home page;
+//! - `GET /note/{slug}`: one note page, whatever the slug;
+//! - `GET /health`: a small fixed JSON body (or the file given).
+//!
+//! No database, no cache lookups, no middleware, no logging: whatever the
+//! site spends beyond this is the cost of its own request path.
+//!
+//! ```text
+//! cargo build --release --example bench_ceiling
+//! target/release/examples/bench_ceiling --port 8081 --feed feed.xml \
+//!     --home home.html --note note.html [--health health.json] [--workers 2]
+//! ```
+
+use std::process::ExitCode;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, Bytes};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use sha2::{Digest, Sha256};
+
+const DEFAULT_HEALTH: &str = r#"{"status":"healthy"}"#;
+
+struct Bodies {
+    feed: Bytes,
+    feed_etag: HeaderValue,
+    home: Bytes,
+    note: Bytes,
+    health: Bytes,
+}
+
+struct Options {
+    port: u16,
+    workers: usize,
+    feed: String,
+    home: String,
+    note: String,
+    health: Option<String>,
+}
+
+fn usage() -> String {
+    "usage: bench_ceiling --port PORT --feed FILE --home FILE --note FILE \
+     [--health FILE] [--workers N] [--host ADDR]"
+        .to_owned()
+}
+
+fn parse_args() -> Result<(Options, String), String> {
+    let mut port = None;
+    let mut workers = 2;
+    let mut host = "127.0.0.1".to_owned();
+    let (mut feed, mut home, mut note, mut health) = (None, None, None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "-h" || flag == "--help" {
+            return Err(usage());
+        }
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{}", usage()))?;
+        match flag.as_str() {
+            "--port" => port = Some(value.parse().map_err(|_| format!("bad port {value:?}"))?),
+            "--workers" => {
+                workers = value
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n >= 1)
+                    .ok_or_else(|| format!("bad worker count {value:?}"))?;
+            }
+            "--host" => host = value,
+            "--feed" => feed = Some(value),
+            "--home" => home = Some(value),
+            "--note" => note = Some(value),
+            "--health" => health = Some(value),
+            other => return Err(format!("unknown option {other}\n{}", usage())),
+        }
+    }
+    let missing = |name: &str| format!("{name} is required\n{}", usage());
+    Ok((
+        Options {
+            port: port.ok_or_else(|| missing("--port"))?,
+            workers,
+            feed: feed.ok_or_else(|| missing("--feed"))?,
+            home: home.ok_or_else(|| missing("--home"))?,
+            note: note.ok_or_else(|| missing("--note"))?,
+            health,
+        },
+        host,
+    ))
+}
+
+fn read(path: &str) -> Result<Bytes, String> {
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+fn load(options: &Options) -> Result<Bodies, String> {
+    let feed = read(&options.feed)?;
+    let hex: String = Sha256::digest(&feed)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let feed_etag = HeaderValue::from_str(&format!("W/\"{hex}\"")).expect("hex is a header value");
+    let health = match &options.health {
+        Some(path) => read(path)?,
+        None => Bytes::from_static(DEFAULT_HEALTH.as_bytes()),
+    };
+    Ok(Bodies {
+        feed,
+        feed_etag,
+        home: read(&options.home)?,
+        note: read(&options.note)?,
+        health,
+    })
+}
+
+/// Whether `If-None-Match` names the tag (weak comparison, `*`, lists).
+fn matches(req: &HttpRequest, etag: &HeaderValue) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let tag = etag.to_str().unwrap_or("");
+    let opaque = tag.strip_prefix("W/").unwrap_or(tag);
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|c| c == "*" || c.strip_prefix("W/").unwrap_or(c) == opaque)
+}
+
+async fn feed(bodies: web::Data<Bodies>, req: HttpRequest) -> HttpResponse {
+    if matches(&req, &bodies.feed_etag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, bodies.feed_etag.clone()))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/rss+xml; charset=utf-8"))
+        .insert_header((header::ETAG, bodies.feed_etag.clone()))
+        .body(bodies.feed.clone())
+}
+
+async fn home(bodies: web::Data<Bodies>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(bodies.home.clone())
+}
+
+async fn note(bodies: web::Data<Bodies>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(bodies.note.clone())
+}
+
+async fn health(bodies: web::Data<Bodies>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bodies.health.clone())
+}
+
+fn main() -> ExitCode {
+    let (options, host) = match parse_args() {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            eprintln!("bench_ceiling: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let bodies = match load(&options) {
+        Ok(bodies) => web::Data::new(bodies),
+        Err(message) => {
+            eprintln!("bench_ceiling: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let workers = options.workers;
+    let address = (host.as_str(), options.port);
+    let result = actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || {
+            App::new()
+                .app_data(bodies.clone())
+                .route("/", web::get().to(home))
+                .route("/note/{slug}", web::get().to(note))
+                .route("/feed.xml", web::get().to(feed))
+                .route("/health", web::get().to(health))
+        })
+        .workers(workers)
+        .bind(address)?
+        .run()
+        .await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_ceiling: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
