@@ -107,7 +107,10 @@ declare -A RUNNING=() # pid -> what, for everything still to stop
 
 stop_pid() {
   local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
+  if ! kill -TERM "$pid" 2>/dev/null; then
+    unset "RUNNING[$pid]"
+    return 0
+  fi
   for ((i = 0; i < 100; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
@@ -122,8 +125,11 @@ cleanup() {
   trap - EXIT INT TERM
   # What the script started, and their own children (wrk under its wrapper,
   # compilers under cargo): stopped together, killed after 5 s.
-  local victims=("${!RUNNING[@]}") pid i alive
+  local victims=() pid i alive
   for pid in "${!RUNNING[@]}"; do
+    # Still this script's child (not a finished one whose PID was reused)?
+    [[ $(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ') == "$$" ]] || continue
+    victims+=("$pid")
     # shellcheck disable=SC2207 # PIDs are single words
     victims+=($(pgrep -P "$pid" || true))
   done
@@ -347,8 +353,8 @@ wrk_cpu_seconds() { # FILE.times -> seconds
 # ---------------------------------------------------------------------------
 # HTTP
 
-fetch() { # URL FILE -> status; headers in FILE.headers
-  curl -sS -D "$2.headers" -o "$2" -w '%{http_code}' "$1"
+fetch() { # URL FILE [TIMING] -> status (and seconds taken); headers in FILE.headers
+  curl -sS -D "$2.headers" -o "$2" -w "%{http_code}${3:+ %{time_total\}}" "$1"
 }
 
 header() { # FILE.headers NAME -> the header's value
@@ -425,16 +431,22 @@ bench_dataset() {
   # What the app serves, captured for nginx and the ceiling.
   local www=$dir/www
   local code
+  # The first request for each page renders it (from SQLite and the files)
+  # and fills the cache; its time is shown, the benchmark measures the rest.
+  local first="" took
   for pair in "/:$www/index.html" "/note/$slug:$www/note/$slug" "/feed.xml:$www/feed.xml" "/health:$www/health.json"; do
-    code=$(fetch "${base[app]}${pair%%:*}" "${pair#*:}")
+    read -r code took <<<"$(fetch "${base[app]}${pair%%:*}" "${pair#*:}" timing)"
     [[ $code == 200 ]] || die "app: GET ${pair%%:*} answered $code, not 200"
+    first+=$(awk -v p="${pair%%:*}" -v t="$took" 'BEGIN { printf "%s%s %.1f ms", (p == "/" ? "" : ", "), p, t * 1000 }')
   done
+  first=${first/\/note\/$slug/\/note\/\{slug\}}
   local app_etag
   app_etag=$(header "$www/feed.xml.headers" ETag)
   [[ -n $app_etag ]] || die "app: /feed.xml has no ETag"
   rm -f "$www"/*.headers "$www"/note/*.headers
   local rss_idle
   rss_idle=$(rss_kib "$app_pid" VmRSS)
+  out 'first requests (uncached, rendered then kept): %s\n' "$first"
   out 'bodies: feed %s bytes, home %s bytes, note %s bytes (/note/%s), health %s bytes; app ETag %s\n' \
     "$(stat -c %s "$www/feed.xml")" "$(stat -c %s "$www/index.html")" "$(stat -c %s "$www/note/$slug")" \
     "$slug" "$(stat -c %s "$www/health.json")" "$app_etag"
