@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod maintenance;
 pub mod render;
 pub mod startup;
 pub mod store;

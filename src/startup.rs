@@ -2,17 +2,15 @@
 //! listener bound (port 0 allowed), the change watcher started.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
+use crate::maintenance;
 use crate::store::{NotesDir, Store, StoreError, connect, ensure_dir, migrate};
-use crate::web::{
-    AppState, CHANGE_POLL_INTERVAL, access_log, error_pages, routes, security_headers,
-};
+use crate::web::{AppState, access_log, error_pages, routes, security_headers};
 
 /// In-flight requests get this long to finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -51,9 +49,9 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
-        let revision = store.site_state().await?.revision;
+        let version = store.site_state().await?.version;
         let workers = settings.workers;
-        let state = web::Data::new(AppState::new(settings, store, revision));
+        let state = web::Data::new(AppState::new(settings, store, version));
 
         let app_state = state.clone();
         let server = HttpServer::new(move || {
@@ -86,31 +84,9 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let watcher = tokio::spawn(watch_for_changes(self.state.clone().into_inner()));
+        let background = maintenance::spawn(self.state.clone().into_inner());
         let result = self.server.await;
-        watcher.abort();
+        background.iter().for_each(|task| task.abort());
         result
-    }
-}
-
-/// Picks up changes made by other processes (the CLI, another instance)
-/// within about a second, by polling one row that a trigger bumps.
-async fn watch_for_changes(state: Arc<AppState>) {
-    let mut tick = tokio::time::interval(CHANGE_POLL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        tick.tick().await;
-        match state.refresh_revision().await {
-            Ok(()) => failing = false,
-            Err(e) if !failing => {
-                failing = true;
-                log::warn!(
-                    "cannot read the notes' revision: {}",
-                    crate::web::error_chain(&e)
-                );
-            }
-            Err(_) => {}
-        }
     }
 }

@@ -40,8 +40,15 @@ enum Command {
     Migrate,
     /// Print the version.
     Version,
-    /// Verify every note's file and content hash, and look for stray files.
-    Check,
+    /// Verify every note's file and content hash, and look for unknown
+    /// files and leftovers of interrupted writes. Exit 1 if a note is
+    /// damaged or a file is unknown; leftovers alone are harmless.
+    Check {
+        /// Resolve leftovers of interrupted writes (never removes a file
+        /// that belongs to no note; those are only reported).
+        #[arg(long)]
+        repair: bool,
+    },
     /// Write, change and list notes.
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -75,11 +82,11 @@ pub fn run() -> ExitCode {
             println!(
                 "database {} is up to date (revision {})",
                 settings.database_path.display(),
-                state.revision
+                state.version.revision
             );
             Ok(())
         }),
-        Command::Check => block_on(check(settings)),
+        Command::Check { repair } => block_on(check(settings, repair)),
         Command::Note(command) => block_on(note::run(command, settings)),
     };
     match outcome {
@@ -173,20 +180,35 @@ fn healthcheck(settings: &Settings, url: Option<String>) -> ExitCode {
     }
 }
 
-async fn check(settings: Settings) -> Result<(), Failure> {
+async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
     let store = open_store(&settings).await?;
-    let problems = store.check().await?;
-    let notes = store.list(true, true).await?.len();
-    if problems.is_empty() {
-        println!("ok: {notes} notes, every file present and unchanged, no stray files");
-        return Ok(());
+    if repair {
+        for done in store.repair(std::time::Duration::ZERO).await? {
+            println!("repaired: {done}");
+        }
     }
-    for problem in &problems {
+    let report = store.check().await?;
+    for leftover in &report.leftovers {
+        println!("leftover: {leftover}");
+    }
+    for problem in &report.problems {
         println!("{problem}");
+    }
+    let notes = report.notes;
+    if !report.leftovers.is_empty() {
+        eprintln!(
+            "starpunk: {} leftover(s) of interrupted writes: harmless; `starpunk check --repair` \
+             (or the running server, within a few minutes) resolves them",
+            report.leftovers.len()
+        );
+    }
+    if report.problems.is_empty() {
+        println!("ok: {notes} notes, every file present and unchanged, no unknown files");
+        return Ok(());
     }
     eprintln!(
         "starpunk: {} problem(s) found in {notes} notes",
-        problems.len()
+        report.problems.len()
     );
     Err(Failure::Problems)
 }

@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::domain::{Note, NoteBody, Slug};
 use crate::render::markdown;
 use crate::startup::open_store;
-use crate::store::{ImportedNote, NewNote, Store, parse_import_file};
+use crate::store::{ImportOutcome, ImportedNote, NewNote, Store, StoreError, parse_import_file};
 
 /// Notes written per transaction during an import.
 const IMPORT_BATCH: usize = 1000;
@@ -47,8 +47,24 @@ pub enum NoteCommand {
         #[arg(long)]
         deleted: bool,
     },
+    /// Print a note's Markdown text (with --json: its text and metadata,
+    /// including the content_hash that `note edit --expect-hash` takes).
+    Show {
+        slug: String,
+        /// Print JSON instead of the text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replace a note's text with FILE (or standard input for `-`).
-    Edit { slug: String, file: PathBuf },
+    Edit {
+        slug: String,
+        file: PathBuf,
+        /// Refuse the edit if the note changed since this version was read
+        /// (its content_hash, as printed by `note show --json` or `note
+        /// list --json`).
+        #[arg(long, value_name = "SHA256")]
+        expect_hash: Option<String>,
+    },
     /// Publish a draft.
     Publish { slug: String },
     /// Turn a published note back into a draft.
@@ -97,9 +113,26 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             drafts,
             deleted,
         } => list(&store, &settings, json, drafts, deleted).await?,
-        NoteCommand::Edit { slug, file } => {
+        NoteCommand::Show { slug, json } => show(&store, &settings, &slug, json).await?,
+        NoteCommand::Edit {
+            slug,
+            file,
+            expect_hash,
+        } => {
             let body = NoteBody::parse(read_input(Some(&file))?)?;
-            let note = store.update_body(&slug, body, now).await?;
+            // Without --expect-hash the edit is based on the version read
+            // now, which still stops a writer that changes it meanwhile.
+            let based_on = match expect_hash {
+                Some(hash) => hash.to_ascii_lowercase(),
+                None => {
+                    store
+                        .find(&slug)
+                        .await?
+                        .ok_or_else(|| StoreError::NotFound(slug.clone()))?
+                        .content_hash
+                }
+            };
+            let note = store.update_body(&slug, &based_on, body, now).await?;
             println!("{}", permalink(&settings, &note));
         }
         NoteCommand::Publish { slug } => {
@@ -149,6 +182,54 @@ struct ListedNote {
     published_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
     file_path: String,
+    content_hash: String,
+}
+
+#[derive(Serialize)]
+struct ShownNote {
+    #[serde(flatten)]
+    note: ListedNote,
+    text: String,
+}
+
+fn listed(settings: &Settings, note: Note, title: String) -> ListedNote {
+    ListedNote {
+        url: permalink(settings, &note),
+        slug: note.slug.to_string(),
+        title,
+        status: if note.deleted_at.is_some() {
+            "deleted"
+        } else if note.published {
+            "published"
+        } else {
+            "draft"
+        },
+        created_at: note.created_at,
+        updated_at: note.updated_at,
+        published_at: note.published_at,
+        deleted_at: note.deleted_at,
+        file_path: note.file_path,
+        content_hash: note.content_hash,
+    }
+}
+
+async fn show(store: &Store, settings: &Settings, slug: &str, json: bool) -> Result<(), Failure> {
+    let note = store
+        .find(slug)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(slug.to_owned()))?;
+    let body = store.read_body(&note).await?;
+    if json {
+        let title = markdown::title(body.as_str(), &markdown::to_html(body.as_str()));
+        let shown = ShownNote {
+            note: listed(settings, note, title),
+            text: body.as_str().to_owned(),
+        };
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+    } else {
+        print!("{}", body.as_str());
+    }
+    Ok(())
 }
 
 async fn list(
@@ -159,35 +240,19 @@ async fn list(
     deleted: bool,
 ) -> Result<(), Failure> {
     let notes = store.list(drafts, deleted).await?;
-    let mut listed = Vec::with_capacity(notes.len());
+    let mut rows = Vec::with_capacity(notes.len());
     for note in notes {
         let title = match store.read_body(&note).await {
             Ok(body) => markdown::title(body.as_str(), &markdown::to_html(body.as_str())),
             Err(e) => format!("(unreadable: {e})"),
         };
-        listed.push(ListedNote {
-            url: permalink(settings, &note),
-            slug: note.slug.to_string(),
-            title,
-            status: if note.deleted_at.is_some() {
-                "deleted"
-            } else if note.published {
-                "published"
-            } else {
-                "draft"
-            },
-            created_at: note.created_at,
-            updated_at: note.updated_at,
-            published_at: note.published_at,
-            deleted_at: note.deleted_at,
-            file_path: note.file_path,
-        });
+        rows.push(listed(settings, note, title));
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&listed)?);
+        println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    for note in &listed {
+    for note in &rows {
         let date = note
             .published_at
             .unwrap_or(note.created_at)
@@ -197,7 +262,7 @@ async fn list(
             note.status, note.slug, note.title
         );
     }
-    if listed.is_empty() {
+    if rows.is_empty() {
         eprintln!("no notes yet");
     }
     Ok(())
@@ -247,24 +312,37 @@ async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<(), Fai
     }
 
     progress.set_message("importing");
-    let mut taken: HashSet<String> = store.all_slugs().await?;
+    let mut matched: HashSet<i64> = HashSet::new();
     let total = notes.len();
-    let mut imported = 0;
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
-    for note in notes {
-        batch.push(note);
-        if batch.len() == IMPORT_BATCH {
-            imported += store
-                .import_batch(std::mem::take(&mut batch), &mut taken, now)
-                .await?;
-            progress.set_position((total + imported) as u64);
-        }
-    }
-    if !batch.is_empty() {
-        imported += store.import_batch(batch, &mut taken, now).await?;
+    let mut done = ImportOutcome::default();
+    for batch in notes.chunks(IMPORT_BATCH) {
+        let outcome = match store.import_batch(batch.to_vec(), &mut matched, now).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                progress.abandon();
+                if done.imported + done.skipped > 0 {
+                    eprintln!(
+                        "starpunk: the import stopped after {} notes ({} new, {} already present); \
+                         running it again continues where it stopped",
+                        done.imported + done.skipped,
+                        done.imported,
+                        done.skipped
+                    );
+                }
+                return Err(e.into());
+            }
+        };
+        done.imported += outcome.imported;
+        done.skipped += outcome.skipped;
+        progress.set_position((total + done.imported + done.skipped) as u64);
     }
     progress.finish_and_clear();
-    eprintln!("imported {imported} notes from {}", dir.display());
+    eprintln!(
+        "imported {} notes from {} ({} already present, skipped)",
+        done.imported,
+        dir.display(),
+        done.skipped
+    );
     Ok(())
 }
 

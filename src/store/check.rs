@@ -1,13 +1,16 @@
 //! `starpunk check`: does every row have its file, with the right content,
-//! and does every file belong to a row?
+//! and does every file belong to a row? Leftovers of interrupted writes are
+//! told apart from real damage: they are harmless and `repair` resolves them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use super::debris::{Repair, find_leftovers};
 use super::{Store, StoreError, blocking};
 use crate::domain::content_hash;
 
-/// One inconsistency between the database and the notes folder.
+/// One inconsistency between the database and the notes folder that needs
+/// a person: nothing resolves it automatically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     MissingFile {
@@ -23,43 +26,93 @@ pub enum Problem {
         path: String,
         error: String,
     },
-    StrayFile {
+    UnknownFile {
         path: String,
     },
+}
+
+impl Problem {
+    /// Whether it makes a note unshowable (an unknown file does not).
+    pub fn damages_a_note(&self) -> bool {
+        !matches!(self, Problem::UnknownFile { .. })
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::MissingFile { slug, path } => {
-                write!(f, "missing file: note {slug:?} expects {path}")
-            }
+            Problem::MissingFile { slug, path } => write!(
+                f,
+                "missing file: note {slug:?} expects {path}; put the file back from a backup, \
+                 or remove the note with `starpunk note delete --hard {slug}`"
+            ),
             Problem::HashMismatch { slug, path } => write!(
                 f,
-                "changed outside StarPunk: {path} (note {slug:?}) does not match its recorded SHA-256"
+                "changed outside StarPunk: {path} (note {slug:?}) does not match its recorded SHA-256; \
+                 save the text you want with `starpunk note edit {slug} FILE`"
             ),
-            Problem::UnreadableFile { slug, path, error } => {
-                write!(f, "unreadable file: {path} (note {slug:?}): {error}")
-            }
-            Problem::StrayFile { path } => write!(f, "stray file: {path} belongs to no note"),
+            Problem::UnreadableFile { slug, path, error } => write!(
+                f,
+                "unreadable file: {path} (note {slug:?}): {error}; check its permissions"
+            ),
+            Problem::UnknownFile { path } => write!(
+                f,
+                "unknown file: {path} belongs to no note; import it with `starpunk note import`, \
+                 or move it out of the notes folder (it is never removed automatically)"
+            ),
         }
+    }
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Notes in the database, in any state.
+    pub notes: usize,
+    pub problems: Vec<Problem>,
+    /// Leftovers of interrupted writes, resolved by [`Store::repair`].
+    pub leftovers: Vec<Repair>,
+}
+
+impl Report {
+    /// How many notes cannot be shown as recorded.
+    pub fn damaged_notes(&self) -> usize {
+        self.problems.iter().filter(|p| p.damages_a_note()).count()
     }
 }
 
 impl Store {
     /// Compares every row with its file, and every file with the rows.
-    pub async fn check(&self) -> Result<Vec<Problem>, StoreError> {
+    pub async fn check(&self) -> Result<Report, StoreError> {
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT slug, file_path, content_hash FROM notes ORDER BY file_path")
                 .fetch_all(&self.pool)
                 .await?;
         let files = self.files.clone();
         blocking(move || {
+            let listing = files.list_files()?;
+            let by_path: HashMap<String, String> = rows
+                .iter()
+                .map(|(_, path, hash)| (path.clone(), hash.clone()))
+                .collect();
+            let leftovers = find_leftovers(&files, &by_path, &listing)?;
+            let temps: HashSet<&str> = leftovers
+                .repairs
+                .iter()
+                .flat_map(|r| match r {
+                    Repair::RemoveTemp { temp } => vec![temp.as_str()],
+                    Repair::UndoCreate { path, twin } => vec![path.as_str(), twin.as_str()],
+                    Repair::RestoreOld { old, .. } => vec![old.as_str()],
+                    Repair::RestoreDeleted { aside, .. } => vec![aside.as_str()],
+                })
+                .collect();
+
             let mut problems = Vec::new();
-            let on_disk: HashSet<String> = files.list_files()?.into_iter().collect();
-            let mut known = HashSet::with_capacity(rows.len());
+            let notes = rows.len();
             for (slug, path, hash) in rows {
-                known.insert(path.clone());
+                if leftovers.explained.contains(&path) {
+                    continue;
+                }
                 let full = files.resolve(&path)?;
                 match std::fs::read(&full) {
                     Ok(bytes) if content_hash(&bytes) == hash => {}
@@ -70,14 +123,21 @@ impl Store {
                     Err(e) => problems.push(Problem::UnreadableFile {
                         slug,
                         path,
-                        error: e.to_string(),
+                        error: e.kind().to_string(),
                     }),
                 }
             }
-            let mut stray: Vec<_> = on_disk.difference(&known).cloned().collect();
-            stray.sort();
-            problems.extend(stray.into_iter().map(|path| Problem::StrayFile { path }));
-            Ok(problems)
+            problems.extend(
+                listing
+                    .iter()
+                    .filter(|path| !by_path.contains_key(*path) && !temps.contains(path.as_str()))
+                    .map(|path| Problem::UnknownFile { path: path.clone() }),
+            );
+            Ok(Report {
+                notes,
+                problems,
+                leftovers: leftovers.repairs,
+            })
         })
         .await
     }

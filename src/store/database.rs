@@ -97,21 +97,46 @@ pub async fn migrate(pool: &SqlitePool, database_path: &Path) -> Result<(), Stor
 }
 
 /// What changed last: `revision` goes up by one on every change to any note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteState {
-    pub revision: i64,
+    pub version: DataVersion,
     pub changed_at: DateTime<Utc>,
+}
+
+/// Which data a page was rendered from: the database's identity and its
+/// revision. Within one database the revision only goes up; a revision
+/// that goes down, or another identity, means the database was replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataVersion {
+    pub database_id: String,
+    pub revision: i64,
 }
 
 impl super::Store {
     pub async fn site_state(&self) -> Result<SiteState, StoreError> {
-        let (revision, changed_at): (i64, DateTime<Utc>) =
-            sqlx::query_as("SELECT revision, changed_at FROM site_state WHERE id = 1")
+        let (database_id, revision, changed_at): (String, i64, DateTime<Utc>) =
+            sqlx::query_as("SELECT database_id, revision, changed_at FROM site_state WHERE id = 1")
                 .fetch_one(&self.pool)
                 .await?;
         Ok(SiteState {
-            revision,
+            version: DataVersion {
+                database_id,
+                revision,
+            },
             changed_at,
         })
+    }
+
+    /// Takes the database's write lock (`BEGIN IMMEDIATE`) for one change
+    /// to notes. Every writer, in any process, holds it while it touches
+    /// note files, so writers take turns and a temporary file seen under
+    /// the lock belongs to no live writer.
+    pub(crate) async fn write_lock(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::from)
     }
 }

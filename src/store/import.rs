@@ -1,12 +1,17 @@
-//! Bulk import of Markdown files, in batches: each batch's files are written,
+//! Bulk import of Markdown files, in batches. Each batch is all or nothing:
+//! under the write lock its files are created (never over an existing one),
 //! the file system synced once, then its rows inserted in one transaction.
+//! Importing is idempotent: a note whose slug already holds the same text is
+//! skipped, so re-running an import after a failure or a kill adds no
+//! duplicates.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use super::notes::{db_time, to_millis};
+use super::files::{CreatedFile, Durability};
+use super::notes::{db_time, find_any, numbered, to_millis};
 use super::{NotesDir, Store, StoreError, blocking};
 use crate::domain::{NoteBody, Slug};
 
@@ -20,13 +25,29 @@ pub struct ImportedNote {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-/// An imported note with its slug, path and dates decided.
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub imported: usize,
+    /// Notes already present with the same slug and text.
+    pub skipped: usize,
+}
+
+/// An imported note with its slug, file and dates decided.
 struct PlannedNote {
     slug: Slug,
     path: String,
     note: ImportedNote,
     created_at: DateTime<Utc>,
     published_at: Option<DateTime<Utc>>,
+}
+
+/// Where an imported note goes.
+enum Placement {
+    /// Already there: a note with this slug (or a numbered one) has the
+    /// same text and was not matched by another file of this import.
+    Present(i64),
+    New(Slug, CreatedFile),
 }
 
 /// Optional YAML front matter of an imported file.
@@ -127,128 +148,167 @@ fn yaml_time(value: &serde_yaml_ng::Value, field: &str) -> Result<DateTime<Utc>,
 }
 
 impl Store {
-    /// Every slug in use, to pick free ones for a whole import in memory.
-    pub async fn all_slugs(&self) -> Result<HashSet<String>, StoreError> {
-        let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM notes")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(slugs.into_iter().collect())
-    }
-
-    /// Imports one batch all or nothing: on any failure its files are
-    /// removed and no row is left. `taken` is updated with the new slugs.
+    /// Imports one batch all or nothing: on any failure the files it
+    /// created are removed and no row is left. `matched` holds the notes
+    /// already matched by earlier files of the same import, so that two
+    /// files with the same text are both kept.
     pub async fn import_batch(
         &self,
         batch: Vec<ImportedNote>,
-        taken: &mut HashSet<String>,
+        matched: &mut HashSet<i64>,
         now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<ImportOutcome, StoreError> {
         let now = to_millis(now);
-        let mut planned = Vec::with_capacity(batch.len());
+        let mut tx = self.write_lock().await?;
+        let mut planned: Vec<PlannedNote> = Vec::with_capacity(batch.len());
+        let mut created: Vec<CreatedFile> = Vec::with_capacity(batch.len());
+        let mut newly_matched = Vec::new();
+        let mut outcome = ImportOutcome::default();
+
+        let mut result = Ok(());
         for note in batch {
             let created_at = to_millis(note.created_at.or(note.published_at).unwrap_or(now));
-            let base = note
-                .slug
-                .clone()
-                .unwrap_or_else(|| Slug::from_content(note.body.as_str(), created_at));
-            let slug = (1..)
-                .map(|n| {
-                    if n == 1 {
-                        base.clone()
-                    } else {
-                        base.with_suffix(n)
-                    }
-                })
-                .find(|s| {
-                    !taken.contains(s.as_str())
-                        && !self
-                            .files
-                            .exists(&NotesDir::relative_path_for(s, created_at))
-                            .unwrap_or(true)
-                })
-                .expect("some suffix is free");
-            taken.insert(slug.as_str().to_owned());
-            let published_at = match (note.published, note.published_at) {
-                (_, Some(at)) => Some(to_millis(at)),
-                (true, None) => Some(created_at),
-                (false, None) => None,
-            };
-            let path = NotesDir::relative_path_for(&slug, created_at);
-            planned.push(PlannedNote {
-                slug,
-                path,
-                note,
-                created_at,
-                published_at,
-            });
-        }
-
-        let files = self.files.clone();
-        let writes: Vec<(String, String)> = planned
-            .iter()
-            .map(|p| (p.path.clone(), p.note.body.as_str().to_owned()))
-            .collect();
-        let paths: Vec<String> = writes.iter().map(|(p, _)| p.clone()).collect();
-        let written = blocking(move || {
-            for (path, text) in &writes {
-                files.write_unsynced(path, text.as_bytes())?;
+            match self
+                .place(&mut tx, &note, created_at, &planned, matched)
+                .await
+            {
+                Ok(Placement::Present(id)) => {
+                    matched.insert(id);
+                    newly_matched.push(id);
+                    outcome.skipped += 1;
+                }
+                Ok(Placement::New(slug, file)) => {
+                    let published_at = match (note.published, note.published_at) {
+                        (_, Some(at)) => Some(to_millis(at)),
+                        (true, None) => Some(created_at),
+                        (false, None) => None,
+                    };
+                    planned.push(PlannedNote {
+                        path: NotesDir::relative_path_for(&slug, created_at),
+                        slug,
+                        note,
+                        created_at,
+                        published_at,
+                    });
+                    created.push(file);
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
             }
-            files.sync_all()
-        })
-        .await;
+        }
+        if result.is_ok() {
+            let files = self.files.clone();
+            result = blocking(move || files.sync_all()).await;
+        }
+        if result.is_ok() {
+            result = insert_batch(&mut tx, &planned, now).await;
+        }
+        if result.is_ok() {
+            result = tx.commit().await.map_err(StoreError::from);
+        }
+        let files = self.files.clone();
+        match result {
+            Ok(()) => {
+                blocking(move || {
+                    created.iter().for_each(|file| files.forget_twin(file));
+                    Ok(())
+                })
+                .await?;
+                outcome.imported = planned.len();
+                Ok(outcome)
+            }
+            Err(e) => {
+                for id in newly_matched {
+                    matched.remove(&id);
+                }
+                let cleanup = blocking(move || {
+                    created
+                        .iter()
+                        .try_for_each(|file| files.discard_created(file))
+                })
+                .await;
+                if let Err(cleanup) = cleanup {
+                    log::error!(
+                        "could not remove the files of a failed import batch: {}",
+                        crate::web::error_chain(&cleanup)
+                    );
+                }
+                Err(e)
+            }
+        }
+    }
 
-        let result = match written {
-            Ok(()) => self.insert_batch(&planned, now).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            for p in &planned {
-                taken.remove(p.slug.as_str());
+    /// Finds the note's slug: the first of `slug`, `slug-2`, … that is
+    /// either the same note already present (skip it) or free in the
+    /// database, in this batch and on disk (its file is then created).
+    async fn place(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        note: &ImportedNote,
+        created_at: DateTime<Utc>,
+        planned: &[PlannedNote],
+        matched: &HashSet<i64>,
+    ) -> Result<Placement, StoreError> {
+        let base = note
+            .slug
+            .clone()
+            .unwrap_or_else(|| Slug::from_content(note.body.as_str(), created_at));
+        let hash = note.body.hash();
+        for n in 1..10_000u32 {
+            let slug = numbered(&base, n);
+            if let Some(existing) = find_any(tx, slug.as_str()).await? {
+                if existing.content_hash == hash && !matched.contains(&existing.id) {
+                    return Ok(Placement::Present(existing.id));
+                }
+                continue;
+            }
+            if planned.iter().any(|p| p.slug == slug) {
+                continue;
             }
             let files = self.files.clone();
-            let _ = blocking(move || {
-                for path in &paths {
-                    files.remove(path)?;
-                }
-                Ok(())
-            })
-            .await;
-            return Err(e);
+            let path = NotesDir::relative_path_for(&slug, created_at);
+            let text = note.body.as_str().to_owned();
+            if let Some(file) =
+                blocking(move || files.create_new(&path, text.as_bytes(), Durability::Deferred))
+                    .await?
+            {
+                return Ok(Placement::New(slug, file));
+            }
         }
-        Ok(planned.len())
+        Err(StoreError::Invalid(format!("no free slug left for {base}")))
     }
+}
 
-    async fn insert_batch(
-        &self,
-        planned: &[PlannedNote],
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for PlannedNote {
-            slug,
-            path,
-            note,
-            created_at,
-            published_at,
-        } in planned
-        {
-            sqlx::query(
-                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(slug.as_str())
-            .bind(path)
-            .bind(note.published)
-            .bind(db_time(*created_at))
-            .bind(db_time(now))
-            .bind(published_at.map(db_time))
-            .bind(note.body.hash())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+async fn insert_batch(
+    tx: &mut sqlx::SqliteConnection,
+    planned: &[PlannedNote],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for PlannedNote {
+        slug,
+        path,
+        note,
+        created_at,
+        published_at,
+    } in planned
+    {
+        sqlx::query(
+            "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(slug.as_str())
+        .bind(path)
+        .bind(note.published)
+        .bind(db_time(*created_at))
+        .bind(db_time(now))
+        .bind(published_at.map(db_time))
+        .bind(note.body.hash())
+        .execute(&mut *tx)
+        .await?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

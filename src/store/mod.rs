@@ -3,17 +3,19 @@
 
 mod check;
 mod database;
+mod debris;
 mod files;
 mod import;
 mod notes;
 
 use std::path::{Path, PathBuf};
 
-pub use check::Problem;
-pub use database::{SiteState, connect, ensure_dir, migrate};
-pub use files::NotesDir;
-pub use import::{ImportedNote, parse_import_file};
-pub use notes::{NewNote, NotePage};
+pub use check::{Problem, Report};
+pub use database::{DataVersion, SiteState, connect, ensure_dir, migrate};
+pub use debris::Repair;
+pub use files::{FileDamage, NotesDir};
+pub use import::{ImportOutcome, ImportedNote, parse_import_file};
+pub use notes::{DamagedNote, NewNote, NotePage};
 
 use crate::domain::{NoteBodyError, SlugError};
 
@@ -50,17 +52,29 @@ pub enum StoreError {
     InvalidBody(#[from] NoteBodyError),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "note {slug:?} changed since you read it (it is now version {current:.12}, your edit was based on {expected:.12}); \
+         read it again and redo the edit"
+    )]
+    Conflict {
+        slug: String,
+        expected: String,
+        current: String,
+    },
+    #[error("{0}")]
+    Damaged(Box<DamagedNote>),
     #[error("refusing the note path {0:?}: it would leave the notes folder")]
     UnsafePath(String),
-    #[error("{action} {}: {source}", path.display())]
+    // The cause is the `source`, printed once by whoever prints the chain.
+    #[error("{action} {}", path.display())]
     Io {
         action: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
+    #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 

@@ -1,11 +1,18 @@
-//! Creating, changing and reading notes. The row and the file change
-//! together or not at all.
+//! The note service: creating, changing and reading notes. Every writer
+//! (the CLI, import, and the server's own writers) goes through these
+//! functions, and each holds the database's write lock while it changes a
+//! note's file, so the row and the file change together or not at all, and
+//! concurrent writers never overwrite each other's files.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
+use super::files::{CreatedFile, Durability, FileDamage};
 use super::{NotesDir, Store, StoreError, blocking};
 use crate::domain::{Note, NoteBody, NoteWithBody, Slug};
+
+/// How many numbered slugs (`slug-2`, `slug-3`, …) are tried before giving up.
+const MAX_SLUG_SUFFIX: u32 = 10_000;
 
 /// A note about to be created.
 #[derive(Debug, Clone)]
@@ -24,7 +31,35 @@ pub struct NewNote {
 #[derive(Debug, Clone)]
 pub struct NotePage {
     pub notes: Vec<NoteWithBody>,
+    /// Notes that belong on the page but whose file is damaged: left out,
+    /// so one bad file never takes the page down.
+    pub damaged: Vec<DamagedNote>,
     pub has_older: bool,
+}
+
+/// A note whose file cannot be read as the text the database recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DamagedNote {
+    pub note: Note,
+    pub problem: FileDamage,
+}
+
+impl DamagedNote {
+    pub fn into_error(self) -> StoreError {
+        StoreError::Damaged(Box::new(self))
+    }
+}
+
+impl std::fmt::Display for DamagedNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "note {:?} cannot be shown: {}: {}",
+            self.note.slug.as_str(),
+            self.note.file_path,
+            self.problem
+        )
+    }
 }
 
 const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash";
@@ -69,8 +104,11 @@ pub(crate) fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// Creates a note: picks a free slug (`slug`, `slug-2`, …), writes the
-    /// file, then the row; if the row cannot be written the file is removed.
+    /// Creates a note under the first free slug of `slug`, `slug-2`, …: a
+    /// slug is free when no row has it and no file occupies its path (a
+    /// stray file is never overwritten). The file is created exclusively,
+    /// then the row written; if the row cannot be written, only the file
+    /// this call created is removed.
     pub async fn create(&self, new: NewNote, now: DateTime<Utc>) -> Result<Note, StoreError> {
         let now = to_millis(now);
         let created_at = to_millis(new.created_at.unwrap_or(now));
@@ -84,15 +122,21 @@ impl Store {
             .clone()
             .unwrap_or_else(|| Slug::from_content(new.body.as_str(), created_at));
 
-        // A concurrent writer may take the slug between the check and the
-        // insert; the UNIQUE constraint catches that and we try the next.
-        let mut attempt = 1;
-        loop {
-            let slug = self.free_slug(&base, created_at).await?;
+        let mut tx = self.write_lock().await?;
+        for n in 1..MAX_SLUG_SUFFIX {
+            let slug = numbered(&base, n);
+            if slug_taken(&mut tx, &slug).await? {
+                continue;
+            }
             let file_path = NotesDir::relative_path_for(&slug, created_at);
             let files = self.files.clone();
-            let (path, content) = (file_path.clone(), new.body.as_str().to_owned());
-            blocking(move || files.write_atomic(&path, content.as_bytes())).await?;
+            let (path, text) = (file_path.clone(), new.body.as_str().to_owned());
+            let Some(created) =
+                blocking(move || files.create_new(&path, text.as_bytes(), Durability::Synced))
+                    .await?
+            else {
+                continue;
+            };
 
             let inserted = sqlx::query_as::<_, NoteRow>(&format!(
                 "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
@@ -105,71 +149,72 @@ impl Store {
             .bind(db_time(now))
             .bind(published_at.map(db_time))
             .bind(new.body.hash())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await;
-
-            match inserted {
-                Ok(row) => return Ok(row.into()),
+            let row = match inserted {
+                Ok(row) => row,
                 Err(e) => {
-                    let files = self.files.clone();
-                    let path = file_path.clone();
-                    if let Err(cleanup) = blocking(move || files.remove(&path)).await {
-                        log::error!(
-                            "could not remove {file_path} after a failed insert: {cleanup}"
-                        );
-                    }
-                    if is_unique_violation(&e) && attempt < 50 {
-                        attempt += 1;
-                        continue;
-                    }
+                    self.discard(created).await;
                     return Err(e.into());
                 }
-            }
-        }
-    }
-
-    /// The first of `base`, `base-2`, … that no note has and no file
-    /// occupies (a stray file is never overwritten).
-    async fn free_slug(&self, base: &Slug, created_at: DateTime<Utc>) -> Result<Slug, StoreError> {
-        for n in 1..10_000u32 {
-            let candidate = if n == 1 {
-                base.clone()
-            } else {
-                base.with_suffix(n)
             };
-            let taken: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM notes WHERE slug = ?)")
-                    .bind(candidate.as_str())
-                    .fetch_one(&self.pool)
-                    .await?;
-            let path = NotesDir::relative_path_for(&candidate, created_at);
-            if taken || self.files.exists(&path)? {
-                continue;
+            if let Err(e) = tx.commit().await {
+                self.discard(created).await;
+                return Err(e.into());
             }
-            return Ok(candidate);
+            let files = self.files.clone();
+            blocking(move || {
+                files.forget_twin(&created);
+                Ok(())
+            })
+            .await?;
+            return Ok(row.into());
         }
-        Err(StoreError::Invalid(format!("no free slug left for {base}")))
+        Err(StoreError::Invalid(format!(
+            "no free slug left for {base}: {base}-2 … {base}-{MAX_SLUG_SUFFIX} are all taken"
+        )))
     }
 
-    /// Replaces a note's text. The new file is written first; if the row
-    /// cannot be updated the old text is written back, so a failure leaves
-    /// the note as it was.
+    /// Removes a file this writer created whose row was not written.
+    async fn discard(&self, created: CreatedFile) {
+        let files = self.files.clone();
+        let shown = created.path.display().to_string();
+        if let Err(e) = blocking(move || files.discard_created(&created)).await {
+            log::error!(
+                "could not remove {shown} after a failed insert: {}",
+                crate::web::error_chain(&e)
+            );
+        }
+    }
+
+    /// Replaces a note's text, provided it is still the version the edit
+    /// was based on (`based_on`, the content hash the editor read): an edit
+    /// of an older version fails with [`StoreError::Conflict`] instead of
+    /// overwriting a newer one. If the row cannot be updated the previous
+    /// text is put back while the write lock is still held, so no newer
+    /// edit can be overwritten by the rollback.
     pub async fn update_body(
         &self,
         slug: &str,
+        based_on: &str,
         body: NoteBody,
         now: DateTime<Utc>,
     ) -> Result<Note, StoreError> {
-        let note = self.find_live(slug).await?;
+        let mut tx = self.write_lock().await?;
+        let note = find_live(&mut tx, slug).await?;
+        if note.content_hash != based_on {
+            return Err(StoreError::Conflict {
+                slug: slug.to_owned(),
+                expected: based_on.to_owned(),
+                current: note.content_hash,
+            });
+        }
+        if body.hash() == note.content_hash {
+            return Ok(note);
+        }
         let files = self.files.clone();
-        let path = note.file_path.clone();
-        let new_text = body.as_str().to_owned();
-        let old_text = blocking(move || {
-            let old = files.read(&path)?;
-            files.write_atomic(&path, new_text.as_bytes())?;
-            Ok(old)
-        })
-        .await?;
+        let (path, text) = (note.file_path.clone(), body.as_str().to_owned());
+        let old = blocking(move || files.replace(&path, text.as_bytes())).await?;
 
         let updated = sqlx::query_as::<_, NoteRow>(&format!(
             "UPDATE notes SET content_hash = ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
@@ -177,24 +222,62 @@ impl Store {
         .bind(body.hash())
         .bind(db_time(to_millis(now)))
         .bind(note.id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await;
-
-        match updated {
-            Ok(row) => Ok(row.into()),
+        let row = match updated {
+            Ok(row) => row,
             Err(e) => {
                 let files = self.files.clone();
                 let path = note.file_path.clone();
-                if let Err(restore) =
-                    blocking(move || files.write_atomic(&path, old_text.as_bytes())).await
-                {
+                if let Err(restore) = blocking(move || files.restore_old(&old, &path)).await {
                     log::error!(
-                        "could not restore {} after a failed update: {restore}",
-                        note.file_path
+                        "could not restore {} after a failed update: {}",
+                        note.file_path,
+                        crate::web::error_chain(&restore)
                     );
                 }
-                Err(e.into())
+                return Err(e.into());
             }
+        };
+        if let Err(e) = tx.commit().await {
+            // The lock is gone: put the old text back only if nobody has
+            // written since (the check-and-restore runs under a new lock).
+            self.restore_if_unchanged(&note, &body.hash(), old).await;
+            return Err(e.into());
+        }
+        let files = self.files.clone();
+        if let Err(e) = blocking(move || files.remove_temp(&old)).await {
+            log::warn!("{}", crate::web::error_chain(&e));
+        }
+        Ok(row.into())
+    }
+
+    async fn restore_if_unchanged(&self, before: &Note, new_hash: &str, old: std::path::PathBuf) {
+        let outcome: Result<(), StoreError> = async {
+            let mut tx = self.write_lock().await?;
+            let now = find_live(&mut tx, before.slug.as_str()).await?;
+            let files = self.files.clone();
+            let path = before.file_path.clone();
+            let ours = now.content_hash == before.content_hash
+                && files.hash_of(&path)?.as_deref() == Some(new_hash);
+            blocking(move || {
+                if ours {
+                    files.restore_old(&old, &path)
+                } else {
+                    files.remove_temp(&old)
+                }
+            })
+            .await?;
+            tx.rollback().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            log::error!(
+                "could not restore {} after a failed update: {}",
+                before.file_path,
+                crate::web::error_chain(&e)
+            );
         }
     }
 
@@ -206,7 +289,8 @@ impl Store {
         published: bool,
         now: DateTime<Utc>,
     ) -> Result<Note, StoreError> {
-        let note = self.find_live(slug).await?;
+        let mut tx = self.write_lock().await?;
+        let note = find_live(&mut tx, slug).await?;
         let now = db_time(to_millis(now));
         let row = sqlx::query_as::<_, NoteRow>(&format!(
             "UPDATE notes SET published = ?, updated_at = ?,
@@ -218,56 +302,67 @@ impl Store {
         .bind(published)
         .bind(&now)
         .bind(note.id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
     /// Hides a note for good from every page and feed, keeping its file and
     /// row (and so its slug, which is never reused).
     pub async fn soft_delete(&self, slug: &str, now: DateTime<Utc>) -> Result<Note, StoreError> {
-        let note = self.find_live(slug).await?;
+        let mut tx = self.write_lock().await?;
+        let note = find_live(&mut tx, slug).await?;
         let row = sqlx::query_as::<_, NoteRow>(&format!(
             "UPDATE notes SET deleted_at = ?, updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
         ))
         .bind(db_time(to_millis(now)))
         .bind(db_time(to_millis(now)))
         .bind(note.id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
     /// Removes a note's row and file. The file is first moved aside, so if
     /// the row cannot be deleted it is put back.
     pub async fn hard_delete(&self, slug: &str) -> Result<Note, StoreError> {
-        let note = self
-            .find(slug)
+        let mut tx = self.write_lock().await?;
+        let note = find_any(&mut tx, slug)
             .await?
             .ok_or_else(|| StoreError::NotFound(slug.to_owned()))?;
-        let aside = format!("{}.deleting", note.file_path);
         let files = self.files.clone();
-        let (from, to) = (note.file_path.clone(), aside.clone());
-        blocking(move || rename_if_present(&files, &from, &to)).await?;
+        let path = note.file_path.clone();
+        let aside = blocking(move || files.move_aside(&path)).await?;
 
         let deleted = sqlx::query("DELETE FROM notes WHERE id = ?")
             .bind(note.id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await;
+        let outcome = match deleted {
+            Ok(_) => tx.commit().await,
+            Err(e) => Err(e),
+        };
         let files = self.files.clone();
-        match deleted {
-            Ok(_) => {
-                blocking(move || files.remove(&aside)).await?;
+        let path = note.file_path.clone();
+        match outcome {
+            Ok(()) => {
+                if let Some(aside) = aside
+                    && let Err(e) = blocking(move || files.remove_temp(&aside)).await
+                {
+                    log::warn!("{}", crate::web::error_chain(&e));
+                }
                 Ok(note)
             }
             Err(e) => {
-                let back = note.file_path.clone();
-                if let Err(restore) =
-                    blocking(move || rename_if_present(&files, &aside, &back)).await
+                if let Some(aside) = aside
+                    && let Err(restore) = blocking(move || files.put_back(&aside, &path)).await
                 {
                     log::error!(
-                        "could not restore {} after a failed delete: {restore}",
-                        note.file_path
+                        "could not restore {} after a failed delete: {}",
+                        note.file_path,
+                        crate::web::error_chain(&restore)
                     );
                 }
                 Err(e.into())
@@ -285,19 +380,17 @@ impl Store {
         Ok(row.map(Note::from))
     }
 
-    /// A note that is not deleted (drafts included), or `NotFound`.
-    async fn find_live(&self, slug: &str) -> Result<Note, StoreError> {
-        match self.find(slug).await? {
-            Some(note) if note.deleted_at.is_none() => Ok(note),
-            _ => Err(StoreError::NotFound(slug.to_owned())),
-        }
-    }
-
     /// A note people may see, with its text; `None` for drafts, deleted and
-    /// unknown slugs alike.
+    /// unknown slugs alike, [`StoreError::Damaged`] when its file is.
     pub async fn find_public(&self, slug: &str) -> Result<Option<NoteWithBody>, StoreError> {
         match self.find(slug).await? {
-            Some(note) if note.is_public() => Ok(self.with_bodies(vec![note]).await?.pop()),
+            Some(note) if note.is_public() => {
+                let (mut found, mut damaged) = self.with_bodies(vec![note]).await?;
+                match damaged.pop() {
+                    Some(damage) => Err(damage.into_error()),
+                    None => Ok(found.pop()),
+                }
+            }
             _ => Ok(None),
         }
     }
@@ -318,8 +411,10 @@ impl Store {
             .take(limit as usize)
             .map(Note::from)
             .collect();
+        let (notes, damaged) = self.with_bodies(notes).await?;
         Ok(NotePage {
-            notes: self.with_bodies(notes).await?,
+            notes,
+            damaged,
             has_older,
         })
     }
@@ -338,29 +433,38 @@ impl Store {
         Ok(rows.into_iter().map(Note::from).collect())
     }
 
-    /// The text of one note, as stored.
+    /// The text of one note, as stored, or [`StoreError::Damaged`].
     pub async fn read_body(&self, note: &Note) -> Result<NoteBody, StoreError> {
-        let files = self.files.clone();
-        let path = note.file_path.clone();
-        let text = blocking(move || files.read(&path)).await?;
-        Ok(NoteBody::parse(text)?)
+        let (mut found, mut damaged) = self.with_bodies(vec![note.clone()]).await?;
+        match (found.pop(), damaged.pop()) {
+            (Some(found), _) => Ok(found.body),
+            (None, Some(damage)) => Err(damage.into_error()),
+            (None, None) => unreachable!("every note is either read or damaged"),
+        }
     }
 
-    async fn with_bodies(&self, notes: Vec<Note>) -> Result<Vec<NoteWithBody>, StoreError> {
+    /// Reads the notes' files, setting aside those that are damaged.
+    async fn with_bodies(
+        &self,
+        notes: Vec<Note>,
+    ) -> Result<(Vec<NoteWithBody>, Vec<DamagedNote>), StoreError> {
         let files = self.files.clone();
         blocking(move || {
-            notes
-                .into_iter()
-                .map(|note| {
-                    let body = NoteBody::parse(files.read(&note.file_path)?).map_err(|e| {
-                        StoreError::Invalid(format!(
-                            "note file {} is unusable: {e}",
-                            note.file_path
-                        ))
-                    })?;
-                    Ok(NoteWithBody { note, body })
-                })
-                .collect()
+            let mut found = Vec::with_capacity(notes.len());
+            let mut damaged = Vec::new();
+            for note in notes {
+                let text = files.read_verified(&note.file_path, &note.content_hash);
+                // A file that matches its hash held a valid body when written.
+                match text.map(NoteBody::parse) {
+                    Ok(Ok(body)) => found.push(NoteWithBody { note, body }),
+                    Ok(Err(_)) => damaged.push(DamagedNote {
+                        note,
+                        problem: FileDamage::Changed,
+                    }),
+                    Err(problem) => damaged.push(DamagedNote { note, problem }),
+                }
+            }
+            Ok((found, damaged))
         })
         .await
     }
@@ -374,15 +478,42 @@ impl Store {
     }
 }
 
-fn rename_if_present(files: &NotesDir, from: &str, to: &str) -> Result<(), StoreError> {
-    let (from, to) = (files.resolve(from)?, files.resolve(to)?);
-    match std::fs::rename(&from, &to) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(StoreError::io("cannot rename", &from, e)),
+/// `base` for 1, `base-n` after.
+pub(crate) fn numbered(base: &Slug, n: u32) -> Slug {
+    if n == 1 {
+        base.clone()
+    } else {
+        base.with_suffix(n)
     }
 }
 
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+pub(crate) async fn slug_taken(
+    conn: &mut SqliteConnection,
+    slug: &Slug,
+) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM notes WHERE slug = ?)")
+            .bind(slug.as_str())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+pub(crate) async fn find_any(
+    conn: &mut SqliteConnection,
+    slug: &str,
+) -> Result<Option<Note>, StoreError> {
+    let row = sqlx::query_as::<_, NoteRow>(&format!("SELECT {COLUMNS} FROM notes WHERE slug = ?"))
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(Note::from))
+}
+
+/// A note that is not deleted (drafts included), or `NotFound`.
+async fn find_live(conn: &mut SqliteConnection, slug: &str) -> Result<Note, StoreError> {
+    match find_any(conn, slug).await? {
+        Some(note) if note.deleted_at.is_none() => Ok(note),
+        _ => Err(StoreError::NotFound(slug.to_owned())),
+    }
 }

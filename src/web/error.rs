@@ -21,6 +21,9 @@ pub enum WebError {
     BadRequest(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The note exists but its file is damaged (logged where it is found).
+    #[error("note damaged")]
+    NoteDamaged,
     #[error("internal error")]
     Internal(#[from] StoreError),
 }
@@ -31,6 +34,7 @@ impl WebError {
             WebError::NotFound => "Page not found",
             WebError::BadRequest(_) => "Bad request",
             WebError::MethodNotAllowed => "Method not allowed",
+            WebError::NoteDamaged => "This note cannot be shown",
             WebError::Internal(_) => "Something went wrong",
         }
     }
@@ -42,6 +46,11 @@ impl WebError {
             }
             WebError::BadRequest(reason) => reason,
             WebError::MethodNotAllowed => "This address can only be read, with GET or HEAD.",
+            WebError::NoteDamaged => {
+                "The note at this address exists, but its stored text is damaged, so the site \
+                 will not show it. The site's owner has been told and can repair it; \
+                 the other pages and the feeds are not affected."
+            }
             WebError::Internal(_) => {
                 "The site could not show this page because of an error on the server. \
                  It has been logged; please try again later."
@@ -56,7 +65,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

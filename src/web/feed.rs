@@ -15,9 +15,9 @@ pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRe
     let cached = match state.cache.feed() {
         Some(hit) => hit,
         None => {
-            let revision = state.cache.revision();
+            let epoch = state.cache.epoch();
             let fresh = Arc::new(Versioned {
-                revision,
+                epoch,
                 response: render_feed(&state).await?,
             });
             state.cache.store_feed(fresh.clone());
@@ -33,6 +33,7 @@ async fn render_feed(state: &AppState) -> Result<Cached, WebError> {
         .store
         .public_page(0, state.settings.feed_max_items)
         .await?;
+    state.report_damage(&page.damaged);
     let site = &state.settings.site;
     let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
     let xml = rss(site, &notes, site_state.changed_at);

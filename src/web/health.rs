@@ -1,7 +1,14 @@
 //! `GET /health`: for uptime monitors and container health checks.
+//!
+//! `healthy` (200): everything works. `degraded` (200): the site serves, but
+//! some notes are damaged and left out (restarting would not help, so a
+//! container must not be restarted for it). `unhealthy` (503): the database
+//! or the data folders fail. Answers say what is wrong in a few words; the
+//! paths and error details go to the log, not to anonymous clients.
 
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, http::header, web};
 use serde::Serialize;
@@ -10,8 +17,12 @@ use super::AppState;
 use super::error::error_chain;
 
 /// Each check gets this long; the whole answer comes well within ~2 s even
-/// when the database is stuck.
+/// when the database or a mount is stuck.
 const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// A folder check this recent is reused: monitors and load balancers may
+/// ask many times a second, and `stat` on a network mount is not free.
+const FOLDER_CHECK_REUSE: Duration = Duration::from_secs(1);
 
 #[derive(Serialize)]
 struct Health {
@@ -25,33 +36,39 @@ struct Health {
 struct Checks {
     database: String,
     data_path: String,
+    notes: String,
 }
 
 const OK: &str = "ok";
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let (database, data_path) = tokio::join!(check_database(&state), check_data_path(&state));
-    let healthy = database == OK && data_path == OK;
+    let (database, data_path) = tokio::join!(check_database(&state), check_folders(&state));
+    let notes = match state.health.damaged_notes() {
+        Some(0) => OK.to_owned(),
+        Some(n) => format!("{n} damaged (left out of the site; run starpunk check)"),
+        None => "not checked yet".to_owned(),
+    };
+    let status = if database != OK || data_path != OK {
+        "unhealthy"
+    } else if state.health.damaged_notes().unwrap_or(0) > 0 {
+        "degraded"
+    } else {
+        "healthy"
+    };
     let body = Health {
-        status: if healthy { "healthy" } else { "unhealthy" },
+        status,
         version: env!("CARGO_PKG_VERSION"),
         environment: state.settings.environment.as_str(),
         checks: Checks {
             database,
             data_path,
+            notes,
         },
     };
-    if !healthy {
-        log::warn!(
-            "health check failed: database: {}; data_path: {}",
-            body.checks.database,
-            body.checks.data_path
-        );
-    }
-    let mut response = if healthy {
-        HttpResponse::Ok()
-    } else {
+    let mut response = if status == "unhealthy" {
         HttpResponse::ServiceUnavailable()
+    } else {
+        HttpResponse::Ok()
     };
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -59,31 +76,133 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn check_database(state: &AppState) -> String {
-    match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => OK.to_owned(),
-        Ok(Err(e)) => format!("error: {}", error_chain(&e)),
-        Err(_) => format!("error: no answer within {} ms", CHECK_TIMEOUT.as_millis()),
+    let outcome = tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await;
+    let problem = match outcome {
+        Ok(Ok(())) => return OK.to_owned(),
+        Ok(Err(e)) => {
+            log::warn!("health check: database: {}", error_chain(&e));
+            "does not answer queries"
+        }
+        Err(_) => "no answer in time",
+    };
+    format!("error: {problem}")
+}
+
+/// The folders the site writes to: the data folder, the notes folder and
+/// the database's folder (which settings may put elsewhere).
+async fn check_folders(state: &AppState) -> String {
+    match state.health.folders.check(&state.settings).await {
+        Ok(()) => OK.to_owned(),
+        Err(reason) => format!("error: {reason}"),
     }
 }
 
-/// Two system calls on a local folder: done inline, since a hop to the
-/// blocking pool would cost more than the check itself.
-async fn check_data_path(state: &AppState) -> String {
-    match data_path_problem(&state.settings.data_path) {
-        None => OK.to_owned(),
-        Some(problem) => format!("error: {problem}"),
+/// The folder check runs on a blocking thread, at most one at a time, so a
+/// hung mount can hold one thread, never a worker or a growing pile of
+/// threads; while it hangs, answers say so after [`CHECK_TIMEOUT`].
+#[derive(Default)]
+pub struct FolderCheck {
+    inner: Arc<Mutex<FolderCheckState>>,
+}
+
+#[derive(Default)]
+struct FolderCheckState {
+    last: Option<(Instant, Result<(), String>)>,
+    running_since: Option<Instant>,
+}
+
+impl FolderCheck {
+    async fn check(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        let started = {
+            let mut state = self.lock();
+            if let Some((at, result)) = &state.last
+                && at.elapsed() < FOLDER_CHECK_REUSE
+            {
+                return result.clone();
+            }
+            if let Some(since) = state.running_since {
+                return match &state.last {
+                    Some((_, result)) if since.elapsed() < CHECK_TIMEOUT => result.clone(),
+                    _ => Err("no answer in time".into()),
+                };
+            }
+            let now = Instant::now();
+            state.running_since = Some(now);
+            now
+        };
+        let folders = [
+            ("data folder", settings.data_path.clone()),
+            ("notes folder", settings.notes_path.clone()),
+            (
+                "database folder",
+                database_folder(&settings.database_path).to_owned(),
+            ),
+        ];
+        let inner = self.inner.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let result = folders
+                .iter()
+                .find_map(|(name, path)| folder_problem(name, path))
+                .map_or(Ok(()), Err);
+            let mut state = inner.lock().unwrap_or_else(|p| p.into_inner());
+            if state.last.as_ref().map(|(_, r)| r) != Some(&result) {
+                log_change(&folders, &result);
+            }
+            state.last = Some((Instant::now(), result.clone()));
+            state.running_since = None;
+            result
+        });
+        match tokio::time::timeout(CHECK_TIMEOUT.saturating_sub(started.elapsed()), task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("check failed".into()),
+            Err(_) => {
+                log::warn!(
+                    "health check: the data folders gave no answer within {} ms (a hung mount?)",
+                    CHECK_TIMEOUT.as_millis()
+                );
+                Err("no answer in time".into())
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FolderCheckState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// What is wrong with the data folder, if anything: it must exist, be a
-/// folder, and be writable by this process (`access(2)`, which also sees a
+fn database_folder(database: &Path) -> &Path {
+    match database.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// What is wrong with a folder, in a few words: it must exist, be a folder,
+/// and be writable by this process (`access(2)`, which also sees a
 /// read-only mount).
-fn data_path_problem(path: &Path) -> Option<String> {
-    match std::fs::metadata(path) {
-        Err(e) => Some(format!("{}: {e}", path.display())),
-        Ok(meta) if !meta.is_dir() => Some(format!("{} is not a folder", path.display())),
-        Ok(_) => rustix::fs::access(path, rustix::fs::Access::WRITE_OK)
-            .err()
-            .map(|e| format!("{} is not writable: {e}", path.display())),
+fn folder_problem(name: &str, path: &Path) -> Option<String> {
+    let problem = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing",
+        Err(_) => "cannot be read",
+        Ok(meta) if !meta.is_dir() => "is not a folder",
+        Ok(_) => match rustix::fs::access(path, rustix::fs::Access::WRITE_OK) {
+            Ok(()) => return None,
+            Err(_) => "is not writable",
+        },
+    };
+    Some(format!("{name} {problem}"))
+}
+
+/// The details, with paths, for the owner's log, once per change.
+fn log_change(folders: &[(&str, PathBuf); 3], result: &Result<(), String>) {
+    match result {
+        Ok(()) => log::info!("health check: the data folders are fine"),
+        Err(reason) => {
+            let paths: Vec<String> = folders
+                .iter()
+                .map(|(name, path)| format!("{name} {}", path.display()))
+                .collect();
+            log::warn!("health check: {reason} ({})", paths.join(", "));
+        }
     }
 }

@@ -16,7 +16,7 @@ use actix_web::{Route, guard, web};
 pub use conditional::{Cached, is_not_modified};
 pub use error::{WebError, error_chain};
 pub use pages::NOTES_PER_PAGE;
-pub use state::{AppState, CHANGE_POLL_INTERVAL, RenderCache};
+pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState, Observed, RenderCache};
 
 /// Content Security Policy: no scripts at all, styles from the site itself,
 /// images from anywhere over HTTPS (notes may embed them), no framing.

@@ -11,6 +11,7 @@ use super::conditional::Cached;
 use super::state::Versioned;
 use super::{AppState, WebError};
 use crate::render::{HomePage, NotePage, NoteView, PageContext};
+use crate::store::StoreError;
 
 /// Notes on each page of the list.
 pub const NOTES_PER_PAGE: u32 = 20;
@@ -50,11 +51,11 @@ pub async fn home(
     let cached = match state.cache.page(&key) {
         Some(hit) => hit,
         None => {
-            let revision = state.cache.revision();
+            let epoch = state.cache.epoch();
             let Some(response) = render_home(&state, page).await? else {
                 return Err(WebError::NotFound);
             };
-            let fresh = Arc::new(Versioned { revision, response });
+            let fresh = Arc::new(Versioned { epoch, response });
             state.cache.store_page(key, fresh.clone());
             fresh
         }
@@ -67,7 +68,8 @@ async fn render_home(state: &AppState, page: u64) -> Result<Option<Cached>, WebE
     let site_state = state.store.site_state().await?;
     let offset = (page - 1).saturating_mul(u64::from(NOTES_PER_PAGE));
     let found = state.store.public_page(offset, NOTES_PER_PAGE).await?;
-    if found.notes.is_empty() && page > 1 {
+    state.report_damage(&found.damaged);
+    if found.notes.is_empty() && found.damaged.is_empty() && page > 1 {
         return Ok(None);
     }
     let site = &state.settings.site;
@@ -101,9 +103,15 @@ pub async fn note(
     let cached = match state.cache.page(&key) {
         Some(hit) => hit,
         None => {
-            let revision = state.cache.revision();
-            let Some(found) = state.store.find_public(&slug).await? else {
-                return Err(WebError::NotFound);
+            let epoch = state.cache.epoch();
+            let found = match state.store.find_public(&slug).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return Err(WebError::NotFound),
+                Err(StoreError::Damaged(damage)) => {
+                    state.report_damage(&[*damage]);
+                    return Err(WebError::NoteDamaged);
+                }
+                Err(e) => return Err(e.into()),
             };
             let site = &state.settings.site;
             let html = NotePage {
@@ -114,7 +122,7 @@ pub async fn note(
             .map_err(render_failed)?;
             let modified = found.note.updated_at;
             let fresh = Arc::new(Versioned {
-                revision,
+                epoch,
                 response: Cached::new(html, modified, HTML),
             });
             state.cache.store_page(key, fresh.clone());
@@ -125,7 +133,5 @@ pub async fn note(
 }
 
 fn render_failed(e: askama::Error) -> WebError {
-    WebError::Internal(crate::store::StoreError::Invalid(format!(
-        "template failed: {e}"
-    )))
+    WebError::Internal(StoreError::Invalid(format!("template failed: {e}")))
 }

@@ -1,15 +1,16 @@
 //! What every handler shares: settings, the store, and the cache of
 //! rendered responses, which is valid for one revision of the notes.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use actix_web::http::header::HeaderValue;
 
 use super::conditional::Cached;
 use crate::config::Settings;
-use crate::store::Store;
+use crate::store::{DamagedNote, DataVersion, Store};
 
 /// How often the server looks for changes made by other processes (the CLI).
 pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -22,41 +23,112 @@ pub struct AppState {
     pub store: Store,
     pub cache: RenderCache,
     pub feed_cache_control: HeaderValue,
+    pub health: HealthState,
+    /// Serialises reading the data version and handing it to the cache, so
+    /// an older reading never lands after a newer one (which would look like
+    /// a replaced database).
+    refresh: tokio::sync::Mutex<()>,
+    /// Damaged notes already logged, for the current epoch.
+    damage_logged: Mutex<(u64, HashSet<i64>)>,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, store: Store, revision: i64) -> AppState {
+    pub fn new(settings: Settings, store: Store, version: DataVersion) -> AppState {
         let feed_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", settings.feed_cache_seconds))
                 .expect("a number makes a valid header value");
         AppState {
             settings,
             store,
-            cache: RenderCache::new(revision),
+            cache: RenderCache::new(version),
             feed_cache_control,
+            health: HealthState::default(),
+            refresh: tokio::sync::Mutex::new(()),
+            damage_logged: Mutex::new((0, HashSet::new())),
         }
     }
 
-    /// Reads the notes' revision now, so a change made by this process shows
+    /// Reads the data version now, so a change made by this process shows
     /// on the very next request instead of at the next poll.
-    pub async fn refresh_revision(&self) -> Result<(), crate::store::StoreError> {
+    pub async fn refresh_revision(&self) -> Result<Observed, crate::store::StoreError> {
+        let _turn = self.refresh.lock().await;
         let state = self.store.site_state().await?;
-        self.cache.set_revision(state.revision);
-        Ok(())
+        Ok(self.cache.observe(state.version))
+    }
+
+    /// Logs each damaged note once per change of the data, not once per
+    /// request or per page that leaves it out.
+    pub fn report_damage(&self, damaged: &[DamagedNote]) {
+        if damaged.is_empty() {
+            return;
+        }
+        let epoch = self.cache.epoch();
+        let mut logged = self
+            .damage_logged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if logged.0 != epoch {
+            *logged = (epoch, HashSet::new());
+        }
+        for damage in damaged {
+            if logged.1.insert(damage.note.id) {
+                log::error!("{damage}; it is left out of pages and feeds (run `starpunk check`)");
+            }
+        }
     }
 }
 
-/// Responses rendered for a given revision of the notes. An entry made for
-/// an older revision is never served.
+/// What the background checks found, for `/health`.
+#[derive(Default)]
+pub struct HealthState {
+    pub folders: super::health::FolderCheck,
+    /// Damaged notes found by the last integrity scan; `None` before the
+    /// first one finishes.
+    damaged_notes: RwLock<Option<usize>>,
+}
+
+impl HealthState {
+    pub fn damaged_notes(&self) -> Option<usize> {
+        *self
+            .damaged_notes
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_damaged_notes(&self, count: usize) {
+        *self
+            .damaged_notes
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(count);
+    }
+}
+
+/// What [`RenderCache::observe`] concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    Unchanged,
+    /// The notes changed: newer pages are rendered on demand.
+    Changed,
+    /// The database was replaced (another identity, or its revision went
+    /// down): every cached page was dropped at once.
+    Replaced,
+}
+
+/// Responses rendered from one version of the data. Each is labelled with
+/// the cache's epoch when its rendering started; the epoch goes up on every
+/// change of the data version, so an entry made before a change is never
+/// served after it, and epochs never repeat (unlike revisions of a
+/// replaced database).
 pub struct RenderCache {
-    revision: AtomicI64,
+    epoch: AtomicU64,
+    seen: Mutex<DataVersion>,
     feed: RwLock<Option<Arc<Versioned>>>,
     pages: quick_cache::sync::Cache<String, Arc<Versioned>, BodyWeight>,
 }
 
-/// A cached response and the revision it was rendered from.
+/// A cached response and the epoch it was rendered in.
 pub struct Versioned {
-    pub revision: i64,
+    pub epoch: u64,
     pub response: Cached,
 }
 
@@ -70,30 +142,51 @@ impl quick_cache::Weighter<String, Arc<Versioned>> for BodyWeight {
 }
 
 impl RenderCache {
-    fn new(revision: i64) -> RenderCache {
+    fn new(version: DataVersion) -> RenderCache {
         RenderCache {
-            revision: AtomicI64::new(revision),
+            epoch: AtomicU64::new(1),
+            seen: Mutex::new(version),
             feed: RwLock::new(None),
             pages: quick_cache::sync::Cache::with_weighter(1024, PAGE_CACHE_BYTES, BodyWeight),
         }
     }
 
-    pub fn revision(&self) -> i64 {
-        self.revision.load(Ordering::Acquire)
+    /// The current epoch: read it before rendering, and label the result.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
-    pub fn set_revision(&self, revision: i64) {
-        self.revision.fetch_max(revision, Ordering::AcqRel);
+    /// Takes note of the data version just read from the database.
+    pub fn observe(&self, version: DataVersion) -> Observed {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *seen == version {
+            return Observed::Unchanged;
+        }
+        let replaced = seen.database_id != version.database_id || version.revision < seen.revision;
+        *seen = version;
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if !replaced {
+            return Observed::Changed;
+        }
+        self.pages.clear();
+        *self
+            .feed
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        Observed::Replaced
     }
 
-    /// The feed, if rendered for the current revision.
+    /// The feed, if rendered in the current epoch.
     pub fn feed(&self) -> Option<Arc<Versioned>> {
-        let current = self.revision();
+        let current = self.epoch();
         let slot = self
             .feed
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.as_ref().filter(|f| f.revision == current).cloned()
+        slot.as_ref().filter(|f| f.epoch == current).cloned()
     }
 
     pub fn store_feed(&self, feed: Arc<Versioned>) {
@@ -101,18 +194,15 @@ impl RenderCache {
             .feed
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if slot
-            .as_ref()
-            .is_none_or(|old| old.revision <= feed.revision)
-        {
+        if slot.as_ref().is_none_or(|old| old.epoch <= feed.epoch) {
             *slot = Some(feed);
         }
     }
 
-    /// A page, if rendered for the current revision.
+    /// A page, if rendered in the current epoch.
     pub fn page(&self, key: &str) -> Option<Arc<Versioned>> {
-        let current = self.revision();
-        self.pages.get(key).filter(|p| p.revision == current)
+        let current = self.epoch();
+        self.pages.get(key).filter(|p| p.epoch == current)
     }
 
     pub fn store_page(&self, key: String, page: Arc<Versioned>) {

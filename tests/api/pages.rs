@@ -217,6 +217,7 @@ async fn unpublished_and_edited_notes_change_at_once() {
     app.store()
         .update_body(
             note.slug.as_str(),
+            &note.content_hash,
             starpunk::domain::NoteBody::parse("Edited text").unwrap(),
             chrono::Utc::now(),
         )

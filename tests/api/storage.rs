@@ -3,6 +3,7 @@
 use chrono::{TimeZone, Utc};
 use starpunk::domain::{NoteBody, Slug, SlugError, content_hash};
 use starpunk::store::{NewNote, Problem, Store, StoreError};
+use starpunk::web::error_chain;
 
 use crate::helpers::spawn_app;
 
@@ -46,7 +47,7 @@ async fn a_note_is_a_markdown_file_plus_a_row() {
     assert_eq!(on_disk, "Hello *there*, world");
     assert_eq!(note.content_hash, content_hash(on_disk.as_bytes()));
     assert!(note.published && note.published_at == Some(now) && note.created_at == now);
-    assert!(store.check().await.unwrap().is_empty());
+    assert!(store.check().await.unwrap().problems.is_empty());
 }
 
 #[tokio::test]
@@ -77,6 +78,7 @@ async fn taken_slugs_get_numbered_and_never_change() {
     let edited = store
         .update_body(
             "my-slug",
+            &custom.content_hash,
             NoteBody::parse("Completely different text").unwrap(),
             now,
         )
@@ -139,7 +141,7 @@ async fn a_failed_insert_leaves_no_file() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err}");
-    assert!(err.to_string().contains("injected failure"));
+    assert!(error_chain(&err).contains("injected failure"), "{err}");
     let files = starpunk::store::NotesDir::new(app.notes_path())
         .list_files()
         .unwrap();
@@ -174,19 +176,20 @@ async fn a_failed_update_keeps_the_old_text() {
     let err = store
         .update_body(
             note.slug.as_str(),
+            &note.content_hash,
             NoteBody::parse("New text").unwrap(),
             Utc::now(),
         )
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("injected failure"));
+    assert!(error_chain(&err).contains("injected failure"), "{err}");
     let path = app.notes_path().join(&note.file_path);
     assert_eq!(std::fs::read_to_string(path).unwrap(), "Old text");
     let files = starpunk::store::NotesDir::new(app.notes_path())
         .list_files()
         .unwrap();
     assert_eq!(files, vec![note.file_path.clone()], "no temp files left");
-    assert!(store.check().await.unwrap().is_empty());
+    assert!(store.check().await.unwrap().problems.is_empty());
 }
 
 #[tokio::test]
@@ -202,7 +205,7 @@ async fn a_failed_hard_delete_keeps_the_file() {
         std::fs::read_to_string(app.notes_path().join(&note.file_path)).unwrap(),
         "Keep me"
     );
-    assert!(store.check().await.unwrap().is_empty());
+    assert!(store.check().await.unwrap().problems.is_empty());
 }
 
 #[tokio::test]
@@ -225,6 +228,7 @@ async fn deletes_soft_and_hard() {
         store
             .update_body(
                 note.slug.as_str(),
+                &note.content_hash,
                 NoteBody::parse("x").unwrap(),
                 Utc::now()
             )
@@ -264,16 +268,17 @@ async fn check_finds_missing_changed_and_stray_files() {
             slug: changed.slug.to_string(),
             path: changed.file_path.clone(),
         },
-        Problem::StrayFile {
+        Problem::UnknownFile {
             path: "stray.md".into(),
         },
     ] {
         assert!(
-            problems.contains(&expected),
+            problems.problems.contains(&expected),
             "{expected} not in {problems:?}"
         );
     }
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.problems.len(), 3, "{problems:?}");
+    assert_eq!(problems.damaged_notes(), 2);
 }
 
 #[tokio::test]

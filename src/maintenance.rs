@@ -1,0 +1,126 @@
+//! What the running server does in the background: notice changes made by
+//! other processes, resolve leftovers of interrupted writes, and keep an
+//! up-to-date count of damaged notes for `/health`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed, error_chain};
+
+/// How often leftovers of interrupted writes are looked for.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Leftovers younger than this are left alone by the periodic sweep (the
+/// start-up sweep takes everything). Writers hold the database's write lock
+/// while their temporary files exist, so this is a second safety margin,
+/// for a writer of an older version that does not.
+const LEFTOVER_MIN_AGE: Duration = Duration::from_secs(60);
+
+/// Every note's file is verified at least this often, and shortly after
+/// every change.
+const SCAN_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Changes often come in bursts (an import, a script): scan once after.
+const SCAN_DELAY_AFTER_CHANGE: Duration = Duration::from_secs(2);
+
+/// Starts the background work; it ends when the returned handles are aborted.
+pub fn spawn(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
+    let changed = Arc::new(Notify::new());
+    vec![
+        tokio::spawn(watch_for_changes(state.clone(), changed.clone())),
+        tokio::spawn(keep_notes_healthy(state, changed)),
+    ]
+}
+
+/// Picks up changes made by other processes (the CLI, another instance)
+/// within about a second, by polling one row that a trigger bumps.
+async fn watch_for_changes(state: Arc<AppState>, changed: Arc<Notify>) {
+    let mut tick = tokio::time::interval(CHANGE_POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        match state.refresh_revision().await {
+            Ok(observed) => {
+                failing = false;
+                if observed == Observed::Replaced {
+                    log::warn!(
+                        "the database was replaced (restored from a backup?): every cached page was dropped"
+                    );
+                }
+                if observed != Observed::Unchanged {
+                    changed.notify_one();
+                }
+            }
+            Err(e) if !failing => {
+                failing = true;
+                log::warn!("cannot read the notes' revision: {}", error_chain(&e));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Resolves leftovers (everything at start-up, then those older than a
+/// minute) and verifies every note's file after changes and periodically.
+async fn keep_notes_healthy(state: Arc<AppState>, changed: Arc<Notify>) {
+    sweep(&state, Duration::ZERO).await;
+    scan(&state).await;
+    let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
+    sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    sweeps.tick().await;
+    let mut next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
+    loop {
+        tokio::select! {
+            _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,
+            () = changed.notified() => {
+                tokio::time::sleep(SCAN_DELAY_AFTER_CHANGE).await;
+                scan(&state).await;
+                next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
+            }
+            () = tokio::time::sleep_until(next_scan) => {
+                scan(&state).await;
+                next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
+            }
+        }
+    }
+}
+
+async fn sweep(state: &AppState, min_age: Duration) {
+    match state.store.repair(min_age).await {
+        Ok(done) => {
+            for repair in &done {
+                log::info!("resolved a leftover of an interrupted write: {repair}");
+            }
+            if !done.is_empty() {
+                // A note may have got its text back: show it at once.
+                let _ = state.refresh_revision().await;
+            }
+        }
+        Err(e) => log::warn!(
+            "cannot look for leftovers of interrupted writes: {}",
+            error_chain(&e)
+        ),
+    }
+}
+
+async fn scan(state: &AppState) {
+    match state.store.check().await {
+        Ok(report) => {
+            let damaged = report.damaged_notes();
+            if state.health.damaged_notes() != Some(damaged) {
+                if damaged > 0 {
+                    log::error!(
+                        "{damaged} note(s) are damaged and left out of the site; run `starpunk check`"
+                    );
+                } else if state.health.damaged_notes().is_some() {
+                    log::info!("no note is damaged any more");
+                }
+            }
+            state.health.set_damaged_notes(damaged);
+        }
+        Err(e) => log::warn!("cannot verify the notes' files: {}", error_chain(&e)),
+    }
+}
