@@ -3,6 +3,7 @@
 mod feed;
 pub mod markdown;
 mod pages;
+mod sanitise;
 
 use chrono::{DateTime, Utc};
 
