@@ -3,7 +3,7 @@
 mod feed;
 pub mod markdown;
 mod pages;
-mod sanitise;
+pub mod sanitise;
 
 use chrono::{DateTime, Utc};
 
