@@ -3,7 +3,9 @@
 mod note;
 mod site_url;
 mod slug;
+mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
+pub use text::{markdown_options, plain_text, text_of_html};

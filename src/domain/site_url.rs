@@ -43,11 +43,35 @@ impl SiteUrl {
         self.0.path()
     }
 
-    /// An absolute URL for `relative` (which must not start with `/`).
+    /// An absolute URL for `relative`, always under the site: a leading `/`
+    /// is dropped, and so are `.` and `..` segments, which would otherwise
+    /// climb out of the site's path (`/blog/../admin`).
     pub fn join(&self, relative: &str) -> String {
-        let relative = relative.trim_start_matches('/');
-        format!("{}{}", self.as_str(), relative)
+        // Read the input as the URL parser will: it trims trailing spaces and
+        // controls, drops tabs and newlines anywhere (`.\t.` is `..`), and
+        // ends the path at `?` or `#`.
+        let relative: String = relative
+            .trim_end_matches(|c: char| c <= ' ')
+            .chars()
+            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+            .collect();
+        let path_end = relative.find(['?', '#']).unwrap_or(relative.len());
+        let (path, rest) = relative.split_at(path_end);
+        // `\` separates segments too, in http(s) URLs.
+        let path = path
+            .split(['/', '\\'])
+            .filter(|segment| !is_dot_segment(segment))
+            .collect::<Vec<_>>()
+            .join("/");
+        format!("{}{}{}", self.as_str(), path.trim_start_matches('/'), rest)
     }
+}
+
+/// `.` or `..`, also percent-encoded (`%2e`, `.%2E` …), as the URL
+/// Standard defines them.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 impl fmt::Display for SiteUrl {
@@ -79,6 +103,24 @@ mod tests {
         let url = SiteUrl::parse("https://example.com/blog//").unwrap();
         assert_eq!(url.join("feed.xml"), "https://example.com/blog/feed.xml");
         assert_eq!(url.join("/note/a"), "https://example.com/blog/note/a");
+    }
+
+    #[test]
+    fn join_never_leaves_the_site() {
+        let url = SiteUrl::parse("https://example.com/blog/").unwrap();
+        for (relative, expected) in [
+            ("../admin", "https://example.com/blog/admin"),
+            ("note/../../x", "https://example.com/blog/note/x"),
+            ("%2e%2E/x", "https://example.com/blog/x"),
+            (".\t./x", "https://example.com/blog/x"),
+            ("..\\x", "https://example.com/blog/x"),
+            ("a/.. \n", "https://example.com/blog/a"),
+            ("./?page=2", "https://example.com/blog/?page=2"),
+            ("?page=2#..", "https://example.com/blog/?page=2#.."),
+            ("note/a.b/..c", "https://example.com/blog/note/a.b/..c"),
+        ] {
+            assert_eq!(url.join(relative), expected, "{relative:?}");
+        }
     }
 
     #[test]

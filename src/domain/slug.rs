@@ -4,6 +4,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use super::plain_text;
+
 /// Longest slug, in bytes (all ASCII).
 pub const MAX_SLUG_LEN: usize = 100;
 
@@ -92,11 +94,16 @@ impl Slug {
         Ok(Slug(text.to_owned()))
     }
 
-    /// Makes a slug from a note's text: its first words, transliterated to
-    /// ASCII, lowercased, with hyphens between. Text with nothing usable
-    /// (only symbols, say) gets a `YYYYMMDDHHMMSS` timestamp instead.
-    pub fn from_content(content: &str, now: DateTime<Utc>) -> Slug {
-        let words: Vec<String> = deunicode::deunicode(content)
+    /// Makes a slug from a note's Markdown: the first words of its plain
+    /// text (what a reader sees, as for the title: no markup, tags or link
+    /// targets), transliterated to ASCII, lowercased, with hyphens between.
+    /// Text with nothing usable (only symbols, say) gets a `YYYYMMDDHHMMSS`
+    /// timestamp instead.
+    ///
+    /// Only for new notes: a stored slug is read back with `from_stored` and
+    /// never made again, so changing this rule never moves a permalink.
+    pub fn from_content(markdown: &str, now: DateTime<Utc>) -> Slug {
+        let words: Vec<String> = deunicode::deunicode(&plain_text(markdown))
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
             .take(SLUG_WORDS)
@@ -177,6 +184,22 @@ mod tests {
             slug_of("  --Spaces   and---hyphens-- "),
             "spaces-and-hyphens"
         );
+    }
+
+    #[test]
+    fn comes_from_the_text_a_reader_sees_not_the_markup() {
+        assert_eq!(slug_of("[my post](https://e.com/x)"), "my-post");
+        assert_eq!(slug_of("<b>Hi</b> there"), "hi-there");
+        assert_eq!(
+            slug_of("**Bold** _move_: see <https://e.com> now"),
+            "bold-move-see-https-e"
+        );
+        assert_eq!(slug_of("![](https://e.com/cat.png)\n\nA cat"), "a-cat");
+        assert_eq!(
+            slug_of("<script>alert(1)</script> Safe words"),
+            "safe-words"
+        );
+        assert_eq!(slug_of("<img src=\"a.png\">"), "20261123102030");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::{ChannelBuilder, GuidBuilder, ItemBuilder};
 
 use super::NoteView;
+use super::sanitise::with_absolute_urls;
 use crate::config::SiteSettings;
 
 /// The feed for these notes (newest first). Everything in it comes from the
@@ -23,7 +24,7 @@ pub fn rss(site: &SiteSettings, notes: &[NoteView], changed_at: DateTime<Utc>) -
                         .build(),
                 ))
                 .pub_date(Some(note.published.to_rfc2822()))
-                .description(Some(note.html.clone()))
+                .description(Some(item_html(note)))
                 .build()
         })
         .collect::<Vec<_>>();
@@ -47,4 +48,17 @@ pub fn rss(site: &SiteSettings, notes: &[NoteView], changed_at: DateTime<Utc>) -
         .items(items)
         .build();
     channel.to_string()
+}
+
+/// The note's HTML with absolute URLs: a feed reader shows it away from the
+/// site and cannot resolve `/static/a.png` or `other`. They are resolved
+/// against the note's permalink, exactly as a browser does on the note's own
+/// page (the page has no `<base>`), so `other` is a sibling note and
+/// `/x` is at the root of the host, even when the site lives under `/blog/`.
+fn item_html(note: &NoteView) -> String {
+    match url::Url::parse(&note.url) {
+        Ok(permalink) => with_absolute_urls(&note.html, &permalink),
+        // The permalink is built from SITE_URL, which parsed as a URL.
+        Err(_) => note.html.clone(),
+    }
 }

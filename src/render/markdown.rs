@@ -1,30 +1,14 @@
 //! Markdown to safe HTML, and the plain-text title and excerpt of a note.
 
-use std::sync::LazyLock;
+use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd};
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
+use super::sanitise::sanitise;
+use crate::domain::{markdown_options, plain_text, text_of_html};
 
 /// Longest excerpt, in characters.
 const EXCERPT_CHARS: usize = 200;
 /// Longest title, in characters.
 const TITLE_CHARS: usize = 100;
-
-fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
-}
-
-/// The sanitiser: ammonia's defaults (no script or style, no event handler
-/// attributes, only http/https/mailto and relative URLs). No `rel` is added
-/// to links: it would leave `<a rel>` without `href` (invalid) where a
-/// `javascript:` URL was removed, and ammonia already strips `target`.
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let mut builder = ammonia::Builder::default();
-    builder.link_rel(None);
-    builder
-});
-
-/// Keeps only the text of (already sanitised) HTML.
-static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(ammonia::Builder::empty);
 
 /// CommonMark (with tables, strikethrough and bare-URL autolinks) rendered to
 /// HTML and sanitised, whatever the note contains.
@@ -34,7 +18,7 @@ static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(ammonia::B
 /// make the page invalid; other blocks are sanitised together, so block HTML
 /// that wraps Markdown (`<details>` … `</details>`) keeps working.
 pub fn to_html(markdown: &str) -> String {
-    let events = autolink(Parser::new_ext(markdown, options()));
+    let events = autolink(Parser::new_ext(markdown, markdown_options()));
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     let mut pending = String::new();
     for block in top_level_blocks(events) {
@@ -50,13 +34,6 @@ pub fn to_html(markdown: &str) -> String {
     }
     out.push_str(&sanitise(&pending));
     out
-}
-
-fn sanitise(html: &str) -> String {
-    if html.is_empty() {
-        return String::new();
-    }
-    add_missing_alt(&SANITIZER.clean(html).to_string())
 }
 
 /// Splits events into top-level blocks (a paragraph, a list, an HTML block …).
@@ -79,40 +56,6 @@ fn top_level_blocks(events: Vec<Event<'_>>) -> Vec<Vec<Event<'_>>> {
         blocks.push(current);
     }
     blocks
-}
-
-/// `<img>` must have `alt`; raw HTML images may lack it, so give them an
-/// empty one (decorative) rather than produce an invalid page. The input is
-/// html5ever's serialisation: attribute values are always double-quoted,
-/// with any `"` inside escaped.
-fn add_missing_alt(html: &str) -> String {
-    if !html.contains("<img") {
-        return html.to_owned();
-    }
-    let mut out = String::with_capacity(html.len() + 16);
-    let mut rest = html;
-    while let Some(start) = rest.find("<img") {
-        let (before, tag_and_after) = rest.split_at(start);
-        out.push_str(before);
-        let mut in_quotes = false;
-        let end = tag_and_after
-            .char_indices()
-            .find(|&(_, c)| {
-                if c == '"' {
-                    in_quotes = !in_quotes;
-                }
-                c == '>' && !in_quotes
-            })
-            .map_or(tag_and_after.len(), |(i, _)| i);
-        let tag = &tag_and_after[..end];
-        out.push_str(tag);
-        if !tag.contains(" alt=\"") {
-            out.push_str(" alt=\"\"");
-        }
-        rest = &tag_and_after[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Whether raw HTML is the tag `name` (`a` matches `<a href…>`, `/a` `</a>`).
@@ -180,10 +123,11 @@ fn autolink<'a>(events: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
     out
 }
 
-/// The note's title: its first non-blank line, as plain text (Markdown
-/// markup removed), shortened to about 100 characters. When that line has
-/// no text (raw HTML, an image), the text of the whole note is used; it can
-/// still be empty (an image alone), and the caller then names it by date.
+/// The note's title: its first non-blank line, as plain text (the same
+/// text the slug is made from: no markup, tags or link targets), shortened
+/// to about 100 characters. When that line has no text (an image, a
+/// script), the text of the whole note is used; it can still be empty (an
+/// image alone), and the caller then names it by date.
 pub fn title(markdown: &str, html: &str) -> String {
     let first_line = markdown
         .lines()
@@ -201,38 +145,6 @@ pub fn title(markdown: &str, html: &str) -> String {
 /// at a word.
 pub fn excerpt(html: &str) -> String {
     shorten(&text_of_html(html), EXCERPT_CHARS)
-}
-
-/// The text of sanitised HTML, on one line.
-fn text_of_html(html: &str) -> String {
-    let text = TEXT_ONLY.clean(html).to_string();
-    let text = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The text of rendered Markdown, without markup, on one line.
-fn plain_text(markdown: &str) -> String {
-    let mut text = String::new();
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::End(
-                TagEnd::Emphasis
-                | TagEnd::Strong
-                | TagEnd::Strikethrough
-                | TagEnd::Link
-                | TagEnd::Image,
-            ) => {}
-            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
-            _ => {}
-        }
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {

@@ -3,6 +3,7 @@
 mod feed;
 pub mod markdown;
 mod pages;
+pub mod sanitise;
 
 use chrono::{DateTime, Utc};
 

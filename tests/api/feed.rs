@@ -126,3 +126,40 @@ async fn a_note_published_by_the_cli_appears_within_about_a_second() {
     let home = app.text("/").await;
     assert!(home.contains(&permalink));
 }
+
+/// Every `href` and `src` in some HTML.
+fn urls_in(html: &str) -> Vec<String> {
+    let html = scraper::Html::parse_fragment(html);
+    let selector = scraper::Selector::parse("[href], [src]").expect("a selector");
+    html.select(&selector)
+        .flat_map(|e| [e.attr("href"), e.attr("src")])
+        .flatten()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn feed_items_have_absolute_urls_resolved_from_the_permalink() {
+    let app = spawn_app_with(&[("SITE_URL", "https://example.com/blog/")]).await;
+    let note = app
+        .publish(
+            "Links [x](/note/other) [y](other) [z](#top) [w](https://else.example/a)\n\n\
+             ![pic](/static/a.png) <img src=\"../img/b.png\" alt=\"b\">",
+        )
+        .await;
+    let feed = parse(&app.get("/feed.xml").await.bytes().await.unwrap());
+    let html = feed.entries[0].summary.clone().unwrap().content;
+    let permalink = format!("https://example.com/blog/note/{}", note.slug);
+    assert_eq!(
+        urls_in(&html),
+        vec![
+            "https://example.com/note/other".to_owned(),
+            "https://example.com/blog/note/other".to_owned(),
+            format!("{permalink}#top"),
+            "https://else.example/a".to_owned(),
+            "https://example.com/static/a.png".to_owned(),
+            "https://example.com/blog/img/b.png".to_owned(),
+        ],
+        "{html}"
+    );
+}

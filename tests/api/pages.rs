@@ -373,3 +373,31 @@ async fn urls_follow_site_url_without_double_slashes() {
         );
     }
 }
+
+#[tokio::test]
+async fn note_pages_keep_relative_urls_as_written() {
+    let app = spawn_app_with(&[("SITE_URL", "https://example.com/blog/")]).await;
+    let note = app
+        .publish("[x](/note/other) [y](other) ![pic](/static/a.png)")
+        .await;
+    for path in ["/".to_owned(), format!("/note/{}", note.slug)] {
+        let page = Html::parse_document(&app.text(&path).await);
+        let urls: Vec<_> = select(&page, ".e-content [href], .e-content [src]")
+            .iter()
+            .filter_map(|e| e.attr("href").or(e.attr("src")))
+            .collect();
+        assert_eq!(urls, ["/note/other", "other", "/static/a.png"], "{path}");
+    }
+}
+
+#[tokio::test]
+async fn slugs_and_titles_come_from_the_text_not_the_markup() {
+    let app = spawn_app().await;
+    let link = app.publish("[my post](https://e.com/x)").await;
+    assert_eq!(link.slug.as_str(), "my-post");
+    let html = app.publish("<b>Hi</b> <i>there</i>").await;
+    assert_eq!(html.slug.as_str(), "hi-there");
+    let page = Html::parse_document(&app.text("/note/my-post").await);
+    let title = select(&page, "title")[0].text().collect::<String>();
+    assert!(title.starts_with("my post"), "{title}");
+}
