@@ -1,9 +1,12 @@
 //! The site's values, valid by construction. Pure: no I/O here.
 
+mod loopback;
 mod note;
+mod profile_url;
 mod site_url;
 mod slug;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
+pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::loopback::is_loopback;
+
 /// An absolute `http`/`https` URL that ends with exactly one `/`.
 ///
 /// Built once from `SITE_URL`; links are made with [`SiteUrl::join`], never
@@ -43,6 +45,12 @@ impl SiteUrl {
         self.0.path()
     }
 
+    /// Whether the site's address is this machine (`localhost`,
+    /// `127.0.0.1`, `[::1]` …), which no reader can reach.
+    pub fn is_loopback(&self) -> bool {
+        self.0.host().as_ref().is_some_and(is_loopback)
+    }
+
     /// An absolute URL for `relative` (which must not start with `/`).
     pub fn join(&self, relative: &str) -> String {
         let relative = relative.trim_start_matches('/');
@@ -79,6 +87,19 @@ mod tests {
         let url = SiteUrl::parse("https://example.com/blog//").unwrap();
         assert_eq!(url.join("feed.xml"), "https://example.com/blog/feed.xml");
         assert_eq!(url.join("/note/a"), "https://example.com/blog/note/a");
+    }
+
+    #[test]
+    fn knows_a_loopback_address() {
+        for (url, local) in [
+            ("http://localhost:8000/", true),
+            ("http://127.0.0.1:9000/", true),
+            ("http://[::1]/", true),
+            ("https://example.com/", false),
+            ("https://localhost.example.com/", false),
+        ] {
+            assert_eq!(SiteUrl::parse(url).unwrap().is_loopback(), local, "{url}");
+        }
     }
 
     #[test]

@@ -7,4 +7,5 @@ mod feed;
 mod health;
 mod helpers;
 mod pages;
+mod settings;
 mod storage;
