@@ -20,18 +20,31 @@ fn load_dotenv_from(path: &Path) -> Result<(), ConfigError> {
     match dotenvy::from_path(path) {
         Ok(()) => Ok(()),
         Err(e) if e.not_found() => Ok(()),
-        // dotenvy gives the rest of the file from the bad line on; the first
-        // line is the one to fix, and quoting keeps the message on one line.
-        Err(dotenvy::Error::LineParse(text, _)) => Err(ConfigError::new(
+        Err(dotenvy::Error::LineParse(fragment, _)) => Err(ConfigError::new(
             ".env",
             format!(
-                "cannot parse the line {:?}: lines are NAME=value, \
+                "cannot parse {}: lines are NAME=value, \
                  with quotes around a value that has spaces",
-                text.lines().next().unwrap_or_default()
+                bad_line(path, &fragment)
             ),
         )),
         Err(dotenvy::Error::Io(e)) => Err(ConfigError::new(".env", format!("cannot read it: {e}"))),
         Err(e) => Err(ConfigError::new(".env", e.to_string())),
+    }
+}
+
+/// Where the line dotenvy could not parse is, for a person to find it:
+/// dotenvy reports sometimes the line, sometimes only its value, and for an
+/// open quote everything up to the end of the file.
+fn bad_line(path: &Path, fragment: &str) -> String {
+    let first = fragment.lines().next().unwrap_or_default().trim();
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let found = text.lines().enumerate().find(|(_, line)| {
+        !first.is_empty() && !line.trim_start().starts_with('#') && line.contains(first)
+    });
+    match found {
+        Some((index, line)) => format!("line {} ({:?})", index + 1, line.trim()),
+        None => format!("{first:?}"),
     }
 }
 

@@ -99,7 +99,17 @@ fn real_environment_wins_over_env_file() {
 fn a_bad_env_file_line_is_exit_2_quoting_the_line() {
     let folder = Folder::with_env_file("SITE_NAME=Fine\nSITE URL = nope\nPORT=1\n");
     let err = assert_config_error(&folder.run(&[], &["note", "list"]), ".env");
-    assert!(err.contains("\"SITE URL = nope\""), "{err}");
+    assert!(err.contains("line 2 (\"SITE URL = nope\")"), "{err}");
+}
+
+/// The example is what owners copy to `.env`: every line of it must load.
+#[test]
+fn a_copy_of_env_example_is_accepted() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+    let text = std::fs::read_to_string(example).expect("read .env.example");
+    let folder = Folder::with_env_file(&text);
+    let output = folder.run(&[], &["note", "list"]);
+    assert!(output.status.success(), "{}", stderr(&output));
 }
 
 #[test]
