@@ -4,9 +4,13 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
-use std::path::{Path, PathBuf};
+mod sources;
 
-use crate::domain::SiteUrl;
+use std::path::PathBuf;
+
+use crate::domain::{ProfileUrl, SiteUrl};
+
+pub use sources::{load_dotenv, read_var};
 
 /// Where the site runs: development shows more detail in logs; production is
 /// what the container sets.
@@ -47,9 +51,9 @@ pub struct SiteSettings {
     pub name: String,
     pub description: String,
     pub author: String,
-    /// The owner's own URL: the h-card's `u-url`, and later the identity
-    /// that may sign in.
-    pub admin_me: Option<String>,
+    /// The owner's own URL: the h-card's `u-url`, and the identity that
+    /// may sign in, compared exactly as written.
+    pub admin_me: Option<ProfileUrl>,
     pub language: String,
 }
 
@@ -71,14 +75,8 @@ impl ConfigError {
 }
 
 impl Settings {
-    /// Reads `.env` in the current folder (if present; real environment
-    /// variables win) and then the process environment.
+    /// Settings from the process environment; call [`load_dotenv`] first.
     pub fn from_env() -> Result<Settings, ConfigError> {
-        match dotenvy::from_path(".env") {
-            Ok(_) => {}
-            Err(e) if e.not_found() => {}
-            Err(e) => return Err(ConfigError::new(".env", e.to_string())),
-        }
         Settings::from_lookup(read_var)
     }
 
@@ -87,26 +85,63 @@ impl Settings {
     where
         F: Fn(&str) -> Result<Option<String>, ConfigError>,
     {
-        let get = |name: &str| -> Result<Option<String>, ConfigError> {
-            Ok(lookup(name)?
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty()))
+        let vars = Vars(lookup);
+        let environment = match vars.get("ENVIRONMENT")?.as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "ENVIRONMENT",
+                    format!("{other:?} is not one of development, production"),
+                ));
+            }
         };
+        let production = environment == Environment::Production;
 
-        let url_text = get("SITE_URL")?.unwrap_or_else(|| "http://localhost:8000/".into());
-        let url = SiteUrl::parse(&url_text).map_err(|e| ConfigError::new("SITE_URL", e))?;
+        let url = match vars.get("SITE_URL")? {
+            Some(text) => SiteUrl::parse(&text).map_err(|e| ConfigError::new("SITE_URL", e))?,
+            // A production site left at the default would publish permalinks
+            // and a feed that only this machine can open.
+            None if production => {
+                return Err(ConfigError::new(
+                    "SITE_URL",
+                    "is not set, and the default (http://localhost:8000/) is only for \
+                     development; set SITE_URL=https://your.domain/ for ENVIRONMENT=production",
+                ));
+            }
+            None => SiteUrl::parse(DEFAULT_SITE_URL).expect("the default is a valid URL"),
+        };
+        if production && url.is_loopback() {
+            return Err(ConfigError::new(
+                "SITE_URL",
+                format!(
+                    "{url} points at this machine, so no reader could open a permalink or \
+                     the feed; set SITE_URL=https://your.domain/ for ENVIRONMENT=production"
+                ),
+            ));
+        }
 
-        let admin_me = match get("ADMIN_ME")? {
-            Some(me) => Some(
-                SiteUrl::parse(&me)
-                    .map_err(|e| ConfigError::new("ADMIN_ME", e))?
-                    .as_str()
-                    .to_owned(),
+        let admin_me = match vars.get("ADMIN_ME")? {
+            Some(text) => Some(
+                ProfileUrl::parse(&text)
+                    .map_err(|e| ConfigError::new("ADMIN_ME", e.to_string()))?,
             ),
             None => None,
         };
+        if let Some(me) = admin_me
+            .as_ref()
+            .filter(|me| production && me.is_loopback())
+        {
+            return Err(ConfigError::new(
+                "ADMIN_ME",
+                format!(
+                    "{me} points at this machine, which no one else can reach; \
+                     set ADMIN_ME=https://your.domain/ (or leave it unset) for ENVIRONMENT=production"
+                ),
+            ));
+        }
 
-        let language = get("SITE_LANGUAGE")?.unwrap_or_else(|| "en".into());
+        let language = vars.get("SITE_LANGUAGE")?.unwrap_or_else(|| "en".into());
         if !is_language_tag(&language) {
             return Err(ConfigError::new(
                 "SITE_LANGUAGE",
@@ -116,30 +151,27 @@ impl Settings {
 
         let site = SiteSettings {
             url,
-            name: get("SITE_NAME")?.unwrap_or_else(|| "StarPunk".into()),
-            description: get("SITE_DESCRIPTION")?
+            name: vars.get("SITE_NAME")?.unwrap_or_else(|| "StarPunk".into()),
+            description: vars
+                .get("SITE_DESCRIPTION")?
                 .unwrap_or_else(|| "A StarPunk site: notes, with a feed".into()),
-            author: get("SITE_AUTHOR")?.unwrap_or_default(),
+            author: vars.get("SITE_AUTHOR")?.unwrap_or_default(),
             admin_me,
             language,
         };
 
-        let host = get("HOST")?.unwrap_or_else(|| "127.0.0.1".into());
-        if host.parse::<std::net::IpAddr>().is_err() && host != "localhost" {
-            return Err(ConfigError::new(
-                "HOST",
-                format!("{host:?} is not an IP address (use 127.0.0.1, 0.0.0.0 or ::)"),
-            ));
-        }
-        let port = parse_number::<u16>(&get, "PORT", 8000, 0..=65535)?;
+        let host = parse_host(&vars)?;
+        let port = parse_port(&vars)?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = parse_number::<usize>(&get, "WORKERS", cores, 1..=512)?;
+        let workers = parse_number::<usize, _>(&vars, "WORKERS", cores, 1..=512)?;
 
-        let data_path = PathBuf::from(get("DATA_PATH")?.unwrap_or_else(|| "./data".into()));
-        let notes_path = get("NOTES_PATH")?
+        let data_path = PathBuf::from(vars.get("DATA_PATH")?.unwrap_or_else(|| "./data".into()));
+        let notes_path = vars
+            .get("NOTES_PATH")?
             .map(PathBuf::from)
             .unwrap_or_else(|| data_path.join("notes"));
-        let database_path = get("DATABASE_PATH")?
+        let database_path = vars
+            .get("DATABASE_PATH")?
             .map(PathBuf::from)
             .unwrap_or_else(|| data_path.join("starpunk.db"));
         if database_path.is_dir() {
@@ -152,20 +184,9 @@ impl Settings {
             ));
         }
 
-        let feed_max_items = parse_number::<u32>(&get, "FEED_MAX_ITEMS", 50, 1..=1000)?;
+        let feed_max_items = parse_number::<u32, _>(&vars, "FEED_MAX_ITEMS", 50, 1..=1000)?;
         let feed_cache_seconds =
-            parse_number::<u32>(&get, "FEED_CACHE_SECONDS", 300, 0..=31_536_000)?;
-
-        let environment = match get("ENVIRONMENT")?.as_deref() {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(other) => {
-                return Err(ConfigError::new(
-                    "ENVIRONMENT",
-                    format!("{other:?} is not one of development, production"),
-                ));
-            }
-        };
+            parse_number::<u32, _>(&vars, "FEED_CACHE_SECONDS", 300, 0..=31_536_000)?;
 
         Ok(Settings {
             site,
@@ -184,45 +205,88 @@ impl Settings {
     /// The address `starpunk healthcheck` talks to: the server's own port on
     /// loopback when it listens on every interface.
     pub fn local_health_url(&self) -> String {
-        let host = match self.host.as_str() {
-            "0.0.0.0" => "127.0.0.1",
-            "::" => "[::1]",
-            h if h.contains(':') => return format!("http://[{h}]:{}/health", self.port),
-            h => h,
-        };
-        format!("http://{host}:{}/health", self.port)
+        health_url(&self.host, self.port)
     }
 }
 
-/// Reads one variable; `NAME_FILE` (a path, as container secrets provide)
-/// is used when `NAME` itself is unset.
-pub fn read_var(name: &str) -> Result<Option<String>, ConfigError> {
-    match std::env::var(name) {
-        Ok(v) => return Ok(Some(v)),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(ConfigError::new(name, "is not valid UTF-8"));
-        }
-        Err(std::env::VarError::NotPresent) => {}
-    }
-    let file_var = format!("{name}_FILE");
-    match std::env::var(&file_var) {
-        Ok(path) => std::fs::read_to_string(Path::new(&path))
-            .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_owned()))
-            .map_err(|e| ConfigError::new(&file_var, format!("cannot read {path}: {e}"))),
-        Err(_) => Ok(None),
+/// [`Settings::local_health_url`] from `HOST` and `PORT` alone, so that a
+/// health check is not stopped by a setting it does not use.
+pub fn local_health_url<F>(lookup: F) -> Result<String, ConfigError>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    let vars = Vars(lookup);
+    Ok(health_url(&parse_host(&vars)?, parse_port(&vars)?))
+}
+
+const DEFAULT_SITE_URL: &str = "http://localhost:8000/";
+
+/// A source of variables, with blank values read as unset.
+struct Vars<F>(F);
+
+impl<F> Vars<F>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    fn get(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        Ok((self.0)(name)?
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()))
     }
 }
 
-fn parse_number<T>(
-    get: &impl Fn(&str) -> Result<Option<String>, ConfigError>,
+fn parse_host<F>(vars: &Vars<F>) -> Result<String, ConfigError>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    let host = vars.get("HOST")?.unwrap_or_else(|| "127.0.0.1".into());
+    if host.parse::<std::net::IpAddr>().is_err() && host != "localhost" {
+        return Err(ConfigError::new(
+            "HOST",
+            format!("{host:?} is not an IP address (use 127.0.0.1, 0.0.0.0 or ::)"),
+        ));
+    }
+    Ok(host)
+}
+
+fn parse_port<F>(vars: &Vars<F>) -> Result<u16, ConfigError>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    let port = parse_number::<u16, _>(vars, "PORT", 8000, 0..=65535)?;
+    if port == 0 {
+        // Port 0 asks the system for any free port: the server would run
+        // where no proxy, health check or reader could find it.
+        return Err(ConfigError::new(
+            "PORT",
+            "0 would listen on a random free port that nothing else knows; \
+             use a port from 1 to 65535 (8000 by default)",
+        ));
+    }
+    Ok(port)
+}
+
+fn health_url(host: &str, port: u16) -> String {
+    let host = match host {
+        "0.0.0.0" => "127.0.0.1",
+        "::" => "[::1]",
+        h if h.contains(':') => return format!("http://[{h}]:{port}/health"),
+        h => h,
+    };
+    format!("http://{host}:{port}/health")
+}
+
+fn parse_number<T, F>(
+    vars: &Vars<F>,
     name: &str,
     default: T,
     range: std::ops::RangeInclusive<T>,
 ) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
 {
-    let Some(text) = get(name)? else {
+    let Some(text) = vars.get(name)? else {
         return Ok(default);
     };
     match text.parse::<T>() {
@@ -247,61 +311,4 @@ fn is_language_tag(tag: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|name| Ok(map.get(name).cloned()))
-    }
-
-    #[test]
-    fn defaults_are_usable() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(s.site.url.as_str(), "http://localhost:8000/");
-        assert_eq!(s.port, 8000);
-        assert_eq!(s.host, "127.0.0.1");
-        assert_eq!(s.notes_path, PathBuf::from("./data/notes"));
-        assert_eq!(s.database_path, PathBuf::from("./data/starpunk.db"));
-        assert_eq!(s.feed_max_items, 50);
-        assert_eq!(s.environment, Environment::Development);
-    }
-
-    #[test]
-    fn paths_follow_data_path_unless_set() {
-        let s = settings(&[("DATA_PATH", "/srv/sp"), ("NOTES_PATH", "/n")]).unwrap();
-        assert_eq!(s.notes_path, PathBuf::from("/n"));
-        assert_eq!(s.database_path, PathBuf::from("/srv/sp/starpunk.db"));
-    }
-
-    #[test]
-    fn bad_values_name_the_variable() {
-        for (var, value) in [
-            ("PORT", "eighty"),
-            ("PORT", "70000"),
-            ("WORKERS", "0"),
-            ("FEED_MAX_ITEMS", "-1"),
-            ("ENVIRONMENT", "staging"),
-            ("SITE_URL", "ftp://example.com"),
-            ("SITE_URL", "not a url"),
-            ("HOST", "my host"),
-            ("SITE_LANGUAGE", "english please"),
-        ] {
-            let err = settings(&[(var, value)]).unwrap_err();
-            assert_eq!(err.variable, var, "{value}");
-            assert!(err.to_string().starts_with(var));
-        }
-    }
-
-    #[test]
-    fn health_url_uses_loopback_for_wildcard_hosts() {
-        let s = settings(&[("HOST", "0.0.0.0"), ("PORT", "9000")]).unwrap();
-        assert_eq!(s.local_health_url(), "http://127.0.0.1:9000/health");
-        let s = settings(&[("HOST", "::")]).unwrap();
-        assert_eq!(s.local_health_url(), "http://[::1]:8000/health");
-    }
-}
+mod tests;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
+use crate::config::{self, ConfigError, Settings};
 use crate::startup::{Application, open_store};
 use crate::web::error_chain;
 
@@ -57,24 +57,48 @@ enum Command {
 /// Parses the command line and runs it. Errors are one line on stderr:
 /// exit 2 for bad settings or usage, 1 for anything else.
 pub fn run() -> ExitCode {
+    // `--help`, `--version` and usage errors end here, before any setting
+    // is read.
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
+
+    // Commands that use no settings run before `.env` is read, so that a
+    // bad setting they do not use cannot stop them.
+    match &command {
+        Command::Version => {
+            println!("starpunk {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Healthcheck { url: Some(url) } => {
+            init_logging(&command);
+            return healthcheck(url);
+        }
+        _ => {}
+    }
+
+    // `.env` first: logging reads RUST_LOG, which may be set there.
+    if let Err(e) = config::load_dotenv() {
+        return configuration_error(&e);
+    }
     init_logging(&command);
+
+    if let Command::Healthcheck { url: None } = command {
+        // Only HOST and PORT matter for asking the local server.
+        return match config::local_health_url(config::read_var) {
+            Ok(url) => healthcheck(&url),
+            Err(e) => configuration_error(&e),
+        };
+    }
 
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("starpunk: configuration error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return configuration_error(&e),
     };
 
     let outcome = match command {
         Command::Serve => serve(settings),
-        Command::Healthcheck { url } => return healthcheck(&settings, url),
-        Command::Version => {
-            println!("starpunk {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+        Command::Healthcheck { .. } | Command::Version => {
+            unreachable!("answered above, without settings")
         }
         Command::Migrate => block_on(async {
             let store = open_store(&settings).await?;
@@ -97,6 +121,11 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn configuration_error(e: &ConfigError) -> ExitCode {
+    eprintln!("starpunk: configuration error: {e}");
+    ExitCode::from(2)
 }
 
 /// Why a command failed.
@@ -140,9 +169,11 @@ fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(work: F) -> Re
 fn serve(settings: Settings) -> Result<(), Failure> {
     actix_web::rt::System::new().block_on(async move {
         let site = settings.site.url.clone();
+        // Through `error_chain` like every other failure: anyhow's `{:#}`
+        // would print a cause twice when an error's message already has it.
         let app = Application::build(settings)
             .await
-            .map_err(|e| Failure::message(format!("{e:#}")))?;
+            .map_err(|e| Failure::Error(e.into()))?;
         log::info!(
             "StarPunk {} serving {site} on port {}",
             env!("CARGO_PKG_VERSION"),
@@ -154,14 +185,13 @@ fn serve(settings: Settings) -> Result<(), Failure> {
     })
 }
 
-fn healthcheck(settings: &Settings, url: Option<String>) -> ExitCode {
-    let url = url.unwrap_or_else(|| settings.local_health_url());
+fn healthcheck(url: &str) -> ExitCode {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(3)))
         .http_status_as_error(false)
         .build()
         .into();
-    match agent.get(&url).call() {
+    match agent.get(url).call() {
         Ok(mut response) => {
             let status = response.status().as_u16();
             let body = response.body_mut().read_to_string().unwrap_or_default();
@@ -174,7 +204,7 @@ fn healthcheck(settings: &Settings, url: Option<String>) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("unhealthy: cannot reach {url}: {e}");
+            eprintln!("unhealthy: cannot reach {url}: {}", error_chain(&e));
             ExitCode::from(1)
         }
     }

@@ -1,11 +1,14 @@
 //! The site's values, valid by construction. Pure: no I/O here.
 
+mod loopback;
 mod note;
+mod profile_url;
 mod site_url;
 mod slug;
 mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
+pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
 pub use text::{markdown_options, plain_text, text_of_html};

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::loopback::is_loopback;
+
 /// An absolute `http`/`https` URL that ends with exactly one `/`.
 ///
 /// Built once from `SITE_URL`; links are made with [`SiteUrl::join`], never
@@ -41,6 +43,12 @@ impl SiteUrl {
     /// The path part (`/` or `/blog/`), for links inside pages.
     pub fn path(&self) -> &str {
         self.0.path()
+    }
+
+    /// Whether the site's address is this machine (`localhost`,
+    /// `127.0.0.1`, `[::1]` …), which no reader can reach.
+    pub fn is_loopback(&self) -> bool {
+        self.0.host().as_ref().is_some_and(is_loopback)
     }
 
     /// An absolute URL for `relative`, always under the site: a leading `/`
@@ -120,6 +128,19 @@ mod tests {
             ("note/a.b/..c", "https://example.com/blog/note/a.b/..c"),
         ] {
             assert_eq!(url.join(relative), expected, "{relative:?}");
+        }
+    }
+
+    #[test]
+    fn knows_a_loopback_address() {
+        for (url, local) in [
+            ("http://localhost:8000/", true),
+            ("http://127.0.0.1:9000/", true),
+            ("http://[::1]/", true),
+            ("https://example.com/", false),
+            ("https://localhost.example.com/", false),
+        ] {
+            assert_eq!(SiteUrl::parse(url).unwrap().is_loopback(), local, "{url}");
         }
     }
 

@@ -130,13 +130,19 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
-/// An error and all its causes on one line.
+/// An error and all its causes on one line, each cause once.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // Many errors end their message with their source's
+        // (`#[error("… {0}")]` on a `#[from]` field, ureq, sqlx); adding
+        // the source again would say the same thing twice.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -150,4 +156,43 @@ pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
 /// For addresses that match no route.
 pub async fn not_found() -> Result<HttpResponse, WebError> {
     Err(WebError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk trouble")]
+    struct Root;
+
+    /// Says its source in its own message, as `#[error("… {0}")]` does.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open the database: {0}")]
+    struct Repeats(#[from] Root);
+
+    /// Leaves its source to the chain.
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot start")]
+    struct Wraps(#[source] Repeats);
+
+    #[test]
+    fn each_cause_is_said_once() {
+        assert_eq!(
+            error_chain(&Repeats(Root)),
+            "cannot open the database: disk trouble"
+        );
+        assert_eq!(
+            error_chain(&Wraps(Repeats(Root))),
+            "cannot start: cannot open the database: disk trouble"
+        );
+    }
+
+    #[test]
+    fn a_source_not_yet_said_is_added() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot start")]
+        struct Quiet(#[source] Root);
+        assert_eq!(error_chain(&Quiet(Root)), "cannot start: disk trouble");
+    }
 }

@@ -8,4 +8,5 @@ mod health;
 mod helpers;
 mod pages;
 mod properties;
+mod settings;
 mod storage;

@@ -43,6 +43,11 @@ MAX_IDLE_RSS_KB=$((20 * 1024))
 
 RUN_ID=sptest$$
 IMAGE=localhost/starpunk:$RUN_ID
+# The image sets ENVIRONMENT=production, which refuses a SITE_URL on
+# loopback (its permalinks would reach no reader). Sites here are published
+# as this reserved name (RFC 2606, never resolves); requests still go to
+# 127.0.0.1, and the checks take only the path from a permalink.
+SITE_HOST=starpunk.test
 BASE_IMAGE=docker.io/library/debian:trixie-slim
 BUILDER_IMAGE=docker.io/library/rust:1-slim-trixie
 
@@ -441,7 +446,18 @@ target "size over the base $(mb "$over_bytes") MB, target ~$MAX_OVER_BASE_MB MB"
     "$([ "$over_bytes" -le $((MAX_OVER_BASE_MB * 1000000)) ] && echo met || echo missed)"
 
 check "podman run IMAGE version" podman run --rm --network none "$IMAGE" version
-check "podman run IMAGE note list (fresh volume)" podman run --rm --network none "$IMAGE" note list
+check "podman run IMAGE note list (fresh volume)" \
+    podman run --rm --network none -e SITE_URL="https://$SITE_HOST/" "$IMAGE" note list
+
+# production with the default SITE_URL (http://localhost:8000/): exit 2, and
+# the one line says what to set.
+refuses_default_site_url() {
+    local code=0
+    podman run --rm --network none "$IMAGE" note list >/dev/null 2>"$WORK/no-site-url.err" || code=$?
+    cat "$WORK/no-site-url.err"
+    [ "$code" = 2 ] && grep -q 'SITE_URL=https://your.domain/' "$WORK/no-site-url.err"
+}
+check "podman run IMAGE without SITE_URL refuses to start (exit 2)" refuses_default_site_url
 
 # --------------------------------------------------------------------------
 section "Rootful run: user, health, memory, stop"
@@ -452,7 +468,7 @@ section "Rootful run: user, health, memory, stop"
 start_timed() {
     local t0 t1
     t0=$(now_ms)
-    podman run -d --name "$1" -p "127.0.0.1:$2:8000" -e SITE_URL="http://127.0.0.1:$2/" \
+    podman run -d --name "$1" -p "127.0.0.1:$2:8000" -e SITE_URL="http://$SITE_HOST:$2/" \
         "$IMAGE" >/dev/null 2>"$WORK/run-$1.err" || return 1
     t1=$(now_ms)
     wait_healthy podman "$1" 30 || return 1
@@ -553,7 +569,7 @@ rootless_site() {
     ROOTLESS_CONTAINERS+=("$name")
     LAST_CONTAINER=$name LAST_PORT=$port LAST_PERMALINK=
     if ! "$ROOTLESS" run -d --name "$name" --userns="$userns" "$@" \
-        -p "127.0.0.1:$port:8000" -v "$dir:/data" -e SITE_URL="http://127.0.0.1:$port/" \
+        -p "127.0.0.1:$port:8000" -v "$dir:/data" -e SITE_URL="http://$SITE_HOST:$port/" \
         "$IMAGE" >/dev/null 2>"$WORK/run-$label.err" || ! wait_healthy "$ROOTLESS" "$name" 30; then
         fail "$label: rootless --userns=$userns $* with $dir at /data is healthy" \
             "$(cat "$WORK/run-$label.err"; container_logs "$ROOTLESS" "$name")"
@@ -566,7 +582,7 @@ rootless_site() {
 
     text="Container note $label $RUN_ID: hello from a rootless run."
     if permalink=$(publish_note "$ROOTLESS" "$name" "$text" 2>"$WORK/note-$label.err") &&
-        [[ $permalink == "http://127.0.0.1:$port/note/"* ]]; then
+        [[ $permalink == "http://$SITE_HOST:$port/note/"* ]]; then
         pass "$label: podman exec -i ... starpunk note new - prints the permalink"
         LAST_PERMALINK=$permalink
     else
@@ -624,7 +640,7 @@ readonly_run() {
     t0=$(now_ms)
     if ! "$ROOTLESS" run -d --name "$name" --userns=keep-id:uid=1000,gid=1000 \
         --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
-        -p "127.0.0.1:$port:8000" -v "$dir:/data" -e SITE_URL="http://127.0.0.1:$port/" \
+        -p "127.0.0.1:$port:8000" -v "$dir:/data" -e SITE_URL="http://$SITE_HOST:$port/" \
         "$IMAGE" >/dev/null 2>"$WORK/run-readonly.err"; then
         fail "read-only: podman run --read-only --tmpfs /tmp --cap-drop ALL" "$(cat "$WORK/run-readonly.err")"
         return 1
@@ -682,8 +698,8 @@ compose_run() {
         return 1
     fi
     # .env from .env.example; only the site address changes (this run's port).
-    sed "s|^SITE_URL=.*|SITE_URL=http://127.0.0.1:$port/|" "$COMPOSE_DIR/.env.example" >"$COMPOSE_DIR/.env"
-    grep -q '^SITE_URL=' "$COMPOSE_DIR/.env" || echo "SITE_URL=http://127.0.0.1:$port/" >>"$COMPOSE_DIR/.env"
+    sed "s|^SITE_URL=.*|SITE_URL=http://$SITE_HOST:$port/|" "$COMPOSE_DIR/.env.example" >"$COMPOSE_DIR/.env"
+    grep -q '^SITE_URL=' "$COMPOSE_DIR/.env" || echo "SITE_URL=http://$SITE_HOST:$port/" >>"$COMPOSE_DIR/.env"
     # A container name of this run's own, not the owner's "starpunk".
     sed -i "s|^\( *container_name:\) starpunk$|\1 $name|" "$COMPOSE_DIR/compose.yaml"
     mkdir -p "$COMPOSE_DIR/container-data"
