@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
 use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed, error_chain};
 
 /// How often leftovers of interrupted writes are looked for.
@@ -27,16 +25,15 @@ const SCAN_DELAY_AFTER_CHANGE: Duration = Duration::from_secs(2);
 
 /// Starts the background work; it ends when the returned handles are aborted.
 pub fn spawn(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
-    let changed = Arc::new(Notify::new());
     vec![
-        tokio::spawn(watch_for_changes(state.clone(), changed.clone())),
-        tokio::spawn(keep_notes_healthy(state, changed)),
+        tokio::spawn(watch_for_changes(state.clone())),
+        tokio::spawn(keep_notes_healthy(state)),
     ]
 }
 
 /// Picks up changes made by other processes (the CLI, another instance)
 /// within about a second, by polling one row that a trigger bumps.
-async fn watch_for_changes(state: Arc<AppState>, changed: Arc<Notify>) {
+async fn watch_for_changes(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(CHANGE_POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
@@ -50,9 +47,6 @@ async fn watch_for_changes(state: Arc<AppState>, changed: Arc<Notify>) {
                         "the database was replaced (restored from a backup?): every cached page was dropped"
                     );
                 }
-                if observed != Observed::Unchanged {
-                    changed.notify_one();
-                }
             }
             Err(e) if !failing => {
                 failing = true;
@@ -65,7 +59,7 @@ async fn watch_for_changes(state: Arc<AppState>, changed: Arc<Notify>) {
 
 /// Resolves leftovers (everything at start-up, then those older than a
 /// minute) and verifies every note's file after changes and periodically.
-async fn keep_notes_healthy(state: Arc<AppState>, changed: Arc<Notify>) {
+async fn keep_notes_healthy(state: Arc<AppState>) {
     sweep(&state, Duration::ZERO).await;
     scan(&state).await;
     let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
@@ -75,7 +69,7 @@ async fn keep_notes_healthy(state: Arc<AppState>, changed: Arc<Notify>) {
     loop {
         tokio::select! {
             _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,
-            () = changed.notified() => {
+            () = state.data_changed.notified() => {
                 tokio::time::sleep(SCAN_DELAY_AFTER_CHANGE).await;
                 scan(&state).await;
                 next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;

@@ -24,6 +24,8 @@ pub struct AppState {
     pub cache: RenderCache,
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
+    /// Woken whenever the data changes, from this process or another.
+    pub data_changed: tokio::sync::Notify,
     /// Serialises reading the data version and handing it to the cache, so
     /// an older reading never lands after a newer one (which would look like
     /// a replaced database).
@@ -43,6 +45,7 @@ impl AppState {
             cache: RenderCache::new(version),
             feed_cache_control,
             health: HealthState::default(),
+            data_changed: tokio::sync::Notify::new(),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),
         }
@@ -53,7 +56,11 @@ impl AppState {
     pub async fn refresh_revision(&self) -> Result<Observed, crate::store::StoreError> {
         let _turn = self.refresh.lock().await;
         let state = self.store.site_state().await?;
-        Ok(self.cache.observe(state.version))
+        let observed = self.cache.observe(state.version);
+        if observed != Observed::Unchanged {
+            self.data_changed.notify_one();
+        }
+        Ok(observed)
     }
 
     /// Logs each damaged note once per change of the data, not once per
@@ -207,5 +214,46 @@ impl RenderCache {
 
     pub fn store_page(&self, key: String, page: Arc<Versioned>) {
         self.pages.insert(key, page);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(id: &str, revision: i64) -> DataVersion {
+        DataVersion {
+            database_id: id.into(),
+            revision,
+        }
+    }
+
+    fn entry(cache: &RenderCache) -> Arc<Versioned> {
+        Arc::new(Versioned {
+            epoch: cache.epoch(),
+            response: Cached::new("page", chrono::Utc::now(), "text/html"),
+        })
+    }
+
+    #[test]
+    fn a_change_retires_pages_and_a_replaced_database_drops_them() {
+        let cache = RenderCache::new(version("a", 5));
+        cache.store_page("home".into(), entry(&cache));
+        assert!(cache.page("home").is_some());
+        assert_eq!(cache.observe(version("a", 5)), Observed::Unchanged);
+        assert!(cache.page("home").is_some());
+
+        assert_eq!(cache.observe(version("a", 6)), Observed::Changed);
+        assert!(cache.page("home").is_none(), "rendered before the change");
+
+        cache.store_page("home".into(), entry(&cache));
+        cache.store_feed(entry(&cache));
+        assert_eq!(cache.observe(version("a", 2)), Observed::Replaced);
+        assert!(cache.page("home").is_none() && cache.feed().is_none());
+        assert_eq!(cache.pages.len(), 0, "dropped at once, not left to age");
+
+        cache.store_page("home".into(), entry(&cache));
+        assert_eq!(cache.observe(version("b", 2)), Observed::Replaced);
+        assert_eq!(cache.pages.len(), 0);
     }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod conditional_get;
+mod damage;
 mod feed;
 mod health;
 mod helpers;
