@@ -162,6 +162,18 @@ impl Store {
     /// at least `min_age` old, under the write lock. Returns what was done.
     /// A note that got its text back makes the site re-render.
     pub async fn repair(&self, min_age: Duration) -> Result<Vec<Repair>, StoreError> {
+        // Most sweeps find nothing: look first without holding up writers.
+        let files = self.files.clone();
+        let any = blocking(move || {
+            Ok(files
+                .list_files()?
+                .iter()
+                .any(|path| TempFile::parse(path).is_some()))
+        })
+        .await?;
+        if !any {
+            return Ok(Vec::new());
+        }
         let mut tx = self.write_lock().await?;
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT file_path, content_hash FROM notes")
