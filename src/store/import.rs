@@ -202,8 +202,11 @@ impl Store {
             let files = self.files.clone();
             result = blocking(move || files.sync_all()).await;
         }
+        let mut new_ids = Vec::new();
         if result.is_ok() {
-            result = insert_batch(&mut tx, &planned, now).await;
+            result = insert_batch(&mut tx, &planned, now)
+                .await
+                .map(|ids| new_ids = ids);
         }
         if result.is_ok() {
             result = tx.commit().await.map_err(StoreError::from);
@@ -217,6 +220,9 @@ impl Store {
                 })
                 .await?;
                 outcome.imported = planned.len();
+                // A later file of this import with the same text as one
+                // just created is another note, not a copy to skip.
+                matched.extend(new_ids);
                 Ok(outcome)
             }
             Err(e) => {
@@ -281,11 +287,13 @@ impl Store {
     }
 }
 
+/// Inserts the batch's rows, returning their ids.
 async fn insert_batch(
     tx: &mut sqlx::SqliteConnection,
     planned: &[PlannedNote],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(planned.len());
     for PlannedNote {
         slug,
         path,
@@ -294,9 +302,9 @@ async fn insert_batch(
         published_at,
     } in planned
     {
-        sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(slug.as_str())
         .bind(path)
@@ -305,10 +313,11 @@ async fn insert_batch(
         .bind(db_time(now))
         .bind(published_at.map(db_time))
         .bind(note.body.hash())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 #[cfg(test)]

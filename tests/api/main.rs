@@ -4,6 +4,7 @@
 mod cli;
 mod conditional_get;
 mod damage;
+mod durability;
 mod feed;
 mod health;
 mod helpers;
