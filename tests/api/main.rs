@@ -6,5 +6,7 @@ mod conditional_get;
 mod feed;
 mod health;
 mod helpers;
+mod hostile_corpus;
+mod hostile_http;
 mod pages;
 mod storage;
