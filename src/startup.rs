@@ -1,5 +1,6 @@
 //! Building and running the server: storage opened and migrated, the
-//! listener bound (port 0 allowed), the change watcher started.
+//! listener bound (port 0 allowed) or inherited from systemd, the change
+//! watcher started, limits against hostile clients set.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -10,10 +11,46 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Settings;
 use crate::maintenance;
 use crate::store::{NotesDir, Store, StoreError, connect, ensure_dir, migrate};
-use crate::web::{AppState, access_log, error_pages, routes, security_headers};
+use crate::web::{AppState, ServingSince, access_log, error_pages, routes, security_headers};
 
-/// In-flight requests get this long to finish after SIGTERM or SIGINT.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+// Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
+// by default for Podman and Docker; `stop_grace_period` in compose.yaml) and
+// then sends SIGKILL. The budget: in-flight requests get SHUTDOWN_GRACE,
+// then closing the database (which checkpoints the WAL into the main file)
+// gets at most DATABASE_CLOSE_LIMIT, so 8 s + 1 s ends before the 10 s are
+// up, with a second to spare for the process to exit.
+
+/// In-flight requests get this long to finish after SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// Closing the pool waits for connections still in use; past this, exit
+/// anyway (SQLite recovers from the WAL at the next start).
+const DATABASE_CLOSE_LIMIT: Duration = Duration::from_secs(1);
+
+// Hostile or broken clients. The server may face the internet without a
+// proxy; none of these values slows down a client that behaves.
+
+/// The whole head of a connection's first request must arrive within this
+/// (else 408 and the connection is closed): a trickling client (slowloris)
+/// cannot hold a connection for long. A real client sends its head in one
+/// packet, so 3 s leaves room for a very slow network.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// An idle keep-alive connection is closed after this. Long enough for a
+/// browser to ask for the stylesheet after the page, or for a proxy to reuse
+/// the connection; short enough that idle connections do not pile up.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Time for a client to take its last bytes when the server closes.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Open connections per worker before the worker stops accepting (others
+/// wait in the listen backlog). A connection may buffer up to 128 KiB of
+/// request head, so 256 of them cap that at 32 MiB per worker, far inside
+/// the container's memory limit, and far above what one person's site sees
+/// at once. (actix-web's `max_connection_rate` limits TLS handshakes only;
+/// StarPunk does not terminate TLS, so it has nothing to limit.)
+const MAX_CONNECTIONS_PER_WORKER: usize = 256;
 
 /// Opens the data folders and the database and applies migrations: what
 /// every command that touches notes needs first.
@@ -34,11 +71,20 @@ pub struct Application {
 }
 
 impl Application {
+    /// Listens on the socket systemd passed in (socket activation), if
+    /// any, else binds `HOST:PORT`.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // First, while the process has a single thread: taking the socket
+        // removes LISTEN_FDS and LISTEN_PID from the environment.
+        let listener = match inherited_listener()? {
+            Some(listener) => listener,
+            None => {
+                let address = format!("{}:{}", settings.host, settings.port);
+                TcpListener::bind(&address)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?
+            }
+        };
         let store = open_store(&settings).await?;
-        let address = format!("{}:{}", settings.host, settings.port);
-        let listener = TcpListener::bind(&address)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         Application::with_listener(settings, store, listener).await
     }
 
@@ -54,9 +100,11 @@ impl Application {
         let state = web::Data::new(AppState::new(settings, store, version));
 
         let app_state = state.clone();
+        let serving_since = ServingSince::starting_now();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(serving_since)
                 .wrap(error_pages())
                 .wrap(security_headers())
                 .wrap(access_log())
@@ -64,6 +112,10 @@ impl Application {
         })
         .workers(workers)
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .max_connections(MAX_CONNECTIONS_PER_WORKER)
         .listen(listener)?
         .run();
 
@@ -82,11 +134,31 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until a signal: on SIGTERM, in-flight requests get
+    /// [`SHUTDOWN_GRACE`] to finish (SIGINT and SIGQUIT stop at once). Then
+    /// the database is closed, which checkpoints its WAL.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let background = maintenance::spawn(self.state.clone().into_inner());
         let result = self.server.await;
         background.iter().for_each(|task| task.abort());
+        let pool = self.state.store.pool();
+        if tokio::time::timeout(DATABASE_CLOSE_LIMIT, pool.close())
+            .await
+            .is_err()
+        {
+            log::warn!(
+                "the database did not close within {DATABASE_CLOSE_LIMIT:?}; \
+                 it will recover from its write-ahead log at the next start"
+            );
+        }
         result
     }
+}
+
+/// The first socket passed by systemd socket activation (`LISTEN_FDS`, and
+/// `LISTEN_PID` if set), if there is one.
+fn inherited_listener() -> anyhow::Result<Option<TcpListener>> {
+    listenfd::ListenFd::from_env()
+        .take_tcp_listener(0)
+        .map_err(|e| anyhow::anyhow!("cannot use the socket passed in LISTEN_FDS: {e}"))
 }

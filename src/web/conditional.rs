@@ -1,6 +1,30 @@
 //! Responses from memory with validators, and conditional GET (RFC 9110
-//! §13): If-None-Match (weak comparison, lists, `*`) wins over
-//! If-Modified-Since.
+//! §13): If-None-Match (weak comparison, lists over several header lines,
+//! `*`) wins over If-Modified-Since.
+//!
+//! Validators must change whenever the bytes could, including when nothing
+//! in the notes changed but the program or its settings did (an upgrade, a
+//! new `SITE_NAME`):
+//!
+//! - The entity tag is a hash of the body itself, so it moves exactly when
+//!   the bytes do, whatever the reason. Folding a version or settings
+//!   fingerprint into it as well would only make clients download identical
+//!   bytes again.
+//! - `Last-Modified` is a date, and the notes' change time does not move on
+//!   an upgrade. So it is never earlier than [`ServingSince`]: the first
+//!   whole second after this server started. Anything an earlier process
+//!   (older binary, other settings) served carried a date no later than its
+//!   own last second, hence earlier than ours, and its `If-Modified-Since`
+//!   gets a full answer here. The price is one full download per restart for
+//!   clients that send only `If-Modified-Since`; clients that also send
+//!   `If-None-Match` (most feed readers and every browser) still get 304.
+//!   For the first second after a start, `Last-Modified` is up to a second
+//!   ahead of `Date`; caches then treat it as `Date`, which is harmless.
+//!   Remembering the fingerprint in the database would spare even that, at
+//!   the cost of state that has to be kept right; a restart is rare.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
@@ -15,7 +39,8 @@ pub struct Cached {
     pub body: Bytes,
     /// A weak entity tag, `W/"…"`: proxies that compress keep weak tags.
     pub etag: HeaderValue,
-    pub last_modified: HeaderValue,
+    /// When the data behind the body last changed, to the second.
+    pub modified: SystemTime,
     pub content_type: &'static str,
 }
 
@@ -29,8 +54,7 @@ impl Cached {
         let etag = format!("W/\"{}\"", &content_hash(&body)[..32]);
         Cached {
             etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
-            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified.into()))
-                .expect("an HTTP date is a valid header value"),
+            modified: whole_seconds(last_modified.into()),
             body,
             content_type,
         }
@@ -39,7 +63,11 @@ impl Cached {
     /// 200 with the body, or 304 with the same validators and caching
     /// headers and no body when the client's copy is current.
     pub fn respond(&self, req: &HttpRequest, cache_control: &HeaderValue) -> HttpResponse {
-        let mut response = if is_not_modified(req.headers(), &self.etag, &self.last_modified) {
+        let serving_since = req.app_data::<ServingSince>().map(|s| s.0);
+        let modified = serving_since.map_or(self.modified, |since| since.max(self.modified));
+        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+            .expect("an HTTP date is a valid header value");
+        let mut response = if is_not_modified(req.headers(), &self.etag, &last_modified) {
             HttpResponse::NotModified().finish()
         } else {
             HttpResponse::Ok()
@@ -48,10 +76,42 @@ impl Cached {
         };
         let headers = response.headers_mut();
         headers.insert(header::ETAG, self.etag.clone());
-        headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
+        headers.insert(header::LAST_MODIFIED, last_modified);
         headers.insert(header::CACHE_CONTROL, cache_control.clone());
         response
     }
+}
+
+/// The earliest `Last-Modified` this server sends (see the module docs).
+/// Registered as app data; without it, dates are the data's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServingSince(SystemTime);
+
+/// The latest [`ServingSince`] handed out in this process, in Unix seconds,
+/// so that two servers started within one second (tests run several) still
+/// get different dates.
+static LAST_SERVING_SINCE: AtomicU64 = AtomicU64::new(0);
+
+impl ServingSince {
+    /// For a server starting now: the next whole second, and later than any
+    /// earlier server in this process.
+    pub fn starting_now() -> ServingSince {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let next = |last: u64| last.saturating_add(1).max(now.saturating_add(1));
+        let previous = LAST_SERVING_SINCE
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| Some(next(last)))
+            .expect("the update always returns Some");
+        ServingSince(UNIX_EPOCH + Duration::from_secs(next(previous)))
+    }
+}
+
+/// HTTP dates have whole seconds; comparing sub-second times would make a
+/// date look newer than the one the client echoes back.
+fn whole_seconds(time: SystemTime) -> SystemTime {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    UNIX_EPOCH + Duration::from_secs(seconds)
 }
 
 /// Whether a GET or HEAD may be answered 304.
@@ -60,102 +120,118 @@ pub fn is_not_modified(
     etag: &HeaderValue,
     last_modified: &HeaderValue,
 ) -> bool {
-    if let Some(if_none_match) = headers.get(header::IF_NONE_MATCH) {
-        // When If-None-Match is present, If-Modified-Since is ignored.
-        return if_none_match
-            .to_str()
-            .is_ok_and(|list| etag_list_matches(list, etag_opaque(etag)));
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        // When If-None-Match is present, If-Modified-Since is ignored. An
+        // unreadable one matches nothing: a full answer is always safe.
+        let lines = headers.get_all(header::IF_NONE_MATCH).map(|v| v.as_bytes());
+        return match parse_if_none_match(lines) {
+            Some(IfNoneMatch::Any) => true,
+            Some(IfNoneMatch::Tags(tags)) => {
+                let ours = EntityTag::parse(etag.as_bytes());
+                ours.is_some_and(|ours| tags.iter().any(|tag| tag.opaque == ours.opaque))
+            }
+            None => false,
+        };
     }
-    let Some(since) = headers
-        .get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    // §13.1.3: ignore a date that does not parse, and a list of them.
+    let mut lines = headers.get_all(header::IF_MODIFIED_SINCE);
+    let (Some(since), None) = (lines.next(), lines.next()) else {
         return false;
     };
-    let (Ok(since), Some(modified)) = (
-        httpdate::parse_http_date(since),
-        last_modified
-            .to_str()
+    let parse = |v: &HeaderValue| {
+        v.to_str()
             .ok()
-            .and_then(|m| httpdate::parse_http_date(m).ok()),
-    ) else {
-        return false;
+            .and_then(|text| httpdate::parse_http_date(text).ok())
     };
-    modified <= since
+    match (parse(since), parse(last_modified)) {
+        (Some(since), Some(modified)) => modified <= since,
+        _ => false,
+    }
 }
 
-/// The quoted part of an entity tag, without any `W/`.
-fn etag_opaque(etag: &HeaderValue) -> &str {
-    let tag = etag.to_str().unwrap_or("");
-    tag.strip_prefix("W/").unwrap_or(tag)
+/// An entity tag (RFC 9110 §8.8.3): `"opaque"` or `W/"opaque"`; the opaque
+/// part may hold commas and any visible byte but `"`.
+#[derive(Debug, PartialEq, Eq)]
+struct EntityTag<'a> {
+    weak: bool,
+    opaque: &'a [u8],
 }
 
-/// Weak comparison against every tag in an If-None-Match list (`*` matches
-/// any current representation).
-fn etag_list_matches(list: &str, opaque: &str) -> bool {
-    list.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == opaque
-    })
+impl<'a> EntityTag<'a> {
+    /// A whole value that is exactly one entity tag.
+    fn parse(value: &'a [u8]) -> Option<EntityTag<'a>> {
+        match EntityTag::parse_prefix(value)? {
+            (tag, []) => Some(tag),
+            _ => None,
+        }
+    }
+
+    /// One entity tag at the start of `input`, and what follows it.
+    fn parse_prefix(input: &'a [u8]) -> Option<(EntityTag<'a>, &'a [u8])> {
+        let (weak, rest) = match input.strip_prefix(b"W/") {
+            Some(rest) => (true, rest),
+            None => (false, input),
+        };
+        let rest = rest.strip_prefix(b"\"")?;
+        let end = rest.iter().position(|&b| b == b'"')?;
+        let opaque = &rest[..end];
+        let valid = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
+        if !opaque.iter().all(|&b| valid(b)) {
+            return None;
+        }
+        Some((EntityTag { weak, opaque }, &rest[end + 1..]))
+    }
+}
+
+/// What an If-None-Match field asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum IfNoneMatch<'a> {
+    Any,
+    Tags(Vec<EntityTag<'a>>),
+}
+
+/// Parses every line of the field as one comma-separated list (RFC 9110
+/// §5.3, §5.6.1: empty members are allowed); `None` if any of it is not
+/// valid, or if `*` is not the whole field.
+fn parse_if_none_match<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Option<IfNoneMatch<'a>> {
+    let mut tags = Vec::new();
+    let mut star = false;
+    for line in lines {
+        let mut rest = trim_ows(line);
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix(b",") {
+                rest = trim_ows(after);
+                continue;
+            }
+            let after = if let Some(after) = rest.strip_prefix(b"*") {
+                star = true;
+                after
+            } else {
+                let (tag, after) = EntityTag::parse_prefix(rest)?;
+                tags.push(tag);
+                after
+            };
+            // A member ends at a comma or at the end of the line.
+            rest = trim_ows(after);
+            if !rest.is_empty() && !rest.starts_with(b",") {
+                return None;
+            }
+        }
+    }
+    match (star, tags.is_empty()) {
+        (true, true) => Some(IfNoneMatch::Any),
+        (true, false) => None,
+        (false, _) => Some(IfNoneMatch::Tags(tags)),
+    }
+}
+
+fn trim_ows(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(bytes.len());
+    &bytes[start..]
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use actix_web::http::header::HeaderName;
-
-    fn headers(pairs: &[(HeaderName, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
-        }
-        map
-    }
-
-    const ETAG: &str = "W/\"abc\"";
-    const MODIFIED: &str = "Mon, 23 Nov 2026 10:00:00 GMT";
-
-    fn check(pairs: &[(HeaderName, &str)]) -> bool {
-        is_not_modified(
-            &headers(pairs),
-            &HeaderValue::from_static(ETAG),
-            &HeaderValue::from_static(MODIFIED),
-        )
-    }
-
-    #[test]
-    fn if_none_match_uses_weak_comparison_and_lists() {
-        assert!(check(&[(header::IF_NONE_MATCH, "W/\"abc\"")]));
-        assert!(check(&[(header::IF_NONE_MATCH, "\"abc\"")]));
-        assert!(check(&[(header::IF_NONE_MATCH, "\"x\", W/\"abc\"")]));
-        assert!(check(&[(header::IF_NONE_MATCH, "*")]));
-        assert!(!check(&[(header::IF_NONE_MATCH, "\"abcd\"")]));
-        assert!(!check(&[(header::IF_NONE_MATCH, "")]));
-    }
-
-    #[test]
-    fn if_none_match_wins_over_if_modified_since() {
-        assert!(!check(&[
-            (header::IF_NONE_MATCH, "\"other\""),
-            (header::IF_MODIFIED_SINCE, MODIFIED)
-        ]));
-        assert!(check(&[
-            (header::IF_NONE_MATCH, ETAG),
-            (header::IF_MODIFIED_SINCE, "Mon, 01 Jan 2001 00:00:00 GMT")
-        ]));
-    }
-
-    #[test]
-    fn if_modified_since_compares_dates() {
-        assert!(check(&[(header::IF_MODIFIED_SINCE, MODIFIED)]));
-        assert!(check(&[(
-            header::IF_MODIFIED_SINCE,
-            "Tue, 24 Nov 2026 10:00:00 GMT"
-        )]));
-        assert!(!check(&[(
-            header::IF_MODIFIED_SINCE,
-            "Sun, 22 Nov 2026 10:00:00 GMT"
-        )]));
-        assert!(!check(&[(header::IF_MODIFIED_SINCE, "yesterday")]));
-        assert!(!check(&[]));
-    }
-}
+mod tests;

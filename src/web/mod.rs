@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{Route, guard, web};
 
-pub use conditional::{Cached, is_not_modified};
+pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use error::{WebError, error_chain};
 pub use pages::NOTES_PER_PAGE;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState, Observed, RenderCache};

@@ -1,6 +1,6 @@
 //! Conditional GET per RFC 9110 on the feed and the pages.
 
-use crate::helpers::{TestApp, header, spawn_app};
+use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
 
 async fn app_with_a_note() -> (TestApp, String) {
     let app = spawn_app().await;
@@ -122,4 +122,36 @@ async fn a_change_gives_a_new_etag_and_a_200() {
     assert_ne!(header(&response, "etag"), etag);
     let response = app.get_with("/", &[("if-none-match", &home_etag)]).await;
     assert_eq!(response.status(), 200);
+}
+
+/// After an upgrade or a change of settings nothing in the notes changed,
+/// but the pages did: a validator from before must not get a 304.
+#[tokio::test]
+async fn validators_from_a_server_with_other_settings_get_a_full_answer() {
+    let first = spawn_app_with(&[("SITE_NAME", "First Name")]).await;
+    let note = first.publish("Shared note").await;
+    let note_path = format!("/note/{}", note.slug);
+    let paths = ["/", "/feed.xml", note_path.as_str()];
+    let mut validators = Vec::new();
+    for path in paths {
+        let response = first.get(path).await;
+        validators.push((
+            header(&response, "etag"),
+            header(&response, "last-modified"),
+        ));
+        assert!(response.text().await.unwrap().contains("First Name"));
+    }
+
+    let data_path = first.data_path().display().to_string();
+    let second = spawn_app_with(&[("DATA_PATH", &data_path), ("SITE_NAME", "Second Name")]).await;
+    for (path, (etag, last_modified)) in paths.iter().zip(&validators) {
+        for condition in [
+            ("if-modified-since", last_modified.as_str()),
+            ("if-none-match", etag.as_str()),
+        ] {
+            let response = second.get_with(path, &[condition]).await;
+            assert_eq!(response.status(), 200, "{path} with {condition:?}");
+            assert!(response.text().await.unwrap().contains("Second Name"));
+        }
+    }
 }

@@ -8,6 +8,8 @@ mod durability;
 mod feed;
 mod health;
 mod helpers;
+mod hostile_corpus;
+mod hostile_http;
 mod pages;
 mod properties;
 mod settings;

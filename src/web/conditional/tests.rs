@@ -1,0 +1,181 @@
+use super::*;
+use actix_web::http::header::HeaderName;
+
+fn headers(pairs: &[(HeaderName, &[u8])]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        // `append`: several lines of one field, as a client may send them.
+        map.append(name.clone(), HeaderValue::from_bytes(value).unwrap());
+    }
+    map
+}
+
+const ETAG: &str = "W/\"abc\"";
+const MODIFIED: &str = "Mon, 23 Nov 2026 10:00:00 GMT";
+
+fn check(pairs: &[(HeaderName, &str)]) -> bool {
+    let pairs: Vec<(HeaderName, &[u8])> = pairs
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes()))
+        .collect();
+    check_bytes(&pairs)
+}
+
+fn check_bytes(pairs: &[(HeaderName, &[u8])]) -> bool {
+    is_not_modified(
+        &headers(pairs),
+        &HeaderValue::from_static(ETAG),
+        &HeaderValue::from_static(MODIFIED),
+    )
+}
+
+fn inm(lines: &[&str]) -> bool {
+    let pairs: Vec<(HeaderName, &str)> = lines
+        .iter()
+        .map(|line| (header::IF_NONE_MATCH, *line))
+        .collect();
+    check(&pairs)
+}
+
+#[test]
+fn if_none_match_uses_weak_comparison_and_lists() {
+    assert!(inm(&["W/\"abc\""]));
+    assert!(inm(&["\"abc\""]));
+    assert!(inm(&["\"x\", W/\"abc\""]));
+    assert!(inm(&["\"x\",W/\"abc\""]));
+    assert!(inm(&["*"]));
+    assert!(!inm(&["\"abcd\""]));
+    assert!(!inm(&["\"ab\""]));
+    assert!(!inm(&[""]));
+}
+
+#[test]
+fn if_none_match_reads_every_header_line() {
+    assert!(inm(&["\"x\"", "W/\"abc\""]));
+    assert!(inm(&["\"x\", \"y\"", "\"z\"", "\"abc\""]));
+    assert!(inm(&["", "\"abc\""]));
+    assert!(!inm(&["\"x\"", "\"y\""]));
+}
+
+#[test]
+fn commas_inside_an_entity_tag_do_not_split_it() {
+    // One tag whose opaque part is `a,"abc` would be invalid (a quote), but
+    // `"x,abc"` is a single valid tag that is not ours.
+    assert!(!inm(&["\"x,abc\""]));
+    assert!(!inm(&["\"abc,\""]));
+    assert!(inm(&["\"a,b\", \"abc\""]));
+    // A space is not allowed inside a tag (etagc excludes it).
+    assert!(!inm(&["\"a, b\", \"abc\""]));
+    assert!(inm(&["W/\",\",\"abc\""]));
+}
+
+#[test]
+fn empty_list_members_are_allowed() {
+    assert!(inm(&[", ,\"abc\","]));
+    assert!(inm(&[" \t\"abc\"\t "]));
+}
+
+#[test]
+fn star_only_as_the_whole_field() {
+    assert!(inm(&["*"]));
+    assert!(inm(&[" * "]));
+    assert!(!inm(&["*, \"x\""]));
+    assert!(!inm(&["\"x\"", "*"]));
+}
+
+#[test]
+fn garbage_matches_nothing_and_still_hides_if_modified_since() {
+    for garbage in [
+        "abc",
+        "W/abc",
+        "w/\"abc\"",
+        "\"abc",
+        "\"abc\" \"x\"",
+        "\"abc\"x",
+        "W/ \"abc\"",
+        "**",
+        "\"a\tb\", \"abc\"",
+    ] {
+        assert!(!inm(&[garbage]), "{garbage:?}");
+        assert!(
+            !check(&[
+                (header::IF_NONE_MATCH, garbage),
+                (header::IF_MODIFIED_SINCE, MODIFIED)
+            ]),
+            "{garbage:?}"
+        );
+    }
+    // A bad line spoils the whole field, even beside a matching one.
+    assert!(!inm(&["\"abc\"", "garbage"]));
+}
+
+#[test]
+fn bytes_beyond_ascii_are_allowed_inside_tags() {
+    assert!(check_bytes(&[(
+        header::IF_NONE_MATCH,
+        b"\"\xe9t\xe9\", \"abc\""
+    )]));
+    assert!(!check_bytes(&[(header::IF_NONE_MATCH, b"\"\xff\"")]));
+}
+
+#[test]
+fn parsing_keeps_weak_and_strong_apart() {
+    let parsed = parse_if_none_match([b"W/\"a\", \"b,c\"".as_slice()].into_iter());
+    assert_eq!(
+        parsed,
+        Some(IfNoneMatch::Tags(vec![
+            EntityTag {
+                weak: true,
+                opaque: b"a"
+            },
+            EntityTag {
+                weak: false,
+                opaque: b"b,c"
+            },
+        ]))
+    );
+}
+
+#[test]
+fn if_none_match_wins_over_if_modified_since() {
+    assert!(!check(&[
+        (header::IF_NONE_MATCH, "\"other\""),
+        (header::IF_MODIFIED_SINCE, MODIFIED)
+    ]));
+    assert!(check(&[
+        (header::IF_NONE_MATCH, ETAG),
+        (header::IF_MODIFIED_SINCE, "Mon, 01 Jan 2001 00:00:00 GMT")
+    ]));
+}
+
+#[test]
+fn if_modified_since_compares_dates() {
+    assert!(check(&[(header::IF_MODIFIED_SINCE, MODIFIED)]));
+    assert!(check(&[(
+        header::IF_MODIFIED_SINCE,
+        "Tue, 24 Nov 2026 10:00:00 GMT"
+    )]));
+    assert!(!check(&[(
+        header::IF_MODIFIED_SINCE,
+        "Sun, 22 Nov 2026 10:00:00 GMT"
+    )]));
+    assert!(!check(&[(header::IF_MODIFIED_SINCE, "yesterday")]));
+    assert!(!check(&[]));
+}
+
+#[test]
+fn several_if_modified_since_lines_are_ignored() {
+    assert!(!check(&[
+        (header::IF_MODIFIED_SINCE, MODIFIED),
+        (header::IF_MODIFIED_SINCE, MODIFIED)
+    ]));
+}
+
+#[test]
+fn each_server_serves_since_a_later_second() {
+    let first = ServingSince::starting_now();
+    let second = ServingSince::starting_now();
+    assert!(second.0 > first.0);
+    assert!(first.0 > SystemTime::now() - Duration::from_secs(1));
+    assert_eq!(first.0, whole_seconds(first.0));
+}
