@@ -100,11 +100,11 @@ impl Application {
         let state = web::Data::new(AppState::new(settings, store, version));
 
         let app_state = state.clone();
-        let serving_since = ServingSince::starting_now();
+        // Pages rendered from now on are dated no earlier than this start.
+        ServingSince::starting_now();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .app_data(serving_since)
                 .wrap(error_pages())
                 .wrap(security_headers())
                 .wrap(access_log())

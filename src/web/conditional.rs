@@ -39,8 +39,9 @@ pub struct Cached {
     pub body: Bytes,
     /// A weak entity tag, `W/"…"`: proxies that compress keep weak tags.
     pub etag: HeaderValue,
-    /// When the data behind the body last changed, to the second.
-    pub modified: SystemTime,
+    /// The later of the data's last change and [`ServingSince`], made once
+    /// when the body is rendered (after the server started).
+    pub last_modified: HeaderValue,
     pub content_type: &'static str,
 }
 
@@ -52,9 +53,11 @@ impl Cached {
     ) -> Cached {
         let body = body.into();
         let etag = format!("W/\"{}\"", &content_hash(&body)[..32]);
+        let modified = whole_seconds(last_modified.into()).max(ServingSince::latest());
         Cached {
             etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
-            modified: whole_seconds(last_modified.into()),
+            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+                .expect("an HTTP date is a valid header value"),
             body,
             content_type,
         }
@@ -63,11 +66,7 @@ impl Cached {
     /// 200 with the body, or 304 with the same validators and caching
     /// headers and no body when the client's copy is current.
     pub fn respond(&self, req: &HttpRequest, cache_control: &HeaderValue) -> HttpResponse {
-        let serving_since = req.app_data::<ServingSince>().map(|s| s.0);
-        let modified = serving_since.map_or(self.modified, |since| since.max(self.modified));
-        let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-            .expect("an HTTP date is a valid header value");
-        let mut response = if is_not_modified(req.headers(), &self.etag, &last_modified) {
+        let mut response = if is_not_modified(req.headers(), &self.etag, &self.last_modified) {
             HttpResponse::NotModified().finish()
         } else {
             HttpResponse::Ok()
@@ -76,14 +75,13 @@ impl Cached {
         };
         let headers = response.headers_mut();
         headers.insert(header::ETAG, self.etag.clone());
-        headers.insert(header::LAST_MODIFIED, last_modified);
+        headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
         headers.insert(header::CACHE_CONTROL, cache_control.clone());
         response
     }
 }
 
 /// The earliest `Last-Modified` this server sends (see the module docs).
-/// Registered as app data; without it, dates are the data's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServingSince(SystemTime);
 
@@ -104,6 +102,12 @@ impl ServingSince {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| Some(next(last)))
             .expect("the update always returns Some");
         ServingSince(UNIX_EPOCH + Duration::from_secs(next(previous)))
+    }
+
+    /// The date of the most recent server start in this process (the Unix
+    /// epoch before any): responses rendered now are dated no earlier.
+    fn latest() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(LAST_SERVING_SINCE.load(Ordering::Acquire))
     }
 }
 
