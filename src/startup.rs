@@ -33,7 +33,10 @@ const DATABASE_CLOSE_LIMIT: Duration = Duration::from_secs(1);
 /// The whole head of a connection's first request must arrive within this
 /// (else 408 and the connection is closed): a trickling client (slowloris)
 /// cannot hold a connection for long. A real client sends its head in one
-/// packet, so 3 s leaves room for a very slow network.
+/// packet, so 3 s leaves room for a very slow network. actix-http applies
+/// it to the first request only: on a reused connection a trickled head is
+/// not timed out. MAX_CONNECTIONS_PER_WORKER bounds what such clients hold,
+/// and a reverse proxy (which reads whole heads) removes the problem.
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An idle keep-alive connection is closed after this. Long enough for a

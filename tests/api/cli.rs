@@ -396,9 +396,15 @@ async fn healthcheck_asks_the_running_server() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("503"), "{}", stderr(&output));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = closed.local_addr().unwrap().port();
-    drop(closed);
+    // A port that hangs up at once: held for the whole test, so no other
+    // program can be listening there instead.
+    let hangs_up = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hangs_up.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for connection in hangs_up.incoming() {
+            drop(connection);
+        }
+    });
     let output = cli_with(&HashMap::new())
         .args([
             "healthcheck",
@@ -411,23 +417,50 @@ async fn healthcheck_asks_the_running_server() {
     assert!(stderr(&output).contains("cannot reach"));
 }
 
-#[test]
-fn serve_stops_gracefully_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = free.local_addr().unwrap().port();
-    drop(free);
-    let mut vars = vars_for(dir.path());
-    vars.insert("PORT".into(), port.to_string());
-    vars.insert("RUST_LOG".into(), "info".into());
-    let mut server = cli_with(&vars)
-        .arg("serve")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+/// A server process, killed if a test fails before it stops by itself.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command` (the server) with `listener` as its fd 3 and
+/// `LISTEN_FDS=1`, as systemd socket activation does: the port was bound by
+/// the test and is never released for someone else to take.
+fn spawn_with_socket(
+    command: &mut std::process::Command,
+    listener: &std::net::TcpListener,
+) -> Server {
+    use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let fd = listener.as_raw_fd();
+    command.env("LISTEN_FDS", "1");
+    // SAFETY: between fork and exec the hook only calls dup2 or fcntl, both
+    // async-signal-safe, and allocates nothing. The OwnedFd for fd 3 is
+    // never dropped, so nothing is closed behind anyone's back.
+    unsafe {
+        command.pre_exec(move || {
+            let listener = BorrowedFd::borrow_raw(fd);
+            if fd == 3 {
+                // dup2 onto itself would keep close-on-exec set.
+                rustix::io::fcntl_setfd(listener, rustix::io::FdFlags::empty())?;
+            } else {
+                let mut target = std::mem::ManuallyDrop::new(OwnedFd::from_raw_fd(3));
+                rustix::io::dup2(listener, &mut target)?;
+            }
+            Ok(())
+        });
+    }
+    Server(command.spawn().expect("spawn starpunk serve"))
+}
+
+fn wait_until_healthy(vars: &HashMap<String, String>, port: u16) {
     let url = format!("http://127.0.0.1:{port}/health");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while cli_with(&vars)
+    while cli_with(vars)
         .args(["healthcheck", "--url", &url])
         .output()
         .unwrap()
@@ -441,18 +474,145 @@ fn serve_stops_gracefully_on_sigterm() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Notes big enough that the feed (about 10 MB) cannot sit in the kernel's
+/// socket buffers: while a slow client reads it, the server is still
+/// writing.
+fn import_big_notes(vars: &HashMap<String, String>) -> usize {
+    let source = tempfile::tempdir().unwrap();
+    let paragraph = "All work and no play makes a long feed. ".repeat(25);
+    let count = 20;
+    for i in 0..count {
+        let text = format!(
+            "# Big note {i}\n\n{}",
+            format!("{paragraph}\n\n").repeat(500)
+        );
+        std::fs::write(source.path().join(format!("big-{i}.md")), text).unwrap();
+    }
+    let output = starpunk(
+        vars,
+        &["note", "import", source.path().to_str().unwrap()],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    count
+}
+
+/// Sends one request and reads the whole response, `Connection: close`.
+async fn fetch(port: u16, path: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    answer
+}
+
+fn split_response(answer: &[u8]) -> (String, &[u8]) {
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    (
+        String::from_utf8_lossy(&answer[..end]).into_owned(),
+        &answer[end + 4..],
+    )
+}
+
+#[tokio::test]
+async fn serve_finishes_a_slow_request_after_sigterm_and_checkpoints_the_database() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = vars_for(dir.path());
+    vars.insert("RUST_LOG".into(), "info".into());
+    vars.insert("WORKERS".into(), "1".into());
+    let notes = import_big_notes(&vars);
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut server = spawn_with_socket(
+        cli_with(&vars)
+            .arg("serve")
+            .stderr(std::process::Stdio::piped()),
+        &listener,
+    );
+    drop(listener);
+    let healthy_vars = vars.clone();
+    tokio::task::spawn_blocking(move || wait_until_healthy(&healthy_vars, port))
+        .await
+        .unwrap();
+    // Rendered once now, so that the slow read below measures nothing but
+    // the transfer.
+    let warm = fetch(port, "/feed.xml").await;
+    let (head, body) = split_response(&warm);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let full_length = body.len();
+    assert!(full_length > 8_000_000, "feed of {full_length} bytes");
+
+    // A client with a tiny receive window that reads slowly.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut slow = socket.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    slow.write_all(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    slow.read_exact(&mut answer).await.unwrap();
+    // Now at most a few MB of the feed can be in the kernel's buffers (the
+    // sender's grows to 4 MB at most), so the server is still writing the
+    // rest when the signal arrives.
+
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
-    let status = server.wait().unwrap();
-    assert!(status.success(), "exit status {status:?}");
-    let mut log = String::new();
-    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
-    assert!(log.contains("stopped"), "{log}");
+    let mut chunk = vec![0u8; 256 * 1024];
+    loop {
+        let n = slow.read(&mut chunk).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&chunk[..n]);
+        // Slow, but well inside the grace period (a few KB each time).
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let (slow_head, slow_body) = split_response(&answer);
+    assert!(slow_head.starts_with("HTTP/1.1 200"), "{slow_head}");
+    assert_eq!(slow_body.len(), full_length, "the whole feed arrived");
+    let feed = feed_rs::parser::parse(slow_body).expect("the feed parses");
+    assert_eq!(feed.entries.len(), notes);
 
-    // A second server on a port in use fails with a clear message.
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.0.wait().unwrap();
+        let mut log = String::new();
+        std::io::Read::read_to_string(server.0.stderr.as_mut().unwrap(), &mut log).unwrap();
+        (status, log)
+    })
+    .await
+    .unwrap();
+    let (status, log) = status;
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(log.contains("stopped"), "{log}");
+    // Closing the last connection checkpointed the write-ahead log.
+    let wal = dir.path().join("starpunk.db-wal");
+    let wal_size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(
+        wal_size,
+        0,
+        "{} still holds {wal_size} bytes",
+        wal.display()
+    );
+}
+
+#[test]
+fn serve_on_a_port_in_use_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = vars_for(dir.path());
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     vars.insert("PORT".into(), busy.local_addr().unwrap().port().to_string());
     let output = cli_with(&vars).arg("serve").output().unwrap();
@@ -477,11 +637,9 @@ fn an_unwritable_data_folder_makes_the_server_unhealthy() {
     if as_root {
         std::os::unix::fs::chown(&data, Some(65534), Some(65534)).unwrap();
     }
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = free.local_addr().unwrap().port();
-    drop(free);
-    let mut vars = vars_for(&data);
-    vars.insert("PORT".into(), port.to_string());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let vars = vars_for(&data);
     let mut command = if as_root {
         let mut c = std::process::Command::new("setpriv");
         c.args([
@@ -500,11 +658,11 @@ fn an_unwritable_data_folder_makes_the_server_unhealthy() {
     } else {
         cli_with(&vars)
     };
-    let mut server = command
-        .arg("serve")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let server = spawn_with_socket(
+        command.arg("serve").stderr(std::process::Stdio::null()),
+        &listener,
+    );
+    drop(listener);
     let url = format!("http://127.0.0.1:{port}/health");
     let health = || {
         cli_with(&vars)
@@ -512,14 +670,7 @@ fn an_unwritable_data_folder_makes_the_server_unhealthy() {
             .output()
             .unwrap()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while health().status.code() != Some(0) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server did not become healthy"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_healthy(&vars, port);
 
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).unwrap();
     // Folder checks are reused for up to a second: ask until it shows.
@@ -530,8 +681,7 @@ fn an_unwritable_data_folder_makes_the_server_unhealthy() {
         output = health();
     }
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
