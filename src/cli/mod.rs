@@ -28,7 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the site (the default). Stops gracefully on SIGTERM or SIGINT.
+    /// Run the site (the default). SIGTERM stops it after in-flight requests
+    /// finish; SIGINT (Ctrl-C) stops it at once.
     Serve,
     /// Ask the running site whether it is healthy; exit 0 if so, 1 if not.
     Healthcheck {
