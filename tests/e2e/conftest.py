@@ -20,10 +20,22 @@ def pytest_configure(config):
     config.stash[_figures_key] = []
 
 
+# Container modules in the order a failure is easiest to read: the image
+# first, then ever more around it.
+CONTAINER_MODULES = ["test_image", "test_rootful", "test_rootless", "test_readonly",
+                     "test_compose", "test_proxies", "test_caddy", "test_nginx"]
+
+
+def _order(item):
+    container = item.get_closest_marker("container") is not None
+    module = item.path.stem
+    rank = CONTAINER_MODULES.index(module) if module in CONTAINER_MODULES else len(CONTAINER_MODULES)
+    return container, rank if container else 0, item.get_closest_marker("runs_last") is not None
+
+
 def pytest_collection_modifyitems(config, items):
-    # Stable: within each group, file order is kept.
-    items.sort(key=lambda item: (item.get_closest_marker("container") is not None,
-                                 item.get_closest_marker("runs_last") is not None))
+    # A stable sort: within each group, the collection order is kept.
+    items.sort(key=_order)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -8,12 +8,11 @@ import re
 import pytest
 
 from support.http import get
+from support.proxies import security_header_problems
 
 pytestmark = pytest.mark.container
 
 PAGES = {"feed": "/feed.xml", "note": None, "home": "/"}  # None: the note's permalink
-SECURITY_HEADERS = ["Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options",
-                    "Referrer-Policy", "X-Frame-Options", "Permissions-Policy"]
 
 
 @pytest.fixture(scope="module", params=["caddy", "nginx"])
@@ -74,17 +73,6 @@ def test_proxy_serves_the_stylesheet_with_long_immutable_caching(proxy):
     assert response.status == 200
     assert "max-age=31536000" in response.header("Cache-Control")
     assert "immutable" in response.header("Cache-Control")
-
-
-def security_header_problems(response, csp):
-    """HSTS from the proxy, the app's headers passed through, none doubled."""
-    problems = [f"{name}: {response.header_values(name)}" for name in SECURITY_HEADERS
-                if len(response.header_values(name)) != 1]
-    if response.header("Content-Security-Policy") != csp:
-        problems.append(f"CSP {response.header('Content-Security-Policy')!r}, the app sends {csp!r}")
-    if response.header("X-Content-Type-Options") != "nosniff":
-        problems.append("X-Content-Type-Options is not nosniff")
-    return problems
 
 
 @pytest.mark.parametrize("what", ["home", "note-304", "stylesheet"])

@@ -28,6 +28,21 @@ class Proxy:
     access_log: Path | None = None  # nginx: request, status, cache status
 
 
+SECURITY_HEADERS = ["Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options",
+                    "Referrer-Policy", "X-Frame-Options", "Permissions-Policy"]
+
+
+def security_header_problems(response, csp):
+    """HSTS from the proxy, the app's headers passed through, none doubled."""
+    problems = [f"{name}: {response.header_values(name)}" for name in SECURITY_HEADERS
+                if len(response.header_values(name)) != 1]
+    if response.header("Content-Security-Policy") != csp:
+        problems.append(f"CSP {response.header('Content-Security-Policy')!r}, the app sends {csp!r}")
+    if response.header("X-Content-Type-Options") != "nosniff":
+        problems.append("X-Content-Type-Options is not nosniff")
+    return problems
+
+
 def free_port():
     """A loopback port nobody listens on now. Only for programs that cannot
     take an already-bound socket (Caddy, nginx, podman-compose's ports)."""
