@@ -42,7 +42,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     figures = config.stash[_figures_key]
     if not figures:
         return
-    terminalreporter.write_sep("=", "figures (measured, not asserted)")
+    terminalreporter.write_sep("=", "figures and checker warnings (printed, not asserted)")
     for heading, text in figures:
         terminalreporter.write_line(f"{heading + ':':<24}{text}")
 
