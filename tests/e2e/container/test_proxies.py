@@ -1,0 +1,95 @@
+"""What Caddy (Caddyfile.example) and nginx (nginx.conf.example) must both
+do in front of the site: pass its caching headers through unchanged,
+compress, keep its security headers single."""
+
+import gzip
+import re
+
+import pytest
+
+from support.http import get
+from support.proxies import security_header_problems
+
+pytestmark = pytest.mark.container
+
+PAGES = {"feed": "/feed.xml", "note": None, "home": "/"}  # None: the note's permalink
+
+
+@pytest.fixture(scope="module", params=["caddy", "nginx"])
+def proxy(request):
+    return request.getfixturevalue(request.param)
+
+
+def page_path(proxied_site, page):
+    return PAGES[page] or proxied_site.note_path
+
+
+def test_proxy_home_page_shows_the_note(proxy, proxied_site):
+    response = get(proxy.url + "/")
+    assert response.status == 200 and proxied_site.note_text in response.text
+
+
+def test_proxy_note_page_shows_the_note(proxy, proxied_site):
+    response = get(proxy.url + proxied_site.note_path)
+    assert response.status == 200 and proxied_site.note_text in response.text
+
+
+def test_proxy_feed_lists_the_note(proxy, proxied_site):
+    response = get(proxy.url + "/feed.xml")
+    assert response.status == 200
+    assert "<rss" in response.text and proxied_site.permalink in response.text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_proxy_passes_etag_last_modified_and_cache_control_unchanged(proxy, proxied_site, page):
+    path = page_path(proxied_site, page)
+    direct, through = get(proxied_site.url + path), get(proxy.url + path)
+    fields = ("ETag", "Last-Modified", "Cache-Control")
+    assert through.header("ETag")
+    assert [through.header(f) for f in fields] == [direct.header(f) for f in fields]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_proxy_answers_if_none_match_with_304_and_the_same_etag(proxy, proxied_site, page):
+    path = page_path(proxied_site, page)
+    etag = get(proxy.url + path).header("ETag")
+    response = get(proxy.url + path, If_None_Match=etag, Accept_Encoding="gzip")
+    assert (response.status, response.header("ETag")) == (304, etag)
+
+
+def test_proxy_compresses_the_feed_with_gzip(proxy):
+    response = get(proxy.url + "/feed.xml", Accept_Encoding="gzip")
+    assert (response.status, response.header("Content-Encoding")) == (200, "gzip")
+    assert b"<rss" in gzip.decompress(response.body)
+
+
+def stylesheet_path(proxy):
+    match = re.search(r"/static/style\.css\?v=[0-9a-zA-Z]*", get(proxy.url + "/").text)
+    return match.group(0) if match else "/static/style.css"
+
+
+def test_proxy_serves_the_stylesheet_with_long_immutable_caching(proxy):
+    response = get(proxy.url + stylesheet_path(proxy))
+    assert response.status == 200
+    assert "max-age=31536000" in response.header("Cache-Control")
+    assert "immutable" in response.header("Cache-Control")
+
+
+@pytest.mark.parametrize("what", ["home", "note-304", "stylesheet"])
+def test_proxy_sends_each_security_header_once_with_the_apps_csp(proxy, proxied_site, what):
+    csp = get(proxied_site.url + "/").header("Content-Security-Policy")
+    if what == "home":
+        response = get(proxy.url + "/")
+    elif what == "note-304":
+        etag = get(proxy.url + proxied_site.note_path).header("ETag")
+        response = get(proxy.url + proxied_site.note_path, If_None_Match=etag, Accept_Encoding="gzip")
+    else:
+        response = get(proxy.url + stylesheet_path(proxy))
+    assert security_header_problems(response, csp) == []
+
+
+def test_proxy_health_is_200_and_not_stored(proxy):
+    response = get(proxy.url + "/health")
+    assert response.status == 200
+    assert '"status":"healthy"' in response.text
+    assert response.header("Cache-Control") == "no-store"

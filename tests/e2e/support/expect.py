@@ -1,0 +1,31 @@
+"""The conformance site's settings, and what its pages must answer."""
+
+# The settings under test. Everything else StarPunk reads is removed from the
+# environment, so a .env file or the caller's variables change nothing.
+SITE_SETTINGS = {
+    "HOST": "127.0.0.1",
+    "SITE_NAME": "Conformance & Co",
+    "SITE_DESCRIPTION": "Notes with <odd> & hostile content, checked by outside tools",
+    "SITE_AUTHOR": "Ada Lovelace",
+    "ADMIN_ME": "https://ada.example/",
+    "SITE_LANGUAGE": "en",
+    "RUST_LOG": "warn",
+}
+CALLER_SETTINGS = ("NOTES_PATH", "DATABASE_PATH", "FEED_MAX_ITEMS", "FEED_CACHE_SECONDS",
+                   "WORKERS", "ENVIRONMENT", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
+
+HTML = "text/html; charset=utf-8"
+
+# name of the saved file, method, path, status, Content-Type.
+PAGES = [
+    ("home-1.html", "GET", "/", 200, HTML),
+    ("home-2.html", "GET", "/?page=2", 200, HTML),
+    ("error-404.html", "GET", "/no/such/page", 404, HTML),
+    ("error-404-note.html", "GET", "/note/no-such-note", 404, HTML),
+    ("error-404-page.html", "GET", "/?page=99", 404, HTML),
+    ("error-405.html", "POST", "/", 405, HTML),
+    ("error-405-note.html", "POST", "/note/custom-slug-check", 405, HTML),
+    ("error-400.html", "GET", "/?page=abc", 400, HTML),
+]
+FEED_TYPE = "application/rss+xml; charset=utf-8"
+CSS_TYPE = "text/css; charset=utf-8"
