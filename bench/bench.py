@@ -88,7 +88,7 @@ def parse_options(argv):
                "bench/bench.py --sizes 100 --endpoints feed304 --rounds 9 --json")
     p.set_defaults(target=target)
     add = p.add_argument
-    add("--sizes", type=word_list("sizes"), default=env_default("SIZES", "100 100000"),
+    add("--sizes", nargs="+", default=env_default("SIZES", "100 100000"),
         help="dataset sizes, numbers of notes [BENCH_SIZES; 100 100000]")
     add("--duration", type=whole(1), default=env_default("DURATION", "5"),
         help="seconds per wrk round [BENCH_DURATION; 5]")
@@ -97,8 +97,7 @@ def parse_options(argv):
     add("--warmup", type=whole(0), default=env_default("WARMUP", "1"),
         help="seconds of warm-up per endpoint and server [BENCH_WARMUP; 1]")
     add("--seed", type=whole(0), default=env_default("SEED", "42"), help="corpus seed [BENCH_SEED; 42]")
-    add("--endpoints", type=word_list("endpoints", report.ENDPOINTS),
-        default=env_default("ENDPOINTS", " ".join(report.ENDPOINTS)),
+    add("--endpoints", nargs="+", default=env_default("ENDPOINTS", " ".join(report.ENDPOINTS)),
         help="a subset of %s; monitor is /health alone and while / is saturated [BENCH_ENDPOINTS; all]"
              % " ".join(report.ENDPOINTS))
     add("--threads", type=whole(1), default=env_default("THREADS", "2"), help="wrk -t [BENCH_THREADS; 2]")
@@ -132,6 +131,14 @@ def parse_options(argv):
              "(the tables then go to standard error)")
     # argparse parses string defaults (here from BENCH_*) like the options.
     opts = p.parse_args(argv)
+    # Lists come as several words, one word with spaces or commas (as the
+    # BENCH_* variables hold them), or both.
+    for name, parse in (("sizes", word_list("sizes")), ("endpoints", word_list("endpoints", report.ENDPOINTS))):
+        value = getattr(opts, name)
+        try:
+            setattr(opts, name, parse(value if isinstance(value, str) else " ".join(value)))
+        except argparse.ArgumentTypeError as e:
+            p.error("argument --%s: %s" % (name, e))
     return opts
 
 
