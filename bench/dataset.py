@@ -258,7 +258,7 @@ class DatasetRun:
 
     def measure_endpoint(self, endpoint):
         opts, wrk = self.opts, self.ctx.wrk
-        for server in SERVERS:
+        for server in SERVERS if opts.warmup else ():
             wrk.run(os.path.join(self.dir, "warmup.txt"), opts.warmup, self.url(server, self.paths[endpoint]),
                     self.header(server, endpoint), what="warm-up of %s %s" % (server, LABEL[endpoint]))
         for number in range(1, opts.rounds + 1):
