@@ -1,7 +1,7 @@
 //! The benchmark's "ceiling": the least work actix-web can do to answer the
 //! same URLs as StarPunk, with every body already in memory.
 //!
-//! It serves files captured from the real site (see `bench/run.sh`):
+//! It serves files captured from the real site (see `bench/bench.py`):
 //!
 //! - `GET /feed.xml`: the feed, with a weak ETag (`W/"…"`, made like the
 //!   site's) and `304 Not Modified` when `If-None-Match` names it;
@@ -17,6 +17,11 @@
 //! target/release/examples/bench_ceiling --port 8081 --feed feed.xml \
 //!     --home home.html --note note.html [--health health.json] [--workers 2]
 //! ```
+//!
+//! Without `--port` it serves on the socket passed by systemd-style socket
+//! activation (`LISTEN_FDS`), as the site itself can: the benchmark binds
+//! the port and hands the socket over, so no other program can take the
+//! port between the choice and the start.
 
 use std::process::ExitCode;
 
@@ -36,7 +41,7 @@ struct Bodies {
 }
 
 struct Options {
-    port: u16,
+    port: Option<u16>,
     workers: usize,
     feed: String,
     home: String,
@@ -45,8 +50,9 @@ struct Options {
 }
 
 fn usage() -> String {
-    "usage: bench_ceiling --port PORT --feed FILE --home FILE --note FILE \
-     [--health FILE] [--workers N] [--host ADDR]"
+    "usage: bench_ceiling [--port PORT] --feed FILE --home FILE --note FILE \
+     [--health FILE] [--workers N] [--host ADDR]\n\
+     without --port, the socket passed in LISTEN_FDS is used"
         .to_owned()
 }
 
@@ -83,7 +89,7 @@ fn parse_args() -> Result<(Options, String), String> {
     let missing = |name: &str| format!("{name} is required\n{}", usage());
     Ok((
         Options {
-            port: port.ok_or_else(|| missing("--port"))?,
+            port,
             workers,
             feed: feed.ok_or_else(|| missing("--feed"))?,
             home: home.ok_or_else(|| missing("--home"))?,
@@ -169,6 +175,13 @@ async fn health(bodies: web::Data<Bodies>) -> HttpResponse {
         .body(bodies.health.clone())
 }
 
+/// The first socket passed in `LISTEN_FDS` (and `LISTEN_PID`, if set).
+fn inherited_listener() -> std::io::Result<std::net::TcpListener> {
+    listenfd::ListenFd::from_env()
+        .take_tcp_listener(0)?
+        .ok_or_else(|| std::io::Error::other("no --port and no socket passed in LISTEN_FDS"))
+}
+
 fn main() -> ExitCode {
     let (options, host) = match parse_args() {
         Ok(parsed) => parsed,
@@ -184,8 +197,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let listener = match options.port {
+        Some(port) => std::net::TcpListener::bind((host.as_str(), port)),
+        None => inherited_listener(),
+    };
+    let listener = match listener {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("bench_ceiling: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let workers = options.workers;
-    let address = (host.as_str(), options.port);
     let result = actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()
@@ -196,7 +219,7 @@ fn main() -> ExitCode {
                 .route("/health", web::get().to(health))
         })
         .workers(workers)
-        .bind(address)?
+        .listen(listener)?
         .run()
         .await
     });

@@ -1,28 +1,20 @@
-#!/usr/bin/env python3
-"""How much CPU other programs used while the benchmark measured.
+"""How much CPU other programs use while the benchmark measures.
 
-Usage:
-  cpu_guard.py start STATE ROOT   remember every process's CPU time now
-  cpu_guard.py check STATE ROOT   print the CPU that processes outside ROOT's
-                                  tree used since `start`
-  cpu_guard.py idle SECONDS ROOT  the same, over the next SECONDS
-
-ROOT is the benchmark script's PID: it and its descendants (servers, wrk,
-helpers) are the benchmark; everything else, except kernel threads, is
+The benchmark is this process and its descendants (servers, wrk, the
+compiler it started); everything else, except kernel threads, is
 "foreign". A process's CPU time counts its own user and system time and
 that of the children it has reaped (so short compiler runs show up in the
 build tool that waited for them); the total is bounded by the machine's
 busy time (/proc/stat) less the benchmark's own.
 
-`check` and `idle` print one line: the foreign CPU as a percentage of one
-core over the interval, then up to three of the busiest foreign programs,
-e.g. `37.5 rustc:31.0 podman:4.2` (or `0.0 -`).
+    before = snapshot()
+    ...                          # measure
+    used = foreign_since(before) # Foreign(pct=37.5, top="rustc:31.0 podman:4.2")
 """
 
-import json
 import os
-import sys
 import time
+from typing import NamedTuple
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -71,7 +63,17 @@ def busy_ticks():
     return user + nice + system + irq + softirq
 
 
-def snapshot(root):
+class Foreign(NamedTuple):
+    """Foreign CPU as a percentage of one core, and its busiest programs."""
+
+    pct: float
+    top: str
+
+
+def snapshot(root=None):
+    """Every process's CPU time now; `root` (default: this process) and its
+    descendants are the benchmark."""
+    root = os.getpid() if root is None else root
     busy = busy_ticks()
     procs = processes()
     tree = ours(procs, root)
@@ -79,9 +81,21 @@ def snapshot(root):
         "time": time.monotonic(),
         "busy": busy,
         "ours": sum(procs[pid][2] for pid in tree if pid in procs),
-        "foreign": {str(pid): [p[1], p[2]] for pid, p in procs.items()
+        "foreign": {pid: (p[1], p[2]) for pid, p in procs.items()
                     if pid not in tree and not p[3]},
     }
+
+
+def foreign_since(before, root=None):
+    """The CPU that processes outside the benchmark used since `before`."""
+    return report(before, snapshot(root))
+
+
+def idle(seconds, root=None):
+    """The foreign CPU over the next `seconds`."""
+    before = snapshot(root)
+    time.sleep(seconds)
+    return foreign_since(before, root)
 
 
 def report(before, after):
@@ -99,25 +113,4 @@ def report(before, after):
     pct = lambda t: 100.0 * t / TICKS / elapsed
     top = sorted(used.items(), key=lambda kv: -kv[1])[:3]
     names = " ".join("%s:%.1f" % (c.replace(" ", "_"), pct(t)) for c, t in top if pct(t) >= 0.5)
-    return "%.1f %s" % (pct(total), names or "-")
-
-
-def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("start", "check", "idle"):
-        sys.exit(__doc__)
-    command, arg, root = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    if command == "start":
-        with open(arg, "w") as f:
-            json.dump(snapshot(root), f)
-    elif command == "check":
-        with open(arg) as f:
-            before = json.load(f)
-        print(report(before, snapshot(root)).strip())
-    else:
-        before = snapshot(root)
-        time.sleep(float(arg))
-        print(report(before, snapshot(root)).strip())
-
-
-if __name__ == "__main__":
-    main()
+    return Foreign(round(pct(total), 1), names or "-")

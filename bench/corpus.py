@@ -1,20 +1,22 @@
-#!/usr/bin/env python3
-"""Writes N Markdown notes for the benchmark, the same for the same seed.
+"""The benchmark's corpus: N Markdown notes, the same for the same seed.
 
-Usage: gen_notes.py N SEED OUTDIR
-
-Each note is a file OUTDIR/YYYY/NNNNNNN.md with YAML front matter (a distinct
+Each note is a file DIR/YYYY/NNNNNNN.md with YAML front matter (a distinct
 `date` for every note, an explicit `slug` on about one note in ten, `draft`
 on about one in fifty) and a Markdown body of 50 to 1500 characters:
 paragraphs with emphasis, inline code and links, some bullet lists, some
 block quotes. Dates are strictly increasing with the file number and end at
 2025-06-01, about half an hour apart.
+
+A corpus is written once into the cache folder and reused; bump
+CORPUS_VERSION whenever what `write_notes` writes changes.
 """
 
 import datetime
 import os
 import random
-import sys
+import shutil
+
+CORPUS_VERSION = 1
 
 WORDS = (
     "the a of to and in that it is was for on with as at by this from be have "
@@ -105,10 +107,8 @@ def body(rng):
     return text[:1500].rstrip() + "\n"
 
 
-def main():
-    if len(sys.argv) != 4:
-        sys.exit(__doc__)
-    count, seed, outdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def write_notes(count, seed, outdir):
+    """Writes `count` notes into `outdir` (which must be empty)."""
     rng = random.Random(seed)
     end = datetime.datetime(2025, 6, 1, tzinfo=datetime.timezone.utc)
     step = 1800
@@ -130,5 +130,16 @@ def main():
             f.write(text)
 
 
-if __name__ == "__main__":
-    main()
+def corpus_for(count, seed, cache_dir, log):
+    """A folder holding `count` notes for `seed`, generated on first use."""
+    folder = os.path.join(cache_dir, "corpus-v%d-n%d-seed%d" % (CORPUS_VERSION, count, seed))
+    marker = os.path.join(folder, ".complete")
+    if os.path.exists(marker):
+        log("reusing the %d notes in %s" % (count, folder))
+        return folder
+    log("generating %d notes (seed %d) into %s" % (count, seed, folder))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    write_notes(count, seed, folder)
+    open(marker, "w").close()
+    return folder

@@ -1,0 +1,333 @@
+"""One dataset size: import, start the three servers, check them, measure."""
+
+import json
+import os
+import subprocess
+import time
+
+import corpus
+import measure
+import report
+import servers
+from report import LABEL, SERVERS, MonitorRound, Round
+
+SITE_URL = "https://notes.example.org/"
+
+NGINX_CONF = """daemon off;
+master_process on;
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+{user_line}
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    open_file_cache max=64 inactive=60s;
+    open_file_cache_valid 60s;
+    server_tokens off;
+    client_body_temp_path {dir}/tmp/body;
+    proxy_temp_path {dir}/tmp/proxy;
+    fastcgi_temp_path {dir}/tmp/fastcgi;
+    uwsgi_temp_path {dir}/tmp/uwsgi;
+    scgi_temp_path {dir}/tmp/scgi;
+    types {{
+        text/html html;
+        application/rss+xml xml;
+        application/json json;
+    }}
+    default_type application/octet-stream;
+    charset utf-8;
+    etag on;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        root {www};
+        location = / {{ try_files /index.html =404; }}
+        location /note/ {{ default_type text/html; }}
+        location = /health {{ try_files /health.json =404; }}
+    }}
+}}
+"""
+
+
+def disk_usage(*paths):
+    """Like `du -shc`: blocks in use under `paths`, in K/M/G."""
+    total = 0
+    for path in paths:
+        if os.path.isfile(path):
+            total += os.stat(path).st_blocks * 512
+        for root, _, files in os.walk(path):
+            total += os.stat(root).st_blocks * 512
+            total += sum(os.lstat(os.path.join(root, f)).st_blocks * 512 for f in files)
+    size, unit = total / 1024, "K"
+    for bigger in ("M", "G", "T"):
+        if size < 1024:
+            break
+        size, unit = size / 1024, bigger
+    return ("%.1f%s" % (size, unit)) if size < 10 else ("%.0f%s" % (size, unit))
+
+
+class DatasetRun:
+    """Measures one dataset size; `run()` returns its report.Dataset."""
+
+    def __init__(self, ctx, notes):
+        self.ctx = ctx
+        self.opts = ctx.opts
+        self.notes = notes
+        self.dir = os.path.join(ctx.tmp, "n%d" % notes)
+        self.www = os.path.join(self.dir, "www")
+        self.data = report.Dataset(notes, self.opts.endpoints, self.opts.rounds)
+        self.app_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.dir,
+                        "HOST": "127.0.0.1", "DATA_PATH": os.path.join(self.dir, "data"),
+                        "SITE_URL": SITE_URL, "WORKERS": str(self.opts.workers), "RUST_LOG": "warn",
+                        "FEED_MAX_ITEMS": "50", "ENVIRONMENT": "production"}
+
+    def out(self, line=""):
+        self.ctx.out(line)
+
+    def app_command(self, *args):
+        """Runs `starpunk ARGS` in the temporary folder (so no stray .env is read)."""
+        return subprocess.run([self.ctx.app_bin, *args], env=self.app_env, cwd=self.dir,
+                              capture_output=True, text=True)
+
+    def run(self):
+        for sub in ("www/note", "nginx/tmp", "data"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        folder = corpus.corpus_for(self.notes, self.opts.seed, self.opts.cache, self.ctx.log)
+        self.out()
+        self.out("=== %d notes ===" % self.notes)
+        self.import_notes(folder)
+        self.slug = self.middle_slug()
+        self.start_app()
+        self.capture()
+        self.start_references()
+        self.check_servers()
+        sampler = measure.RssSampler(self.app.pid)
+        self.pids = {"app": [self.app.pid], "nginx": self.nginx_workers, "ceiling": [self.ceiling.pid]}
+        self.ctx.guard.wait_for_quiet()
+        try:
+            for endpoint in self.opts.endpoints:
+                self.ctx.log("%d notes: %s" % (self.notes, LABEL.get(endpoint, "/health while / is saturated")))
+                if endpoint == "monitor":
+                    self.measure_monitor()
+                else:
+                    self.measure_endpoint(endpoint)
+        finally:
+            sampled = sampler.stop()
+        self.record_memory(sampled)
+        for child in (self.ceiling, self.nginx, self.app):
+            self.ctx.children.stop(child)
+        self.nginx_port_hold.close()
+        return self.data
+
+    # -- set-up
+
+    def import_notes(self, folder):
+        self.ctx.log("importing %d notes" % self.notes)
+        start = time.monotonic()
+        done = self.app_command("note", "import", folder)
+        seconds = time.monotonic() - start
+        if done.returncode != 0:
+            raise servers.Failure("import of %d notes failed:\n%s%s" % (self.notes, done.stdout, done.stderr))
+        imported = None
+        for line in (done.stdout + done.stderr).splitlines():
+            if line.startswith("imported "):
+                imported = int(line.split()[1])
+        db = [os.path.join(self.dir, "data", f) for f in os.listdir(os.path.join(self.dir, "data"))
+              if f.startswith("starpunk.db")]
+        db_size, notes_size = disk_usage(*db), disk_usage(os.path.join(self.dir, "data", "notes"))
+        self.out("import: %s notes (%d files) in %.1f s (%.0f notes/s); database %s, notes folder %s"
+                 % (imported if imported is not None else "?", self.notes, seconds,
+                    (imported or 0) / seconds, db_size, notes_size))
+        self.data.facts["import"] = {"files": self.notes, "imported": imported, "seconds": seconds,
+                                     "database": db_size, "notes_folder": notes_size}
+
+    def middle_slug(self):
+        """One note from the middle of the list (published, newest first)."""
+        done = self.app_command("note", "list", "--json")
+        if done.returncode != 0:
+            raise servers.Failure("cannot list the notes:\n" + done.stderr)
+        notes = json.loads(done.stdout)
+        if not notes:
+            raise servers.Failure("no published note to benchmark")
+        return notes[len(notes) // 2]["slug"]
+
+    def start_app(self):
+        sock = servers.listening_socket()
+        self.ports = {"app": sock.getsockname()[1]}
+        try:
+            self.app = self.ctx.children.start(
+                "app", [self.ctx.app_bin, "serve"], self.app_env, os.path.join(self.dir, "app.log"),
+                cwd=self.dir, listen_socket=sock)
+        finally:
+            sock.close()  # the app holds its own copy
+        servers.wait_for_http(self.app, self.ports["app"])
+
+    def capture(self):
+        """Saves what the app serves, for nginx and the ceiling."""
+        self.paths = {"home": "/", "note": "/note/" + self.slug, "feed": "/feed.xml",
+                      "feed304": "/feed.xml", "health": "/health"}
+        self.files = {"home": "index.html", "note": "note/" + self.slug, "feed": "feed.xml",
+                      "health": "health.json"}
+        first, sizes = [], {}
+        for endpoint in ("home", "note", "feed", "health"):
+            # The first request renders the page and fills the cache; its
+            # time is shown, the benchmark measures the rest.
+            response = servers.fetch(self.ports["app"], self.paths[endpoint])
+            if response.status != 200:
+                raise servers.Failure("app: GET %s answered %d, not 200" % (self.paths[endpoint], response.status))
+            with open(os.path.join(self.www, self.files[endpoint]), "wb") as f:
+                f.write(response.body)
+            first.append("%s %.1f ms" % (LABEL[endpoint].split()[0], response.seconds * 1000))
+            sizes[endpoint] = len(response.body)
+            if endpoint == "feed":
+                self.etags = {"app": response.header("ETag")}
+        if not self.etags["app"]:
+            raise servers.Failure("app: /feed.xml has no ETag")
+        self.idle_kib = servers.memory_kib(self.app.pid, "VmRSS")
+        self.out("first requests (uncached, rendered then kept): " + ", ".join(first))
+        self.out("bodies: feed %d bytes, home %d bytes, note %d bytes (/note/%s), health %d bytes; app ETag %s"
+                 % (sizes["feed"], sizes["home"], sizes["note"], self.slug, sizes["health"], self.etags["app"]))
+        self.data.facts.update(first_requests=first, bodies=sizes, slug=self.slug)
+
+    def start_references(self):
+        nginx_dir = os.path.join(self.dir, "nginx")
+        self.nginx_port_hold = servers.reserved_port()
+        self.ports["nginx"] = self.nginx_port_hold.getsockname()[1]
+        conf = os.path.join(nginx_dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(workers=self.opts.workers, dir=nginx_dir, www=self.www,
+                                      port=self.ports["nginx"],
+                                      user_line="user root root;" if os.geteuid() == 0 else ""))
+        self.nginx = self.ctx.children.start(
+            "nginx", [self.ctx.nginx_bin, "-e", os.path.join(nginx_dir, "error.log"), "-p", nginx_dir,
+                      "-c", conf], dict(os.environ), os.path.join(nginx_dir, "stdout.log"))
+        servers.wait_for_http(self.nginx, self.ports["nginx"])
+        self.nginx_workers = servers.child_pids(self.nginx.pid)
+        if not self.nginx_workers:
+            raise servers.Failure("nginx started no workers")
+
+        sock = servers.listening_socket()
+        self.ports["ceiling"] = sock.getsockname()[1]
+        w = lambda e: os.path.join(self.www, self.files[e])
+        try:
+            self.ceiling = self.ctx.children.start(
+                "ceiling", [self.ctx.ceiling_bin, "--workers", str(self.opts.workers), "--feed", w("feed"),
+                            "--home", w("home"), "--note", w("note"), "--health", w("health")],
+                dict(os.environ), os.path.join(self.dir, "ceiling.log"), listen_socket=sock)
+        finally:
+            sock.close()
+        servers.wait_for_http(self.ceiling, self.ports["ceiling"])
+
+    def header(self, server, endpoint):
+        return "If-None-Match: " + self.etags[server] if endpoint == "feed304" else None
+
+    def check_servers(self):
+        """Every server answers every URL as expected, with the same bodies."""
+        for server in ("nginx", "ceiling"):
+            self.etags[server] = servers.fetch(self.ports[server], "/feed.xml").header("ETag")
+            if not self.etags[server]:
+                raise servers.Failure("%s: /feed.xml has no ETag" % server)
+        for server in SERVERS:
+            for endpoint in LABEL:
+                want, headers = 200, {}
+                if endpoint == "feed304":
+                    want, headers = 304, {"If-None-Match": self.etags[server]}
+                response = servers.fetch(self.ports[server], self.paths[endpoint], headers)
+                if response.status != want:
+                    raise servers.Failure("%s: GET %s %s answered %d, not %d" % (
+                        server, self.paths[endpoint], headers or "", response.status, want))
+                if want == 200:
+                    with open(os.path.join(self.www, self.files[endpoint]), "rb") as f:
+                        if f.read() != response.body:
+                            raise servers.Failure("%s: GET %s does not serve the captured bytes"
+                                                  % (server, self.paths[endpoint]))
+        self.out("ETags: app %s, nginx %s, ceiling %s; every server answers every URL as expected"
+                 % (self.etags["app"], self.etags["nginx"], self.etags["ceiling"]))
+
+    # -- measurement
+
+    def url(self, server, path):
+        return "http://127.0.0.1:%d%s" % (self.ports[server], path)
+
+    def measure_endpoint(self, endpoint):
+        opts, wrk = self.opts, self.ctx.wrk
+        for server in SERVERS if opts.warmup else ():
+            wrk.run(os.path.join(self.dir, "warmup.txt"), opts.warmup, self.url(server, self.paths[endpoint]),
+                    self.header(server, endpoint), what="warm-up of %s %s" % (server, LABEL[endpoint]))
+        for number in range(1, opts.rounds + 1):
+            for server in SERVERS:
+                self.data.rounds.append(self.one_round(endpoint, server, number))
+
+    def one_round(self, endpoint, server, number):
+        opts, label = self.opts, LABEL[endpoint]
+        raw = os.path.join(self.ctx.raw_dir, "n%d.%s.%s.r%d.txt" % (self.notes, endpoint, server, number))
+        what = "%s %s round %d" % (server, label, number)
+
+        def run():
+            return measure.server_cpu_seconds(self.pids[server], lambda: self.ctx.wrk.run(
+                raw, opts.duration, self.url(server, self.paths[endpoint]), self.header(server, endpoint),
+                what=what))
+
+        (result, cpu_s), foreign, attempts, clean = self.ctx.guard.measure(what, run)
+        per_response = int(result.bytes_read // result.requests)
+        if result.non_2xx_3xx or result.socket_errors:
+            self.ctx.problem("%d notes, %s: %d non-2xx/3xx responses, %d socket errors"
+                             % (self.notes, what, result.non_2xx_3xx, result.socket_errors))
+        if endpoint == "feed304" and per_response > 1024:
+            self.ctx.problem("%d notes, %s %s: %d bytes per response, so not 304s"
+                             % (self.notes, server, label, per_response))
+        if not clean:
+            self.data.contaminated += 1
+        return Round(self.notes, endpoint, server, number, result.req_per_s, result.p99_ms, result.requests,
+                     per_response, result.non_2xx_3xx, result.socket_errors,
+                     round(100 * cpu_s / opts.duration), round(100 * result.cpu_seconds / opts.duration),
+                     round(1e6 * cpu_s / result.requests, 1), foreign, attempts, result.p50_ms)
+
+    def measure_monitor(self):
+        """/health through a few connections, alone, then while / is saturated."""
+        opts = self.opts
+        for number in range(1, opts.rounds + 1):
+            for server in SERVERS:
+                for loaded in (False, True):
+                    self.data.monitor.append(self.monitor_round(server, number, loaded))
+
+    def monitor_round(self, server, number, loaded):
+        opts, wrk = self.opts, self.ctx.wrk
+        mode = "loaded" if loaded else "alone"
+        stem = os.path.join(self.ctx.raw_dir, "n%d.monitor-%s.%s.r%d" % (self.notes, mode, server, number))
+        what = "%s /health %s round %d" % (server, mode, number)
+
+        def run():
+            home = None
+            if loaded:
+                # The load runs a second longer and starts half a second
+                # earlier, so every /health request meets a saturated server.
+                home = wrk.start(stem + ".home.txt", opts.duration + 1, self.url(server, "/"))
+                time.sleep(0.5)
+            health = wrk.run(stem + ".txt", opts.duration, self.url(server, "/health"), what=what,
+                             threads=1, connections=opts.monitor_connections)
+            return health, wrk.finish(home, what + " (load on /)") if home else None
+
+        (health, home), foreign, attempts, clean = self.ctx.guard.measure(what, run)
+        for result, on in ((health, "/health"), (home, "/")):
+            if result and (result.non_2xx_3xx or result.socket_errors):
+                self.ctx.problem("%d notes, %s (%s): %d non-2xx/3xx responses, %d socket errors"
+                                 % (self.notes, what, on, result.non_2xx_3xx, result.socket_errors))
+        if not clean:
+            self.data.contaminated += 1
+        return MonitorRound(self.notes, server, number, loaded, health.p50_ms, health.p99_ms,
+                            health.req_per_s, home.req_per_s if home else None, foreign, attempts)
+
+    def record_memory(self, sampled):
+        nginx_hwm = sum(servers.memory_kib(p, "VmHWM") or 0 for p in [self.nginx.pid] + self.nginx_workers)
+        self.data.memory = {"app_hwm_kib": servers.memory_kib(self.app.pid, "VmHWM"),
+                            "app_sampled_kib": sampled, "app_idle_kib": self.idle_kib,
+                            "ceiling_hwm_kib": servers.memory_kib(self.ceiling.pid, "VmHWM"),
+                            "nginx_hwm_kib": nginx_hwm}
