@@ -101,9 +101,8 @@ async fn sweep(state: &AppState, min_age: Duration) {
 }
 
 async fn scan(state: &AppState) {
-    match state.store.check().await {
-        Ok(report) => {
-            let damaged = report.damaged_notes();
+    match state.store.count_damaged_notes().await {
+        Ok(damaged) => {
             if state.health.damaged_notes() != Some(damaged) {
                 if damaged > 0 {
                     log::error!(

@@ -164,14 +164,7 @@ impl Store {
     pub async fn repair(&self, min_age: Duration) -> Result<Vec<Repair>, StoreError> {
         // Most sweeps find nothing: look first without holding up writers.
         let files = self.files.clone();
-        let any = blocking(move || {
-            Ok(files
-                .list_files()?
-                .iter()
-                .any(|path| TempFile::parse(path).is_some()))
-        })
-        .await?;
-        if !any {
+        if !blocking(move || files.has_temp_files()).await? {
             return Ok(Vec::new());
         }
         let mut tx = self.write_lock().await?;

@@ -352,6 +352,38 @@ impl NotesDir {
             .map_err(|e| StoreError::io("cannot sync the file system of", &self.root, e.into()))
     }
 
+    /// Whether any temporary file is under the folder; stops at the first,
+    /// and holds no listing in memory.
+    pub fn has_temp_files(&self) -> Result<bool, StoreError> {
+        fn walk(dir: &Path) -> Result<bool, StoreError> {
+            let entries = fs::read_dir(dir).map_err(|e| StoreError::io("cannot list", dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| StoreError::io("cannot list", dir, e))?;
+                let path = entry.path();
+                let kind = entry
+                    .file_type()
+                    .map_err(|e| StoreError::io("cannot stat", &path, e))?;
+                if kind.is_dir() {
+                    if walk(&path)? {
+                        return Ok(true);
+                    }
+                } else if entry
+                    .file_name()
+                    .to_str()
+                    .and_then(TempFile::parse)
+                    .is_some()
+                {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        if !self.root.exists() {
+            return Ok(false);
+        }
+        walk(&self.root)
+    }
+
     /// Every file under the folder, as relative paths with `/` separators.
     pub fn list_files(&self) -> Result<Vec<String>, StoreError> {
         let mut found = Vec::new();
