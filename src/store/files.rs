@@ -355,40 +355,30 @@ impl NotesDir {
     /// Whether any temporary file is under the folder; stops at the first,
     /// and holds no listing in memory.
     pub fn has_temp_files(&self) -> Result<bool, StoreError> {
-        fn walk(dir: &Path) -> Result<bool, StoreError> {
-            let entries = fs::read_dir(dir).map_err(|e| StoreError::io("cannot list", dir, e))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| StoreError::io("cannot list", dir, e))?;
-                let path = entry.path();
-                let kind = entry
-                    .file_type()
-                    .map_err(|e| StoreError::io("cannot stat", &path, e))?;
-                if kind.is_dir() {
-                    if walk(&path)? {
-                        return Ok(true);
-                    }
-                } else if entry
-                    .file_name()
-                    .to_str()
-                    .and_then(TempFile::parse)
-                    .is_some()
-                {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
         if !self.root.exists() {
             return Ok(false);
         }
-        walk(&self.root)
+        walk_files(&self.root, &mut |path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .and_then(TempFile::parse)
+                .is_some()
+        })
     }
 
     /// Every file under the folder, as relative paths with `/` separators.
     pub fn list_files(&self) -> Result<Vec<String>, StoreError> {
         let mut found = Vec::new();
         if self.root.exists() {
-            collect_files(&self.root, &self.root, &mut found)?;
+            walk_files(&self.root, &mut |path| {
+                let relative = path.strip_prefix(&self.root).expect("listed under root");
+                let parts: Vec<_> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect();
+                found.push(parts.join("/"));
+                false
+            })?;
         }
         found.sort();
         Ok(found)
@@ -510,7 +500,9 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io("cannot fsync folder", dir, e))
 }
 
-fn collect_files(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<(), StoreError> {
+/// Calls `visit` with every file under `dir`, depth first, until it
+/// returns `true`; returns whether it did.
+fn walk_files(dir: &Path, visit: &mut dyn FnMut(&Path) -> bool) -> Result<bool, StoreError> {
     let entries = fs::read_dir(dir).map_err(|e| StoreError::io("cannot list", dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io("cannot list", dir, e))?;
@@ -518,16 +510,14 @@ fn collect_files(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<(),
         let kind = entry
             .file_type()
             .map_err(|e| StoreError::io("cannot stat", &path, e))?;
-        if kind.is_dir() {
-            collect_files(root, &path, found)?;
+        let stop = if kind.is_dir() {
+            walk_files(&path, visit)?
         } else {
-            let relative = path.strip_prefix(root).expect("listed under root");
-            let parts: Vec<_> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect();
-            found.push(parts.join("/"));
+            visit(&path)
+        };
+        if stop {
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
