@@ -10,7 +10,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::maintenance;
-use crate::store::{NotesDir, Store, StoreError, connect, ensure_dir, migrate};
+use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{AppState, ServingSince, access_log, error_pages, routes, security_headers};
 
 // Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
@@ -100,7 +100,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let version = store.site_state().await?.version;
         let workers = settings.workers;
-        let state = web::Data::new(AppState::new(settings, store, version));
+        let database_probe = DatabaseProbe::open(&settings.database_path).await?;
+        let state = web::Data::new(AppState::new(settings, store, version, database_probe));
 
         let app_state = state.clone();
         // Pages rendered from now on are dated no earlier than this start.
@@ -144,6 +145,7 @@ impl Application {
         let background = maintenance::spawn(self.state.clone().into_inner());
         let result = self.server.await;
         background.iter().for_each(|task| task.abort());
+        self.state.health.database.close().await;
         let pool = self.state.store.pool();
         if tokio::time::timeout(DATABASE_CLOSE_LIMIT, pool.close())
             .await

@@ -7,6 +7,7 @@ mod debris;
 mod files;
 mod import;
 mod notes;
+mod probe;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ pub use debris::Repair;
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use notes::{DamagedNote, NewNote, NotePage};
+pub use probe::{DatabaseProbe, ProbeError};
 
 use crate::domain::{NoteBodyError, SlugError};
 

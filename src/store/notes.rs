@@ -468,14 +468,6 @@ impl Store {
         })
         .await
     }
-
-    /// Trivial query for health checks.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT revision FROM site_state WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(())
-    }
 }
 
 /// `base` for 1, `base-n` after.

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::error::error_chain;
+use crate::store::{DatabaseProbe, ProbeError};
 
 /// Each check gets this long; the whole answer comes well within ~2 s even
 /// when the database or a mount is stuck.
@@ -42,7 +43,10 @@ struct Checks {
 const OK: &str = "ok";
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let (database, data_path) = tokio::join!(check_database(&state), check_folders(&state));
+    let (database, data_path) = tokio::join!(
+        check_database(&state.health.database),
+        check_folders(&state)
+    );
     let notes = match state.health.damaged_notes() {
         Some(0) => OK.to_owned(),
         Some(n) => format!("{n} damaged (left out of the site; run starpunk check)"),
@@ -75,15 +79,15 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
         .json(body)
 }
 
-async fn check_database(state: &AppState) -> String {
-    let outcome = tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await;
+async fn check_database(probe: &DatabaseProbe) -> String {
+    let outcome = tokio::time::timeout(CHECK_TIMEOUT, probe.revision()).await;
     let problem = match outcome {
-        Ok(Ok(())) => return OK.to_owned(),
+        Ok(Ok(_revision)) => return OK.to_owned(),
+        Ok(Err(ProbeError::Busy)) | Err(_) => "no answer in time",
         Ok(Err(e)) => {
             log::warn!("health check: database: {}", error_chain(&e));
             "does not answer queries"
         }
-        Err(_) => "no answer in time",
     };
     format!("error: {problem}")
 }
@@ -203,6 +207,47 @@ fn log_change(folders: &[(&str, PathBuf); 3], result: &Result<(), String>) {
                 .map(|(name, path)| format!("{name} {}", path.display()))
                 .collect();
             log::warn!("health check: {reason} ({})", paths.join(", "));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stuck_database_is_reported_as_no_answer_in_time() {
+        let (probe, _asked) = DatabaseProbe::stuck(4);
+        assert_eq!(check_database(&probe).await, "error: no answer in time");
+    }
+
+    #[tokio::test]
+    async fn questions_beyond_the_queue_are_refused_at_once() {
+        let (probe, asked) = DatabaseProbe::stuck(1);
+        let first = probe.revision();
+        tokio::pin!(first);
+        // The first question takes the only place in the queue.
+        assert!(futures_poll_once(first.as_mut()).await.is_none());
+        assert!(matches!(probe.revision().await, Err(ProbeError::Busy)));
+        drop(asked);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_probe_says_the_database_does_not_answer() {
+        let (probe, asked) = DatabaseProbe::stuck(1);
+        drop(asked);
+        assert_eq!(
+            check_database(&probe).await,
+            "error: does not answer queries"
+        );
+    }
+
+    /// Polls a future once: `Some` if it finished.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(future: F) -> Option<F::Output> {
+        tokio::select! {
+            biased;
+            output = future => Some(output),
+            () = std::future::ready(()) => None,
         }
     }
 }

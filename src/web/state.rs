@@ -10,7 +10,7 @@ use actix_web::http::header::HeaderValue;
 
 use super::conditional::Cached;
 use crate::config::Settings;
-use crate::store::{DamagedNote, DataVersion, Store};
+use crate::store::{DamagedNote, DataVersion, DatabaseProbe, Store};
 
 /// How often the server looks for changes made by other processes (the CLI).
 pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -35,7 +35,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, store: Store, version: DataVersion) -> AppState {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        version: DataVersion,
+        database_probe: DatabaseProbe,
+    ) -> AppState {
         let feed_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", settings.feed_cache_seconds))
                 .expect("a number makes a valid header value");
@@ -44,7 +49,7 @@ impl AppState {
             store,
             cache: RenderCache::new(version),
             feed_cache_control,
-            health: HealthState::default(),
+            health: HealthState::new(database_probe),
             data_changed: tokio::sync::Notify::new(),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),
@@ -86,8 +91,9 @@ impl AppState {
 }
 
 /// What the background checks found, for `/health`.
-#[derive(Default)]
 pub struct HealthState {
+    /// Answers `/health`'s database check, one query per request.
+    pub database: DatabaseProbe,
     pub folders: super::health::FolderCheck,
     /// Damaged notes found by the last integrity scan; `None` before the
     /// first one finishes.
@@ -95,6 +101,14 @@ pub struct HealthState {
 }
 
 impl HealthState {
+    fn new(database: DatabaseProbe) -> HealthState {
+        HealthState {
+            database,
+            folders: Default::default(),
+            damaged_notes: RwLock::new(None),
+        }
+    }
+
     pub fn damaged_notes(&self) -> Option<usize> {
         *self
             .damaged_notes

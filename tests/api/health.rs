@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use serde_json::Value;
 
 use crate::helpers::{header, spawn_app};
@@ -57,7 +55,11 @@ async fn a_data_path_that_is_a_file_is_unhealthy() {
 #[tokio::test]
 async fn a_broken_database_is_unhealthy_and_the_site_keeps_running() {
     let app = spawn_app().await;
-    app.store().pool().close().await;
+    // The table every page starts from disappears, as with a damaged file.
+    sqlx::query("ALTER TABLE site_state RENAME TO site_state_gone")
+        .execute(app.store().pool())
+        .await
+        .unwrap();
     let (status, body, _) = health(&app).await;
     assert_eq!(status, 503);
     assert_eq!(body["status"], "unhealthy");
@@ -79,30 +81,4 @@ async fn a_broken_database_is_unhealthy_and_the_site_keeps_running() {
             .contains("Something went wrong")
     );
     assert_eq!(app.get("/health").await.status(), 503);
-}
-
-#[tokio::test]
-async fn a_stuck_database_is_reported_as_no_answer() {
-    let app = spawn_app().await;
-    // Hold every connection of the pool, as a stuck query would.
-    let mut held = Vec::new();
-    while let Ok(Ok(conn)) =
-        tokio::time::timeout(Duration::from_millis(200), app.store().pool().acquire()).await
-    {
-        held.push(conn);
-    }
-    assert!(!held.is_empty());
-    // The answer itself says the check timed out; how long that took on a
-    // busy machine is not asserted.
-    let (status, body, _) = health(&app).await;
-    assert_eq!(status, 503);
-    assert!(
-        body["checks"]["database"]
-            .as_str()
-            .unwrap()
-            .contains("no answer"),
-        "{body}"
-    );
-    drop(held);
-    assert_eq!(health(&app).await.0, 200);
 }
