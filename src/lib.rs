@@ -5,6 +5,7 @@
 //! `store` (SQLite + Markdown files), using the valid values of `domain`;
 //! `render` turns notes into HTML and RSS without touching anything else.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;

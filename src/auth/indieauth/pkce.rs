@@ -1,0 +1,104 @@
+//! Random values for sign-in: PKCE (RFC 7636) and opaque tokens.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+/// A PKCE pair: the verifier stays on the server until the code is
+/// redeemed; only the challenge travels through the browser.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pkce {
+    /// 64 characters from the URL-safe base64 alphabet, all of which are in
+    /// RFC 7636's unreserved set.
+    pub verifier: String,
+    /// `BASE64URL(SHA256(verifier))` without padding (method `S256`).
+    pub challenge: String,
+}
+
+impl Pkce {
+    pub fn generate() -> Pkce {
+        // 48 random bytes are 64 base64 characters: 384 bits, well inside
+        // RFC 7636's 43 to 128 characters.
+        let verifier = URL_SAFE_NO_PAD.encode(random_bytes::<48>());
+        Pkce::from_verifier(verifier)
+    }
+
+    fn from_verifier(verifier: String) -> Pkce {
+        let challenge = challenge_for(&verifier);
+        Pkce {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+/// The S256 challenge for a verifier.
+pub fn challenge_for(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// Keeps the verifier out of logs.
+impl std::fmt::Debug for Pkce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkce")
+            .field("verifier", &"[hidden]")
+            .field("challenge", &self.challenge)
+            .finish()
+    }
+}
+
+/// 256 random bits as 43 URL-safe characters: for `state`, session ids and
+/// anything else that must not be guessed.
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .expect("the operating system's random number generator is available");
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_unreserved(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
+    }
+
+    #[test]
+    fn challenge_matches_rfc_7636_appendix_b() {
+        let pkce = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        assert_eq!(
+            pkce.challenge,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn verifier_is_64_unreserved_characters_and_fresh_each_time() {
+        let a = Pkce::generate();
+        let b = Pkce::generate();
+        assert_eq!(a.verifier.len(), 64);
+        assert!(a.verifier.chars().all(is_unreserved), "{}", a.verifier);
+        assert_ne!(a.verifier, b.verifier);
+        assert_eq!(a.challenge, challenge_for(&a.verifier));
+        assert_eq!(a.challenge.len(), 43);
+    }
+
+    #[test]
+    fn debug_hides_the_verifier() {
+        let pkce = Pkce::generate();
+        assert!(!format!("{pkce:?}").contains(&pkce.verifier));
+    }
+
+    #[test]
+    fn tokens_are_256_bits_url_safe_and_fresh() {
+        let a = random_token();
+        assert_eq!(a.len(), 43);
+        assert!(a.chars().all(is_unreserved), "{a}");
+        assert_ne!(a, random_token());
+    }
+}
