@@ -42,6 +42,12 @@ pub struct Settings {
     pub feed_max_items: u32,
     pub feed_cache_seconds: u32,
     pub environment: Environment,
+    /// Where the owner signs in when their page advertises no IndieAuth
+    /// server of its own.
+    pub indielogin_url: url::Url,
+    /// Whether the client address is the last one in `X-Forwarded-For`
+    /// (set by a reverse proxy) rather than the connection's peer.
+    pub trust_x_forwarded_for: bool,
 }
 
 /// What the site says about itself in pages and feeds.
@@ -184,6 +190,9 @@ impl Settings {
             ));
         }
 
+        let indielogin_url = parse_indielogin_url(&vars, production)?;
+        let trust_x_forwarded_for = parse_bool(&vars, "TRUST_X_FORWARDED_FOR", false)?;
+
         let feed_max_items = parse_number::<u32, _>(&vars, "FEED_MAX_ITEMS", 50, 1..=1000)?;
         let feed_cache_seconds =
             parse_number::<u32, _>(&vars, "FEED_CACHE_SECONDS", 300, 0..=31_536_000)?;
@@ -199,6 +208,8 @@ impl Settings {
             feed_max_items,
             feed_cache_seconds,
             environment,
+            indielogin_url,
+            trust_x_forwarded_for,
         })
     }
 
@@ -312,3 +323,43 @@ fn is_language_tag(tag: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+const DEFAULT_INDIELOGIN_URL: &str = "https://indielogin.com/auth";
+
+fn parse_indielogin_url<F>(vars: &Vars<F>, production: bool) -> Result<url::Url, ConfigError>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    let text = vars
+        .get("INDIELOGIN_URL")?
+        .unwrap_or_else(|| DEFAULT_INDIELOGIN_URL.to_owned());
+    let url = url::Url::parse(&text)
+        .map_err(|e| ConfigError::new("INDIELOGIN_URL", format!("{text:?} is not a URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if !production => Ok(url),
+        "http" => Err(ConfigError::new(
+            "INDIELOGIN_URL",
+            format!("{text:?} must use https:// for ENVIRONMENT=production"),
+        )),
+        _ => Err(ConfigError::new(
+            "INDIELOGIN_URL",
+            format!("{text:?} must start with https://"),
+        )),
+    }
+}
+
+fn parse_bool<F>(vars: &Vars<F>, name: &str, default: bool) -> Result<bool, ConfigError>
+where
+    F: Fn(&str) -> Result<Option<String>, ConfigError>,
+{
+    match vars.get(name)?.as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            name,
+            format!("{other:?} is not true or false"),
+        )),
+    }
+}

@@ -27,8 +27,29 @@ const SCAN_DELAY_AFTER_CHANGE: Duration = Duration::from_secs(2);
 pub fn spawn(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
     vec![
         tokio::spawn(watch_for_changes(state.clone())),
-        tokio::spawn(keep_notes_healthy(state)),
+        tokio::spawn(keep_notes_healthy(state.clone())),
+        tokio::spawn(forget_expired_sign_ins(state)),
     ]
+}
+
+/// How often expired sessions, sign-in states and login links are removed.
+const SIGN_IN_PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// Removes expired sessions, sign-in states and login links, and forgets
+/// the rate limit's idle clients, so neither grows without bound.
+async fn forget_expired_sign_ins(state: Arc<AppState>) {
+    let first = tokio::time::Instant::now() + SIGN_IN_PURGE_INTERVAL;
+    let mut tick = tokio::time::interval_at(first, SIGN_IN_PURGE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.purge_expired_sign_ins(chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("removed {n} expired sessions, sign-ins and login links"),
+            Err(e) => log::warn!("cannot remove expired sessions: {}", error_chain(&e)),
+        }
+        state.sign_in.forget_idle_clients();
+    }
 }
 
 /// Picks up changes made by other processes (the CLI, another instance)

@@ -11,7 +11,9 @@ use actix_web::{App, HttpServer, web};
 use crate::config::Settings;
 use crate::maintenance;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
-use crate::web::{AppState, ServingSince, access_log, error_pages, routes, security_headers};
+use crate::web::{
+    AppState, ServingSince, SignInServices, access_log, error_pages, routes, security_headers,
+};
 
 // Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
 // by default for Podman and Docker; `stop_grace_period` in compose.yaml) and
@@ -101,7 +103,14 @@ impl Application {
         let version = store.site_state().await?.version;
         let workers = settings.workers;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
-        let state = web::Data::new(AppState::new(settings, store, version, database_probe));
+        let sign_in = SignInServices::new(&settings)?;
+        let state = web::Data::new(AppState::new(
+            settings,
+            store,
+            version,
+            database_probe,
+            sign_in,
+        ));
 
         let app_state = state.clone();
         // Pages rendered from now on are dated no earlier than this start.

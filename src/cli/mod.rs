@@ -53,6 +53,10 @@ enum Command {
     /// Write, change and list notes.
     #[command(subcommand)]
     Note(note::NoteCommand),
+    /// Print a link that signs the owner in to the admin pages once, within
+    /// 10 minutes: for when the IndieAuth service is down, and for local
+    /// development.
+    LoginLink,
 }
 
 /// Parses the command line and runs it. Errors are one line on stderr:
@@ -113,6 +117,7 @@ pub fn run() -> ExitCode {
         }),
         Command::Check { repair } => block_on(check(settings, repair)),
         Command::Note(command) => block_on(note::run(command, settings)),
+        Command::LoginLink => block_on(login_link(settings)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,6 +127,20 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+async fn login_link(settings: Settings) -> Result<(), Failure> {
+    let store = open_store(&settings).await?;
+    let token = crate::auth::indieauth::random_token();
+    let expires_at = store
+        .create_login_link(&crate::web::session::token_hash(&token), chrono::Utc::now())
+        .await?;
+    println!("{}", settings.site.url.join(&format!("auth/link/{token}")));
+    eprintln!(
+        "This link signs you in once, until {} UTC. Open it in your browser.",
+        expires_at.format("%H:%M")
+    );
+    Ok(())
 }
 
 fn configuration_error(e: &ConfigError) -> ExitCode {

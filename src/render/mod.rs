@@ -1,5 +1,6 @@
 //! Turning notes into what people and feed readers receive. Pure: no I/O.
 
+mod admin;
 mod feed;
 pub mod markdown;
 mod pages;
@@ -7,6 +8,9 @@ pub mod sanitise;
 
 use chrono::{DateTime, Utc};
 
+pub use admin::{
+    AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
+};
 pub use feed::rss;
 pub use pages::{ErrorPage, HomePage, NotePage, PageContext, css, css_version};
 

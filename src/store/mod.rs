@@ -6,8 +6,10 @@ mod database;
 mod debris;
 mod files;
 mod import;
+mod listing;
 mod notes;
 mod probe;
+mod sign_in;
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +18,12 @@ pub use database::{DataVersion, SiteState, connect, ensure_dir, migrate};
 pub use debris::Repair;
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
+pub use listing::{NoteCounts, NoteFilter};
 pub use notes::{DamagedNote, NewNote, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
+pub use sign_in::{
+    LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
+};
 
 use crate::domain::{NoteBodyError, SlugError};
 

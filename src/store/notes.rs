@@ -62,10 +62,10 @@ impl std::fmt::Display for DamagedNote {
     }
 }
 
-const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash";
+pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash";
 
 #[derive(FromRow)]
-struct NoteRow {
+pub(super) struct NoteRow {
     id: i64,
     slug: String,
     file_path: String,
@@ -308,8 +308,9 @@ impl Store {
         Ok(row.into())
     }
 
-    /// Hides a note for good from every page and feed, keeping its file and
-    /// row (and so its slug, which is never reused).
+    /// Hides a note from every page and feed, keeping its file and row (and
+    /// so its slug, which is never reused); [`Store::restore_deleted`]
+    /// brings it back.
     pub async fn soft_delete(&self, slug: &str, now: DateTime<Utc>) -> Result<Note, StoreError> {
         let mut tx = self.write_lock().await?;
         let note = find_live(&mut tx, slug).await?;
@@ -321,6 +322,26 @@ impl Store {
         .bind(note.id)
         .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Brings back a soft-deleted note, as it was before.
+    pub async fn restore_deleted(
+        &self,
+        slug: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Note, StoreError> {
+        let mut tx = self.write_lock().await?;
+        let row = sqlx::query_as::<_, NoteRow>(&format!(
+            "UPDATE notes SET deleted_at = NULL, updated_at = ?
+             WHERE slug = ? AND deleted_at IS NOT NULL RETURNING {COLUMNS}"
+        ))
+        .bind(db_time(to_millis(now)))
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(slug.to_owned()))?;
         tx.commit().await?;
         Ok(row.into())
     }

@@ -21,6 +21,14 @@ pub enum WebError {
     BadRequest(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Refused: a form without a valid CSRF token, or from another site.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Signing in failed; the message says why, in words for the owner.
+    #[error("{message}")]
+    SignIn { status: StatusCode, message: String },
+    #[error("too many attempts")]
+    TooManyRequests,
     /// The note exists but its file is damaged (logged where it is found).
     #[error("note damaged")]
     NoteDamaged,
@@ -34,6 +42,9 @@ impl WebError {
             WebError::NotFound => "Page not found",
             WebError::BadRequest(_) => "Bad request",
             WebError::MethodNotAllowed => "Method not allowed",
+            WebError::Forbidden(_) => "Not allowed",
+            WebError::SignIn { .. } => "Sign-in failed",
+            WebError::TooManyRequests => "Too many attempts",
             WebError::NoteDamaged => "This note cannot be shown",
             WebError::Internal(_) => "Something went wrong",
         }
@@ -44,7 +55,11 @@ impl WebError {
             WebError::NotFound => {
                 "There is no page at this address. It may never have existed, or it was removed."
             }
-            WebError::BadRequest(reason) => reason,
+            WebError::BadRequest(reason) | WebError::Forbidden(reason) => reason,
+            WebError::SignIn { message, .. } => message,
+            WebError::TooManyRequests => {
+                "There were too many sign-in attempts from your address. Wait a minute, then try again."
+            }
             WebError::MethodNotAllowed => "This address can only be read, with GET or HEAD.",
             WebError::NoteDamaged => {
                 "The note at this address exists, but its stored text is damaged, so the site \
@@ -65,6 +80,9 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::SignIn { status, .. } => *status,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +97,9 @@ impl ResponseError for WebError {
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         if matches!(self, WebError::MethodNotAllowed) {
             response.insert_header((header::ALLOW, HeaderValue::from_static("GET, HEAD")));
+        }
+        if matches!(self, WebError::TooManyRequests) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
         }
         response.body(format!("{}: {}", self.heading(), self.message()))
     }

@@ -1,18 +1,22 @@
 //! HTTP: one file per resource. Handlers read settings and notes from the
 //! shared [`AppState`] and answer from the render cache when they can.
 
+mod admin;
 mod assets;
+mod auth;
 mod conditional;
 mod error;
 mod feed;
 mod health;
-mod pages;
+pub(crate) mod pages;
+pub mod session;
 mod state;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{Route, guard, web};
 
+pub use auth::SignInServices;
 pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use error::{WebError, error_chain};
 pub use pages::NOTES_PER_PAGE;
@@ -30,7 +34,81 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/feed.xml", feed::feed))
         .service(readable("/health", health::health))
         .service(readable("/static/style.css", assets::stylesheet))
+        .service(
+            web::scope("/auth")
+                .wrap(DefaultHeaders::new().add(session::no_store()))
+                .configure(sign_in_routes),
+        )
+        .service(
+            web::scope("/admin")
+                .wrap(DefaultHeaders::new().add(session::no_store()))
+                // Forms as large as the largest note.
+                .app_data(web::PayloadConfig::new(session::FORM_LIMIT))
+                .configure(admin_routes),
+        )
         .default_service(web::to(error::not_found));
+}
+
+/// `/auth/…`: signing in and out.
+fn sign_in_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(page_and_form(
+        "/login",
+        auth::login_page,
+        auth::start_sign_in,
+    ))
+    .service(readable("/callback", auth::finish_sign_in))
+    .service(page_and_form(
+        "/link/{token}",
+        auth::login_link_page,
+        auth::use_login_link,
+    ))
+    .service(posted("/logout", auth::sign_out));
+}
+
+/// `/admin…`: the owner's pages.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(readable("", admin::dashboard))
+        .service(page_and_form("/new", admin::new_form, admin::save_new))
+        .service(page_and_form(
+            "/edit/{id}",
+            admin::edit_form,
+            admin::save_edit,
+        ))
+        .service(page_and_form(
+            "/delete/{id}",
+            admin::confirm_delete,
+            admin::delete,
+        ))
+        .service(posted("/publish/{id}", admin::set_published))
+        .service(posted("/restore/{id}", admin::restore));
+}
+
+/// A page (GET and HEAD) and the form it submits (POST) at one address.
+fn page_and_form<P, PArgs, F, FArgs>(path: &str, page: P, form: F) -> actix_web::Resource
+where
+    P: actix_web::Handler<PArgs>,
+    PArgs: actix_web::FromRequest + 'static,
+    P::Output: actix_web::Responder + 'static,
+    F: actix_web::Handler<FArgs>,
+    FArgs: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(get_or_head().to(page))
+        .route(web::post().to(form))
+        .default_service(web::to(error::method_not_allowed))
+}
+
+/// A resource that only takes `POST` (a form's action).
+fn posted<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
+        .default_service(web::to(error::method_not_allowed))
 }
 
 /// A resource answering GET and HEAD (uptime monitors and feed readers

@@ -29,24 +29,25 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
+/// `?page=N` of a paginated list: 1 when absent.
+pub(super) fn page_number(text: Option<&str>) -> Result<u64, WebError> {
+    match text {
+        None => Ok(1),
+        Some(text) => text.parse::<u64>().ok().filter(|&n| n >= 1).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "{text:?} is not a page number; pages are numbered from 1."
+            ))
+        }),
+    }
+}
+
 /// `GET /`: newest published notes, 20 a page, `?page=2` for older ones.
 pub async fn home(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let page = match query.page.as_deref() {
-        None => 1,
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "{text:?} is not a page number; pages are numbered from 1."
-                ))
-            })?,
-    };
+    let page = page_number(query.page.as_deref())?;
     let key = format!("home:{page}");
     let cached = match state.cache.page(&key) {
         Some(hit) => hit,

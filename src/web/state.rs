@@ -24,6 +24,8 @@ pub struct AppState {
     pub cache: RenderCache,
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
+    /// Outbound HTTP and the rate limit for signing in.
+    pub sign_in: super::SignInServices,
     /// Woken whenever the data changes, from this process or another.
     pub data_changed: tokio::sync::Notify,
     /// Serialises reading the data version and handing it to the cache, so
@@ -40,6 +42,7 @@ impl AppState {
         store: Store,
         version: DataVersion,
         database_probe: DatabaseProbe,
+        sign_in: super::SignInServices,
     ) -> AppState {
         let feed_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", settings.feed_cache_seconds))
@@ -50,6 +53,7 @@ impl AppState {
             cache: RenderCache::new(version),
             feed_cache_control,
             health: HealthState::new(database_probe),
+            sign_in,
             data_changed: tokio::sync::Notify::new(),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),

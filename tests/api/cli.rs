@@ -689,3 +689,23 @@ fn an_unwritable_data_folder_makes_the_server_unhealthy() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn login_link_prints_a_link_that_signs_the_owner_in_once() {
+    let app = spawn_app().await;
+    let vars = app.vars.clone();
+    let output = tokio::task::spawn_blocking(move || starpunk(&vars, &["login-link"], ""))
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let link = stdout(&output).trim().to_owned();
+    assert!(
+        link.starts_with(&format!("{}/auth/link/", app.address)),
+        "{link}"
+    );
+    assert!(stderr(&output).contains("once"));
+    let first = app.client.post(&link).send().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert!(crate::owner::session_cookie(&first).is_some());
+    assert_eq!(app.client.post(&link).send().await.unwrap().status(), 400);
+}

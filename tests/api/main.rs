@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0 with a temporary data
 //! folder, driven over HTTP and through the `starpunk` binary.
 
+mod admin;
 mod cli;
 mod conditional_get;
 mod damage;
@@ -12,7 +13,9 @@ mod helpers;
 mod hostile_corpus;
 mod hostile_http;
 mod indieauth_client;
+mod owner;
 mod pages;
 mod properties;
 mod settings;
+mod sign_in;
 mod storage;

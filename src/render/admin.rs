@@ -1,0 +1,163 @@
+//! The sign-in and admin pages. They share the public site's stylesheet and
+//! need no JavaScript: every action is a link or a form.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::PageContext;
+use crate::config::SiteSettings;
+use crate::domain::Note;
+use crate::store::{NoteCounts, NoteFilter};
+
+/// `/auth/login`.
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub struct LoginPage<'a> {
+    pub ctx: PageContext<'a>,
+    /// Who can sign in; `None` when no usable identity is set.
+    pub identity: Option<&'a str>,
+    pub signed_out: bool,
+}
+
+/// `/auth/link/{token}`: one button that uses the link.
+#[derive(Template)]
+#[template(path = "admin/login_link.html")]
+pub struct LoginLinkPage<'a> {
+    pub ctx: PageContext<'a>,
+    pub action: String,
+}
+
+/// One note on the dashboard.
+pub struct AdminNoteRow {
+    pub id: i64,
+    pub slug: String,
+    pub permalink: Option<String>,
+    pub status: &'static str,
+    pub published: bool,
+    pub deleted: bool,
+    pub created: String,
+    pub created_iso: String,
+    pub updated: String,
+}
+
+impl AdminNoteRow {
+    pub fn new(site: &SiteSettings, note: &Note) -> AdminNoteRow {
+        let status = match (note.deleted_at.is_some(), note.published) {
+            (true, _) => "deleted",
+            (false, true) => "published",
+            (false, false) => "draft",
+        };
+        AdminNoteRow {
+            id: note.id,
+            slug: note.slug.to_string(),
+            permalink: note
+                .is_public()
+                .then(|| site.url.join(&format!("note/{}", note.slug))),
+            status,
+            published: note.published,
+            deleted: note.deleted_at.is_some(),
+            created: human(note.display_date()),
+            created_iso: note
+                .display_date()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            updated: human(note.updated_at),
+        }
+    }
+}
+
+fn human(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// `/admin`.
+#[derive(Template)]
+#[template(path = "admin/dashboard.html")]
+pub struct Dashboard<'a> {
+    pub ctx: PageContext<'a>,
+    pub csrf: &'a str,
+    pub flash: Option<&'a str>,
+    pub filter: NoteFilter,
+    pub counts: NoteCounts,
+    pub rows: Vec<AdminNoteRow>,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+    /// From the last integrity scan, as `/health` reports it.
+    pub damaged_notes: Option<usize>,
+}
+
+impl Dashboard<'_> {
+    /// The filter links: label, URL, whether current.
+    pub fn filters(&self) -> Vec<(String, String, bool)> {
+        let c = &self.counts;
+        NoteFilter::ALL
+            .iter()
+            .map(|&f| {
+                let label = match f {
+                    NoteFilter::Current => format!("All ({})", c.published + c.drafts),
+                    NoteFilter::Published => format!("Published ({})", c.published),
+                    NoteFilter::Drafts => format!("Drafts ({})", c.drafts),
+                    NoteFilter::Deleted => format!("Deleted ({})", c.deleted),
+                };
+                let url = format!("{}admin?show={}", self.ctx.site.url.path(), f.as_str());
+                (label, url, f == self.filter)
+            })
+            .collect()
+    }
+}
+
+/// Field errors of the editor, shown next to each field.
+#[derive(Debug, Default)]
+pub struct EditorErrors {
+    pub content: Option<String>,
+    pub slug: Option<String>,
+    pub published_at: Option<String>,
+}
+
+impl EditorErrors {
+    pub fn is_empty(&self) -> bool {
+        self.content.is_none() && self.slug.is_none() && self.published_at.is_none()
+    }
+}
+
+/// `/admin/new` and `/admin/edit/{id}`.
+#[derive(Template)]
+#[template(path = "admin/editor.html")]
+pub struct Editor<'a> {
+    pub ctx: PageContext<'a>,
+    pub csrf: &'a str,
+    /// `None` for a new note.
+    pub note_id: Option<i64>,
+    pub slug: &'a str,
+    pub permalink: Option<String>,
+    pub content: &'a str,
+    pub published: bool,
+    pub published_at: &'a str,
+    pub based_on: &'a str,
+    pub errors: EditorErrors,
+    /// Sanitised HTML of the text, when Preview was pressed.
+    pub preview: Option<&'a str>,
+    /// On a conflict: the version saved since the editor was opened.
+    pub saved_meanwhile: Option<&'a str>,
+}
+
+impl Editor<'_> {
+    pub fn action(&self) -> String {
+        let base = self.ctx.site.url.path();
+        match self.note_id {
+            Some(id) => format!("{base}admin/edit/{id}"),
+            None => format!("{base}admin/new"),
+        }
+    }
+}
+
+/// `/admin/delete/{id}`.
+#[derive(Template)]
+#[template(path = "admin/confirm_delete.html")]
+pub struct ConfirmDelete<'a> {
+    pub ctx: PageContext<'a>,
+    pub csrf: &'a str,
+    pub id: i64,
+    pub slug: &'a str,
+    /// Remove for good (the note is already deleted).
+    pub hard: bool,
+}

@@ -1,0 +1,113 @@
+//! The owner's view of the notes: every state, a page at a time.
+
+use super::notes::{COLUMNS, NoteRow};
+use super::{Store, StoreError};
+use crate::domain::Note;
+
+/// Which notes the dashboard shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoteFilter {
+    /// Everything but deleted notes.
+    #[default]
+    Current,
+    Published,
+    Drafts,
+    Deleted,
+}
+
+impl NoteFilter {
+    pub const ALL: [NoteFilter; 4] = [
+        NoteFilter::Current,
+        NoteFilter::Published,
+        NoteFilter::Drafts,
+        NoteFilter::Deleted,
+    ];
+
+    /// The name used in the dashboard's URL (`?show=drafts`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteFilter::Current => "current",
+            NoteFilter::Published => "published",
+            NoteFilter::Drafts => "drafts",
+            NoteFilter::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NoteFilter> {
+        NoteFilter::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    fn condition(self) -> &'static str {
+        match self {
+            NoteFilter::Current => "deleted_at IS NULL",
+            NoteFilter::Published => "deleted_at IS NULL AND published = 1",
+            NoteFilter::Drafts => "deleted_at IS NULL AND published = 0",
+            NoteFilter::Deleted => "deleted_at IS NOT NULL",
+        }
+    }
+}
+
+/// How many notes are in each state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoteCounts {
+    pub published: i64,
+    pub drafts: i64,
+    pub deleted: i64,
+}
+
+impl Store {
+    /// Notes matching `filter`, newest first (by creation: drafts have no
+    /// publication date); `limit` of them after `offset`, and whether
+    /// there are more.
+    pub async fn owner_page(
+        &self,
+        filter: NoteFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Note>, bool), StoreError> {
+        let rows = sqlx::query_as::<_, NoteRow>(&format!(
+            "SELECT {COLUMNS} FROM notes WHERE {}
+             ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            filter.condition()
+        ))
+        .bind(i64::from(limit) + 1)
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit as usize;
+        Ok((
+            rows.into_iter()
+                .take(limit as usize)
+                .map(Note::from)
+                .collect(),
+            more,
+        ))
+    }
+
+    /// Any note with this id, whatever its state.
+    pub async fn find_by_id(&self, id: i64) -> Result<Option<Note>, StoreError> {
+        let row =
+            sqlx::query_as::<_, NoteRow>(&format!("SELECT {COLUMNS} FROM notes WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Note::from))
+    }
+
+    pub async fn note_counts(&self) -> Result<NoteCounts, StoreError> {
+        let (published, drafts, deleted) = sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT
+                 COALESCE(SUM(deleted_at IS NULL AND published = 1), 0),
+                 COALESCE(SUM(deleted_at IS NULL AND published = 0), 0),
+                 COALESCE(SUM(deleted_at IS NOT NULL), 0)
+             FROM notes",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(NoteCounts {
+            published,
+            drafts,
+            deleted,
+        })
+    }
+}

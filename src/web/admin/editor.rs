@@ -1,0 +1,317 @@
+//! Writing and editing notes: `/admin/new` and `/admin/edit/{id}`. Both
+//! forms have a Preview button that renders the text exactly as the site
+//! will (sanitised), without saving anything.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use super::{done, html, note_by_id, rendered};
+use crate::domain::{NoteBody, Slug};
+use crate::render::{Editor, EditorErrors, PageContext, markdown};
+use crate::store::{NewNote, StoreError};
+use crate::web::session::{Authorized, CsrfForm, Owner};
+use crate::web::{AppState, WebError};
+
+/// The editor's form, for a new note and for an edit.
+#[derive(Deserialize, Default)]
+pub struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    content: String,
+    /// Present (any value) when the box is ticked.
+    published: Option<String>,
+    /// New notes only.
+    #[serde(default)]
+    slug: String,
+    /// New notes only: `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input.
+    #[serde(default)]
+    published_at: String,
+    /// Edits only: the content hash of the version the editor opened.
+    #[serde(default)]
+    based_on: String,
+    /// `preview` or `save`.
+    #[serde(default)]
+    action: String,
+}
+
+impl CsrfForm for NoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl NoteForm {
+    fn wants_preview(&self) -> bool {
+        self.action == "preview"
+    }
+}
+
+/// What the editor shows: the note being edited (if any) and the form.
+struct EditorView<'a> {
+    state: &'a AppState,
+    owner: &'a Owner,
+    editing: Option<&'a crate::domain::Note>,
+    form: &'a NoteForm,
+    errors: EditorErrors,
+    preview: Option<String>,
+    /// On a conflict: the text saved since the editor was opened.
+    saved_meanwhile: Option<String>,
+}
+
+impl EditorView<'_> {
+    fn respond(self, status: StatusCode) -> Result<HttpResponse, WebError> {
+        let site = &self.state.settings.site;
+        let body = rendered(Editor {
+            ctx: PageContext { site },
+            csrf: self.owner.csrf(),
+            note_id: self.editing.map(|n| n.id),
+            slug: self
+                .editing
+                .map_or(self.form.slug.as_str(), |n| n.slug.as_str()),
+            permalink: self
+                .editing
+                .filter(|n| n.is_public())
+                .map(|n| site.url.join(&format!("note/{}", n.slug))),
+            content: &self.form.content,
+            published: self.form.published.is_some(),
+            published_at: &self.form.published_at,
+            based_on: &self.form.based_on,
+            errors: self.errors,
+            preview: self.preview.as_deref(),
+            saved_meanwhile: self.saved_meanwhile.as_deref(),
+        })?;
+        let mut response = html(body);
+        *response.status_mut() = status;
+        Ok(response)
+    }
+}
+
+/// `GET /admin/new`.
+pub async fn new_form(state: web::Data<AppState>, owner: Owner) -> Result<HttpResponse, WebError> {
+    let form = NoteForm {
+        published: Some("on".into()),
+        ..NoteForm::default()
+    };
+    EditorView {
+        state: &state,
+        owner: &owner,
+        editing: None,
+        form: &form,
+        errors: EditorErrors::default(),
+        preview: None,
+        saved_meanwhile: None,
+    }
+    .respond(StatusCode::OK)
+}
+
+/// `POST /admin/new`: preview, or create the note.
+pub async fn save_new(
+    state: web::Data<AppState>,
+    request: Authorized<NoteForm>,
+) -> Result<HttpResponse, WebError> {
+    let Authorized { owner, form } = request;
+    let mut errors = EditorErrors::default();
+    let body = NoteBody::parse(form.content.clone())
+        .map_err(|e| errors.content = Some(e.to_string()))
+        .ok();
+    let slug = match form.slug.trim() {
+        "" => None,
+        text => Slug::parse(text)
+            .map_err(|e| errors.slug = Some(e.to_string()))
+            .ok(),
+    };
+    let published_at = match form.published_at.trim() {
+        "" => None,
+        text => parse_datetime_local(text)
+            .map_err(|e| errors.published_at = Some(e))
+            .ok(),
+    };
+    let view = |errors, preview| EditorView {
+        state: &state,
+        owner: &owner,
+        editing: None,
+        form: &form,
+        errors,
+        preview,
+        saved_meanwhile: None,
+    };
+    let Some(body) = body.filter(|_| errors.is_empty()) else {
+        return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if form.wants_preview() {
+        let preview = markdown::to_html(body.as_str());
+        return view(errors, Some(preview)).respond(StatusCode::OK);
+    }
+    if let Some(slug) = &slug
+        && state.store.find(slug.as_str()).await?.is_some()
+    {
+        errors.slug = Some(format!(
+            "{slug} is already taken by another note; choose another slug or leave it empty."
+        ));
+        return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let published = form.published.is_some();
+    let note = state
+        .store
+        .create(
+            NewNote {
+                body,
+                slug,
+                published,
+                published_at: published_at.filter(|_| published),
+                created_at: None,
+            },
+            Utc::now(),
+        )
+        .await?;
+    log::info!("admin: created note {}", note.slug);
+    done(
+        &state,
+        &owner,
+        if published {
+            "Published."
+        } else {
+            "Saved as draft."
+        },
+    )
+    .await
+}
+
+/// `GET /admin/edit/{id}`.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    owner: Owner,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let note = note_by_id(&state, &id).await?;
+    if note.deleted_at.is_some() {
+        return Err(WebError::BadRequest(
+            "This note is deleted. Restore it from the dashboard to edit it.".into(),
+        ));
+    }
+    let body = state.store.read_body(&note).await?;
+    let form = NoteForm {
+        content: body.as_str().to_owned(),
+        published: note.published.then(|| "on".into()),
+        based_on: note.content_hash.clone(),
+        ..NoteForm::default()
+    };
+    EditorView {
+        state: &state,
+        owner: &owner,
+        editing: Some(&note),
+        form: &form,
+        errors: EditorErrors::default(),
+        preview: None,
+        saved_meanwhile: None,
+    }
+    .respond(StatusCode::OK)
+}
+
+/// `POST /admin/edit/{id}`: preview, or save the text (refused if the note
+/// changed since the editor was opened) and the published state.
+pub async fn save_edit(
+    state: web::Data<AppState>,
+    request: Authorized<NoteForm>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let Authorized { owner, mut form } = request;
+    let note = note_by_id(&state, &id).await?;
+    let mut errors = EditorErrors::default();
+    let body = NoteBody::parse(form.content.clone())
+        .map_err(|e| errors.content = Some(e.to_string()))
+        .ok();
+    let Some(body) = body else {
+        return editor_again(&state, &owner, &note, &form, errors, None, None)
+            .respond(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if form.wants_preview() {
+        let preview = markdown::to_html(body.as_str());
+        return editor_again(&state, &owner, &note, &form, errors, Some(preview), None)
+            .respond(StatusCode::OK);
+    }
+    let slug = note.slug.as_str();
+    let now = Utc::now();
+    match state
+        .store
+        .update_body(slug, &form.based_on, body, now)
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::Conflict { current, .. }) => {
+            let saved = state
+                .store
+                .find_by_id(note.id)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            let saved_text = state.store.read_body(&saved).await?;
+            errors.content = Some(
+                "This note changed since you opened it (in another tab, or from the command \
+                 line). Both versions are below: keep editing yours and save again to replace \
+                 the saved one, or copy what you need from it."
+                    .into(),
+            );
+            // Saving again is a deliberate choice to replace that version.
+            form.based_on = current;
+            return editor_again(
+                &state,
+                &owner,
+                &saved,
+                &form,
+                errors,
+                None,
+                Some(saved_text.as_str().to_owned()),
+            )
+            .respond(StatusCode::CONFLICT);
+        }
+        Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    }
+    let published = form.published.is_some();
+    if published != note.published {
+        state.store.set_published(slug, published, now).await?;
+    }
+    log::info!("admin: saved note {slug}");
+    done(
+        &state,
+        &owner,
+        if published {
+            "Saved."
+        } else {
+            "Saved as draft."
+        },
+    )
+    .await
+}
+
+fn editor_again<'a>(
+    state: &'a AppState,
+    owner: &'a Owner,
+    note: &'a crate::domain::Note,
+    form: &'a NoteForm,
+    errors: EditorErrors,
+    preview: Option<String>,
+    saved_meanwhile: Option<String>,
+) -> EditorView<'a> {
+    EditorView {
+        state,
+        owner,
+        editing: Some(note),
+        form,
+        errors,
+        preview,
+        saved_meanwhile,
+    }
+}
+
+/// A `datetime-local` value, read as UTC.
+fn parse_datetime_local(text: &str) -> Result<DateTime<Utc>, String> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|naive| naive.and_utc())
+        .ok_or_else(|| format!("{text:?} is not a date and time such as 2026-11-24T09:30."))
+}

@@ -1,0 +1,57 @@
+//! The admin pages: the dashboard, the editor and the actions on a note.
+//! Every page needs a signed-in [`Owner`]; every change is a `POST` checked
+//! by [`Authorized`], goes through the note service like any other writer,
+//! and is visible on the public pages at the next request.
+
+mod actions;
+mod dashboard;
+mod editor;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::session::{Owner, no_store};
+use super::{AppState, WebError};
+use crate::domain::Note;
+use crate::store::StoreError;
+
+pub use actions::{confirm_delete, delete, restore, set_published};
+pub use dashboard::dashboard;
+pub use editor::{edit_form, new_form, save_edit, save_new};
+
+/// Notes on each page of the dashboard.
+const NOTES_PER_PAGE: u32 = 25;
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(no_store())
+        .body(body)
+}
+
+fn rendered<T: Template>(page: T) -> Result<String, WebError> {
+    page.render()
+        .map_err(|e| WebError::Internal(StoreError::Invalid(e.to_string())))
+}
+
+/// Back to the dashboard with a one-time message.
+async fn done(state: &AppState, owner: &Owner, message: &str) -> Result<HttpResponse, WebError> {
+    state.store.set_flash(owner.session_hash(), message).await?;
+    // Pages rendered before the change are dropped now, not at the next
+    // poll: the owner looks at the site right after.
+    state.refresh_revision().await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((
+            header::LOCATION,
+            format!("{}admin", state.settings.site.url.path()),
+        ))
+        .insert_header(no_store())
+        .finish())
+}
+
+/// The note with this id, in any state, or the 404 page.
+async fn note_by_id(state: &web::Data<AppState>, id: &str) -> Result<Note, WebError> {
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    state.store.find_by_id(id).await?.ok_or(WebError::NotFound)
+}
