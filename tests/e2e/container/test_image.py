@@ -11,7 +11,9 @@ from support.images import BASE_IMAGE, SITE_URL
 
 pytestmark = pytest.mark.container
 
-MAX_IMAGE_MB = 95
+# The binary carries its own TLS stack and CA roots (rustls, webpki-roots)
+# for IndieAuth sign-in, about 3 MB; the image measured 96.3 MB with them.
+MAX_IMAGE_MB = 100
 MAX_OVER_BASE_MB = 12  # a target, printed, not asserted
 
 
