@@ -102,7 +102,7 @@ def test_image_entrypoint_is_starpunk(podman, image):
     assert json.loads(image_config(podman, image, "{{json .Config.Entrypoint}}")) == ["starpunk"]
 
 
-def test_image_size_is_at_most_95_mb(podman, image, figures):
+def test_image_size_is_at_most_100_mb(podman, image, figures):
     size = int(image_config(podman, image, "{{.Size}}"))
     base = int(image_config(podman, BASE_IMAGE, "{{.Size}}"))
     over = size - base
