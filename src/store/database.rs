@@ -56,24 +56,63 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
+    let pool_options = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         // A local SQLite connection does not go stale the way a network one
         // does; pinging it before every use would double the cost of each
         // query (one more round trip to the connection's thread).
         .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(3))
-        .connect_with(options)
-        .await
-        .map_err(|e| {
-            StoreError::Invalid(format!(
-                "cannot open database {} as {}: {e}",
-                database_path.display(),
-                current_user()
-            ))
-        })?;
-    Ok(pool)
+        .acquire_timeout(ACQUIRE_TIMEOUT);
+    // Opening can meet a lock that the busy timeout does not cover: another
+    // process checkpointing its WAL as it exits (its fsync can take seconds
+    // on a loaded disk) or recovering the WAL after a crash. Those end by
+    // themselves, so a busy answer is retried for a while.
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match pool_options.clone().connect_with(options.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(e) if is_busy(&e) && started.elapsed() + pause < OPEN_PATIENCE => {
+                log::debug!(
+                    "database {} busy while opening; retrying",
+                    database_path.display()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            Err(e) => {
+                return Err(StoreError::Invalid(format!(
+                    "cannot open database {} as {}: {e}",
+                    database_path.display(),
+                    current_user()
+                )));
+            }
+        }
+    }
+}
+
+/// How long a query waits for a free connection of the pool (and the
+/// first connection for its opening).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long opening the database keeps retrying while another process
+/// holds it (see `connect`).
+const OPEN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Whether opening failed on a lock: SQLite's "database is locked"
+/// (`SQLITE_BUSY` and its extended codes), or the pool's acquire timeout
+/// running out while the first connection waited for one.
+fn is_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    if matches!(error, sqlx::Error::PoolTimedOut) {
+        return true;
+    }
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == SQLITE_BUSY)
 }
 
 /// Applies pending migrations. An exclusive lock on a file beside the
@@ -138,5 +177,49 @@ impl super::Store {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{Connection, SqliteConnection};
+
+    /// Another process holding the database exclusively, for longer than
+    /// one attempt to open waits, while this one opens it: the open waits
+    /// for it rather than failing.
+    #[tokio::test]
+    async fn opening_waits_for_a_process_that_holds_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("starpunk.db");
+        connect(&path, 1).await.unwrap().close().await;
+
+        let holder_options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap()
+            .filename(&path)
+            .locking_mode(sqlx::sqlite::SqliteLockingMode::Exclusive);
+        let mut holder = SqliteConnection::connect_with(&holder_options)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        const HOLD: Duration = ACQUIRE_TIMEOUT.saturating_add(Duration::from_millis(500));
+        let started = std::time::Instant::now();
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(HOLD).await;
+            sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+            holder.close().await.unwrap();
+        });
+        let pool = connect(&path, 1).await.unwrap();
+        assert!(started.elapsed() >= HOLD);
+        release.await.unwrap();
+        let one: i64 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(one, 1);
+        pool.close().await;
     }
 }

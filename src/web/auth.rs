@@ -136,14 +136,16 @@ pub async fn login_page(
         signed_out: query.signed_out.is_some(),
     })?;
     // The sign-in form's answer redirects to the owner's authorization
-    // server, which the page's `form-action` must allow.
+    // server, which the page's `form-action` must allow. `img-src data:`
+    // lets the layout's empty `data:` icon stop the browser asking for
+    // /favicon.ico, as on every other page.
     let form_targets = if settings.environment == crate::config::Environment::Production {
         "https:"
     } else {
         "https: http:"
     };
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self' {form_targets}; \
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {form_targets}; \
          base-uri 'none'; frame-ancestors 'none'"
     );
     let mut response = html(StatusCode::OK, body);

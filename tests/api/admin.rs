@@ -154,6 +154,37 @@ async fn invalid_input_is_shown_next_to_its_field_with_the_text_kept() {
 }
 
 #[tokio::test]
+async fn the_published_date_field_keeps_only_a_valid_date_and_sets_the_date() {
+    let app = spawn_app().await;
+    let owner = app.sign_in().await;
+    let submit = async |date: &str, action: &str| {
+        let fields = [
+            ("content", "Dated"),
+            ("published", "on"),
+            ("slug", "dated"),
+            ("published_at", date),
+            ("action", action),
+        ];
+        app.owner_post(&owner, "/admin/new", &fields).await
+    };
+    // Text that is no date is quoted in the message, never put back into
+    // the date field (which may only hold a valid date).
+    let response = submit("yesterday", "save").await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("&#34;yesterday&#34; is not a date"), "{page}");
+    assert!(page.contains(r#"name="published_at" value="""#), "{page}");
+    // A valid one is kept by a preview and used by the save.
+    let response = submit("2024-02-29T08:05", "preview").await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains(r#"value="2024-02-29T08:05""#), "{page}");
+    assert_eq!(submit("2024-02-29T08:05", "save").await.status(), 303);
+    let page = app.text("/note/dated").await;
+    assert!(page.contains(r#"datetime="2024-02-29T08:05:00"#), "{page}");
+}
+
+#[tokio::test]
 async fn a_taken_slug_is_refused_rather_than_renamed() {
     let app = spawn_app().await;
     app.create("First", true, Some("taken")).await;

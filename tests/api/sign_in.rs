@@ -297,6 +297,28 @@ async fn a_login_link_works_once_and_not_after_ten_minutes() {
 }
 
 #[tokio::test]
+async fn the_session_cookie_is_secure_exactly_when_the_site_is_https() {
+    let plain = spawn_app().await;
+    let link = plain.login_link().await;
+    let response = plain.client.post(plain.url(&link)).send().await.unwrap();
+    let cookie_header = set_cookie_header(&response);
+    assert!(
+        cookie_header.starts_with("starpunk_session="),
+        "{cookie_header}"
+    );
+    assert!(!cookie_header.contains("Secure"), "{cookie_header}");
+
+    // Behind a TLS proxy: the app itself still speaks plain HTTP on loopback.
+    let https = spawn_app_with(&[("SITE_URL", "https://notes.example/")]).await;
+    let link = https.login_link().await;
+    let response = https.client.post(https.url(&link)).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie_header = set_cookie_header(&response);
+    assert!(cookie_header.contains("; Secure"), "{cookie_header}");
+    assert!(cookie_header.contains("HttpOnly"), "{cookie_header}");
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let owner = app.sign_in().await;

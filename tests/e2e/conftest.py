@@ -4,10 +4,13 @@ quick conformance tests before the slow container ones)."""
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from support import tail
 
 REPO = Path(__file__).resolve().parents[2]
 # Set to 1 to keep the scratch folder (logs, saved pages) for inspection.
@@ -82,3 +85,16 @@ def scratch():
     else:
         shutil.rmtree(path, ignore_errors=True)
 
+
+@pytest.fixture(scope="session")
+def starpunk_binary(repo):
+    """target/release/starpunk, built once (cargo does nothing when it is up
+    to date; a stale binary would check old output). STARPUNK_BIN names
+    another binary instead."""
+    if os.environ.get("STARPUNK_BIN"):
+        return Path(os.environ["STARPUNK_BIN"])
+    done = subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "starpunk"],
+                          cwd=repo, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"cargo build --release failed:\n{tail(done.stderr, 40)}", pytrace=False)
+    return repo / "target" / "release" / "starpunk"

@@ -64,6 +64,11 @@ struct EditorView<'a> {
 impl EditorView<'_> {
     fn respond(self, status: StatusCode) -> Result<HttpResponse, WebError> {
         let site = &self.state.settings.site;
+        // A `datetime-local` field may only hold a valid value; text that
+        // is not one is quoted in the field's error message instead.
+        let published_at = parse_datetime_local(self.form.published_at.trim())
+            .map(|at| datetime_local_value(&at))
+            .unwrap_or_default();
         let body = rendered(Editor {
             ctx: PageContext { site },
             csrf: self.owner.csrf(),
@@ -77,7 +82,7 @@ impl EditorView<'_> {
                 .map(|n| site.url.join(&format!("note/{}", n.slug))),
             content: &self.form.content,
             published: self.form.published.is_some(),
-            published_at: &self.form.published_at,
+            published_at: &published_at,
             based_on: &self.form.based_on,
             errors: self.errors,
             preview: self.preview.as_deref(),
@@ -308,6 +313,15 @@ fn editor_again<'a>(
 }
 
 /// A `datetime-local` value, read as UTC.
+fn datetime_local_value(at: &DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    if at.second() == 0 {
+        at.format("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        at.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
 fn parse_datetime_local(text: &str) -> Result<DateTime<Utc>, String> {
     ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()

@@ -1,113 +1,26 @@
 """The site under test: the release binary serving a temporary data folder
-on a loopback socket this process binds and hands over (systemd socket
-activation, LISTEN_FDS), with the corpus published through the CLI and
-every page saved for the outside checkers."""
+(support.server), with the corpus published through the CLI and every page
+saved for the outside checkers."""
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
-from support import tail
 from support.corpus import NOTES, newest_first, note_new_args
-from support.expect import CALLER_SETTINGS, PAGES, SITE_SETTINGS
+from support.expect import PAGES, SITE_SETTINGS
 from support.http import answers, request, wait_until
+from support.server import serve
 
 STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="([^"]*)"')
 
 
-@dataclass
-class Site:
-    binary: Path
-    folder: Path
-    url: str
-    env: dict
-    log: Path
-
-    def cli(self, *args, stdin=None):
-        """Runs `starpunk ARGS` on the site's data, as the owner would."""
-        return subprocess.run([str(self.binary), *args], input=stdin, capture_output=True,
-                              text=True, encoding="utf-8", timeout=60, env=self.env,
-                              cwd=self.folder)
-
-    def get(self, path, method="GET"):
-        return request(self.url + path.lstrip("/"), method=method)
-
-
-@pytest.fixture(scope="session")
-def starpunk_binary(repo):
-    """target/release/starpunk, built once (cargo does nothing when it is up
-    to date; a stale binary would check old output). STARPUNK_BIN names
-    another binary instead."""
-    if os.environ.get("STARPUNK_BIN"):
-        return Path(os.environ["STARPUNK_BIN"])
-    done = subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "starpunk"],
-                          cwd=repo, capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"cargo build --release failed:\n{tail(done.stderr, 40)}", pytrace=False)
-    return repo / "target" / "release" / "starpunk"
-
-
-def _listening_socket():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-def _stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture(scope="session")
 def site(starpunk_binary, scratch):
-    """`starpunk serve` on a socket bound here and passed as file
-    descriptor 3, so no port is ever released and taken again."""
-    folder = scratch / "site"
-    folder.mkdir()
-    sock = _listening_socket()
-    port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in CALLER_SETTINGS}
-    env.update(SITE_SETTINGS, DATA_PATH=str(folder / "data"), PORT=str(port),
-               SITE_URL=f"http://127.0.0.1:{port}/")
-    site = Site(starpunk_binary, folder, env["SITE_URL"], env, folder / "server.log")
-
-    def hand_over_socket():
-        # In the child, before exec: the socket becomes descriptor 3, the
-        # first one systemd passes, and stays open across exec.
-        if sock.fileno() == 3:
-            os.set_inheritable(3, True)
-        else:
-            os.dup2(sock.fileno(), 3)
-
-    with open(site.log, "wb") as log:
-        process = subprocess.Popen([str(starpunk_binary), "serve"], cwd=folder,
-                                   env=env | {"LISTEN_FDS": "1"}, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, close_fds=False,
-                                   preexec_fn=hand_over_socket)
-    sock.close()
-    try:
-        if not wait_until(lambda: answers(site.url + "health") or process.poll() is not None, 20):
-            pytest.fail(f"the server did not answer /health:\n{tail(site.log.read_text())}",
-                        pytrace=False)
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{tail(site.log.read_text())}",
-                        pytrace=False)
+    """The conformance site, on its own data folder."""
+    with serve(starpunk_binary, scratch / "site", SITE_SETTINGS) as site:
         yield site
-    finally:
-        _stop(process)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import tail
+from support import stop, tail
 from support.http import wait_until
 
 
@@ -76,13 +76,7 @@ def _process(command, log, env=None):
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def caddy_copy(example, folder, port, admin, upstream):
