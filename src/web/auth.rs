@@ -9,15 +9,14 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template;
 use chrono::Utc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use url::Url;
 
 use super::session::{
-    Authorized, CsrfForm, Owner, check_origin, client_ip, no_store, session_cookie, start_session,
-    token_hash,
+    Authorized, CsrfForm, Owner, check_origin, client_ip, no_store, private_page, session_cookie,
+    start_session, token_hash,
 };
 use super::{AppState, WebError};
 use crate::auth::indieauth::{
@@ -100,18 +99,6 @@ fn admin_path(settings: &Settings) -> String {
     format!("{}admin", settings.site.url.path())
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(no_store())
-        .body(body)
-}
-
-fn rendered<T: Template>(page: T) -> Result<String, WebError> {
-    page.render()
-        .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))
-}
-
 #[derive(Deserialize)]
 pub struct LoginQuery {
     signed_out: Option<String>,
@@ -128,13 +115,16 @@ pub async fn login_page(
     }
     let settings = &state.settings;
     let identity = owner_identity(settings);
-    let body = rendered(LoginPage {
-        ctx: PageContext {
-            site: &settings.site,
+    let mut response = private_page(
+        StatusCode::OK,
+        LoginPage {
+            ctx: PageContext {
+                site: &settings.site,
+            },
+            identity: identity.as_ref().map(|me| me.as_str()),
+            signed_out: query.signed_out.is_some(),
         },
-        identity: identity.as_ref().map(|me| me.as_str()),
-        signed_out: query.signed_out.is_some(),
-    })?;
+    )?;
     // The sign-in form's answer redirects to the owner's authorization
     // server, which the page's `form-action` must allow. `img-src data:`
     // lets the layout's empty `data:` icon stop the browser asking for
@@ -148,7 +138,6 @@ pub async fn login_page(
         "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {form_targets}; \
          base-uri 'none'; frame-ancestors 'none'"
     );
-    let mut response = html(StatusCode::OK, body);
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_str(&csp).expect("a valid header"),
@@ -313,13 +302,15 @@ pub async fn login_link_page(
     token: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     state.sign_in.admit(&req, &state.settings)?;
-    let body = rendered(LoginLinkPage {
-        ctx: PageContext {
-            site: &state.settings.site,
+    private_page(
+        StatusCode::OK,
+        LoginLinkPage {
+            ctx: PageContext {
+                site: &state.settings.site,
+            },
+            action: state.settings.site.url.path().to_owned() + "auth/link/" + &token,
         },
-        action: state.settings.site.url.path().to_owned() + "auth/link/" + &token,
-    })?;
-    Ok(html(StatusCode::OK, body))
+    )
 }
 
 /// `POST /auth/link/{token}`: signs the owner in, once.

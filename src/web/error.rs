@@ -20,7 +20,7 @@ pub enum WebError {
     #[error("{0}")]
     BadRequest(String),
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed(Allowed),
     /// Refused: a form without a valid CSRF token, or from another site.
     #[error("{0}")]
     Forbidden(String),
@@ -36,12 +36,43 @@ pub enum WebError {
     Internal(#[from] StoreError),
 }
 
+/// The methods an address takes, for a 405's `Allow` header and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// A page or feed: GET and HEAD.
+    Read,
+    /// A form's action: POST only.
+    Form,
+    /// A page with the form it submits: GET, HEAD and POST.
+    PageAndForm,
+}
+
+impl Allowed {
+    fn header(self) -> &'static str {
+        match self {
+            Allowed::Read => "GET, HEAD",
+            Allowed::Form => "POST",
+            Allowed::PageAndForm => "GET, HEAD, POST",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Allowed::Read => "This address can only be read, with GET or HEAD.",
+            Allowed::Form => "This address only takes a form sent with POST.",
+            Allowed::PageAndForm => {
+                "This address takes only GET or HEAD (to read it) and POST (to send its form)."
+            }
+        }
+    }
+}
+
 impl WebError {
     fn heading(&self) -> &str {
         match self {
             WebError::NotFound => "Page not found",
             WebError::BadRequest(_) => "Bad request",
-            WebError::MethodNotAllowed => "Method not allowed",
+            WebError::MethodNotAllowed(_) => "Method not allowed",
             WebError::Forbidden(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
@@ -60,7 +91,7 @@ impl WebError {
             WebError::TooManyRequests => {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
             }
-            WebError::MethodNotAllowed => "This address can only be read, with GET or HEAD.",
+            WebError::MethodNotAllowed(allowed) => allowed.message(),
             WebError::NoteDamaged => {
                 "The note at this address exists, but its stored text is damaged, so the site \
                  will not show it. The site's owner has been told and can repair it; \
@@ -79,7 +110,7 @@ impl ResponseError for WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::SignIn { status, .. } => *status,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -95,8 +126,8 @@ impl ResponseError for WebError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, "no-store"));
-        if matches!(self, WebError::MethodNotAllowed) {
-            response.insert_header((header::ALLOW, HeaderValue::from_static("GET, HEAD")));
+        if let WebError::MethodNotAllowed(allowed) = self {
+            response.insert_header((header::ALLOW, HeaderValue::from_static(allowed.header())));
         }
         if matches!(self, WebError::TooManyRequests) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
@@ -171,7 +202,17 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// For routes that exist but not for this method.
 pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
-    Err(WebError::MethodNotAllowed)
+    Err(WebError::MethodNotAllowed(Allowed::Read))
+}
+
+/// For a form's action (POST only) asked with any other method.
+pub async fn form_only() -> Result<HttpResponse, WebError> {
+    Err(WebError::MethodNotAllowed(Allowed::Form))
+}
+
+/// For a page with its form asked with a method other than GET, HEAD, POST.
+pub async fn page_or_form_only() -> Result<HttpResponse, WebError> {
+    Err(WebError::MethodNotAllowed(Allowed::PageAndForm))
 }
 
 /// For addresses that match no route.

@@ -96,7 +96,7 @@ where
     web::resource(path)
         .route(get_or_head().to(page))
         .route(web::post().to(form))
-        .default_service(web::to(error::method_not_allowed))
+        .default_service(web::to(error::page_or_form_only))
 }
 
 /// A resource that only takes `POST` (a form's action).
@@ -108,7 +108,7 @@ where
 {
     web::resource(path)
         .route(web::post().to(handler))
-        .default_service(web::to(error::method_not_allowed))
+        .default_service(web::to(error::form_only))
 }
 
 /// A resource answering GET and HEAD (uptime monitors and feed readers

@@ -273,6 +273,21 @@ pub fn client_ip(req: &HttpRequest, settings: &Settings) -> Option<IpAddr> {
     req.peer_addr().map(|addr| addr.ip())
 }
 
+/// An owner-only HTML page (sign-in and admin): rendered now, never stored
+/// by any cache.
+pub fn private_page<T: askama::Template>(
+    status: StatusCode,
+    page: T,
+) -> Result<HttpResponse, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(no_store())
+        .body(body))
+}
+
 /// Headers for every admin and sign-in answer: never stored by a cache.
 pub fn no_store() -> (header::HeaderName, HeaderValue) {
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))

@@ -355,6 +355,28 @@ async fn other_methods_get_405_with_allow() {
 }
 
 #[tokio::test]
+async fn forms_and_pages_with_forms_name_the_methods_they_take() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/auth/logout", "POST"),
+        (reqwest::Method::PUT, "/admin/publish/1", "POST"),
+        (reqwest::Method::DELETE, "/admin/edit/1", "GET, HEAD, POST"),
+        (reqwest::Method::PUT, "/auth/login", "GET, HEAD, POST"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(header(&response, "allow"), allow, "{method} {path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("POST"), "{method} {path}: {page}");
+    }
+}
+
+#[tokio::test]
 async fn urls_follow_site_url_without_double_slashes() {
     let app = spawn_app_with(&[("SITE_URL", "https://example.com//blog//")]).await;
     let note = app.publish("Under a path").await;

@@ -1,12 +1,13 @@
 //! Publishing, deleting and restoring a note from the dashboard.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{done, html, note_by_id, rendered};
+use super::{done, note_by_id};
 use crate::render::{ConfirmDelete, PageContext};
-use crate::web::session::{Authorized, CsrfForm, Owner};
+use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
 use crate::web::{AppState, WebError};
 
 #[derive(Deserialize)]
@@ -65,16 +66,18 @@ pub async fn confirm_delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let note = note_by_id(&state, &id).await?;
-    let body = rendered(ConfirmDelete {
-        ctx: PageContext {
-            site: &state.settings.site,
+    private_page(
+        StatusCode::OK,
+        ConfirmDelete {
+            ctx: PageContext {
+                site: &state.settings.site,
+            },
+            csrf: owner.csrf(),
+            id: note.id,
+            slug: note.slug.as_str(),
+            hard: note.deleted_at.is_some(),
         },
-        csrf: owner.csrf(),
-        id: note.id,
-        slug: note.slug.as_str(),
-        hard: note.deleted_at.is_some(),
-    })?;
-    Ok(html(body))
+    )
 }
 
 #[derive(Deserialize)]

@@ -1,12 +1,13 @@
 //! `GET /admin`: every note, newest first, filterable by state.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{NOTES_PER_PAGE, html, rendered};
+use super::NOTES_PER_PAGE;
 use crate::render::{AdminNoteRow, Dashboard, PageContext};
 use crate::store::NoteFilter;
-use crate::web::session::Owner;
+use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
 
 #[derive(Deserialize)]
@@ -38,19 +39,21 @@ pub async fn dashboard(
     let flash = state.store.take_flash(owner.session_hash()).await?;
     let site = &state.settings.site;
     let base = format!("{}admin?show={}", site.url.path(), filter.as_str());
-    let body = rendered(Dashboard {
-        ctx: PageContext { site },
-        csrf: owner.csrf(),
-        flash: flash.as_deref(),
-        filter,
-        counts,
-        rows: notes
-            .iter()
-            .map(|note| AdminNoteRow::new(site, note))
-            .collect(),
-        newer: (page > 1).then(|| format!("{base}&page={}", page - 1)),
-        older: more.then(|| format!("{base}&page={}", page + 1)),
-        damaged_notes: state.health.damaged_notes(),
-    })?;
-    Ok(html(body))
+    private_page(
+        StatusCode::OK,
+        Dashboard {
+            ctx: PageContext { site },
+            csrf: owner.csrf(),
+            flash: flash.as_deref(),
+            filter,
+            counts,
+            rows: notes
+                .iter()
+                .map(|note| AdminNoteRow::new(site, note))
+                .collect(),
+            newer: (page > 1).then(|| format!("{base}&page={}", page - 1)),
+            older: more.then(|| format!("{base}&page={}", page + 1)),
+            damaged_notes: state.health.damaged_notes(),
+        },
+    )
 }

@@ -7,11 +7,11 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use super::{done, html, note_by_id, rendered};
+use super::{done, note_by_id};
 use crate::domain::{NoteBody, Slug};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::{NewNote, StoreError};
-use crate::web::session::{Authorized, CsrfForm, Owner};
+use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
 use crate::web::{AppState, WebError};
 
 /// The editor's form, for a new note and for an edit.
@@ -69,28 +69,28 @@ impl EditorView<'_> {
         let published_at = parse_datetime_local(self.form.published_at.trim())
             .map(|at| datetime_local_value(&at))
             .unwrap_or_default();
-        let body = rendered(Editor {
-            ctx: PageContext { site },
-            csrf: self.owner.csrf(),
-            note_id: self.editing.map(|n| n.id),
-            slug: self
-                .editing
-                .map_or(self.form.slug.as_str(), |n| n.slug.as_str()),
-            permalink: self
-                .editing
-                .filter(|n| n.is_public())
-                .map(|n| site.url.join(&format!("note/{}", n.slug))),
-            content: &self.form.content,
-            published: self.form.published.is_some(),
-            published_at: &published_at,
-            based_on: &self.form.based_on,
-            errors: self.errors,
-            preview: self.preview.as_deref(),
-            saved_meanwhile: self.saved_meanwhile.as_deref(),
-        })?;
-        let mut response = html(body);
-        *response.status_mut() = status;
-        Ok(response)
+        private_page(
+            status,
+            Editor {
+                ctx: PageContext { site },
+                csrf: self.owner.csrf(),
+                note_id: self.editing.map(|n| n.id),
+                slug: self
+                    .editing
+                    .map_or(self.form.slug.as_str(), |n| n.slug.as_str()),
+                permalink: self
+                    .editing
+                    .filter(|n| n.is_public())
+                    .map(|n| site.url.join(&format!("note/{}", n.slug))),
+                content: &self.form.content,
+                published: self.form.published.is_some(),
+                published_at: &published_at,
+                based_on: &self.form.based_on,
+                errors: self.errors,
+                preview: self.preview.as_deref(),
+                saved_meanwhile: self.saved_meanwhile.as_deref(),
+            },
+        )
     }
 }
 

@@ -9,12 +9,10 @@ mod editor;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use askama::Template;
 
 use super::session::{Owner, no_store};
 use super::{AppState, WebError};
 use crate::domain::Note;
-use crate::store::StoreError;
 
 pub use actions::{confirm_delete, delete, restore, set_published};
 pub use dashboard::dashboard;
@@ -22,18 +20,6 @@ pub use editor::{edit_form, new_form, save_edit, save_new};
 
 /// Notes on each page of the dashboard.
 const NOTES_PER_PAGE: u32 = 25;
-
-fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(no_store())
-        .body(body)
-}
-
-fn rendered<T: Template>(page: T) -> Result<String, WebError> {
-    page.render()
-        .map_err(|e| WebError::Internal(StoreError::Invalid(e.to_string())))
-}
 
 /// Back to the dashboard with a one-time message.
 async fn done(state: &AppState, owner: &Owner, message: &str) -> Result<HttpResponse, WebError> {
