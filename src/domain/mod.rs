@@ -5,10 +5,12 @@ mod note;
 mod profile_url;
 mod site_url;
 mod slug;
+mod tag;
 mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
+pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_NOTE, Tag, TagError, url_form as tag_url_form};
 pub use text::{markdown_options, plain_text, text_of_html};

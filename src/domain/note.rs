@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::Slug;
+use super::{Slug, Tag};
 
 /// Largest note accepted, in bytes. Notes are short; this stops a mistake
 /// (piping a binary file, say) from filling the disk or the feed.
@@ -23,6 +23,8 @@ pub struct Note {
     pub deleted_at: Option<DateTime<Utc>>,
     /// SHA-256 of the file's bytes, lowercase hex.
     pub content_hash: String,
+    /// In the order the author gave them.
+    pub tags: Vec<Tag>,
 }
 
 impl Note {

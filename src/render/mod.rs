@@ -15,7 +15,7 @@ pub use feed::rss;
 pub use pages::{ErrorPage, HomePage, NotePage, PageContext, css, css_version};
 
 use crate::config::SiteSettings;
-use crate::domain::NoteWithBody;
+use crate::domain::{NoteWithBody, Tag};
 
 /// A note prepared for display: its absolute URL, title and safe HTML.
 #[derive(Debug, Clone)]
@@ -27,6 +27,29 @@ pub struct NoteView {
     pub html: String,
     pub published: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// In the author's order.
+    pub tags: Vec<TagView>,
+}
+
+/// A tag as pages and feeds show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagView {
+    /// As the author wrote it: "Rust Lang".
+    pub name: String,
+    /// The URL form: `rust-lang`.
+    pub key: String,
+    /// Its page: `{SITE_URL}tag/rust-lang`.
+    pub url: String,
+}
+
+impl TagView {
+    pub fn new(site: &SiteSettings, tag: &Tag) -> TagView {
+        TagView {
+            name: tag.name().to_owned(),
+            key: tag.key().to_owned(),
+            url: site.url.join(&format!("tag/{}", tag.key())),
+        }
+    }
 }
 
 impl NoteView {
@@ -46,6 +69,12 @@ impl NoteView {
             html,
             published,
             updated: note.note.updated_at,
+            tags: note
+                .note
+                .tags
+                .iter()
+                .map(|t| TagView::new(site, t))
+                .collect(),
         }
     }
 

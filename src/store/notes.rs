@@ -9,7 +9,7 @@ use sqlx::{FromRow, SqliteConnection};
 
 use super::files::{CreatedFile, Durability, FileDamage};
 use super::{NotesDir, Store, StoreError, blocking};
-use crate::domain::{Note, NoteBody, NoteWithBody, Slug};
+use crate::domain::{Note, NoteBody, NoteWithBody, Slug, Tag};
 
 /// How many numbered slugs (`slug-2`, `slug-3`, …) are tried before giving up.
 const MAX_SLUG_SUFFIX: u32 = 10_000;
@@ -62,7 +62,9 @@ impl std::fmt::Display for DamagedNote {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash";
+pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, \
+     (SELECT json_group_array(json_array(t.key, t.name) ORDER BY nt.position) \
+        FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = notes.id) AS tags";
 
 #[derive(FromRow)]
 pub(super) struct NoteRow {
@@ -75,6 +77,8 @@ pub(super) struct NoteRow {
     published_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
     content_hash: String,
+    /// `[["key","name"], …]`, in the author's order.
+    tags: Option<String>,
 }
 
 impl From<NoteRow> for Note {
@@ -89,8 +93,19 @@ impl From<NoteRow> for Note {
             published_at: row.published_at,
             deleted_at: row.deleted_at,
             content_hash: row.content_hash,
+            tags: stored_tags(row.tags.as_deref()),
         }
     }
+}
+
+/// The tags column of [`COLUMNS`]; written only by this store, so a value
+/// that does not parse (impossible short of a hand edit) reads as no tags.
+fn stored_tags(json: Option<&str>) -> Vec<Tag> {
+    json.and_then(|json| serde_json::from_str::<Vec<(String, String)>>(json).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, name)| Tag::from_stored(key, name))
+        .collect()
 }
 
 /// Timestamps are stored as RFC 3339 UTC text with milliseconds.
