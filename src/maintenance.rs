@@ -1,6 +1,7 @@
 //! What the running server does in the background: notice changes made by
-//! other processes, resolve leftovers of interrupted writes, and keep an
-//! up-to-date count of damaged notes for `/health`.
+//! other processes, resolve leftovers of interrupted writes, build the
+//! search index when it is missing, and keep an up-to-date count of
+//! damaged notes for `/health`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +83,7 @@ async fn watch_for_changes(state: Arc<AppState>) {
 /// minute) and verifies every note's file after changes and periodically.
 async fn keep_notes_healthy(state: Arc<AppState>) {
     sweep(&state, Duration::ZERO).await;
+    index_for_search(&state).await;
     scan(&state).await;
     let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
     sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -100,6 +102,16 @@ async fn keep_notes_healthy(state: Arc<AppState>) {
                 next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
             }
         }
+    }
+}
+
+/// Builds the search index if it is not in step with the notes: once after
+/// the upgrade that adds it, or after the database was edited by hand.
+async fn index_for_search(state: &AppState) {
+    match state.store.ensure_search_index().await {
+        Ok(None) => {}
+        Ok(Some(indexed)) => log::info!("search index built: {indexed} notes"),
+        Err(e) => log::warn!("cannot build the search index: {}", error_chain(&e)),
     }
 }
 

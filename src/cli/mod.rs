@@ -236,6 +236,9 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
         for done in store.repair(std::time::Duration::ZERO).await? {
             println!("repaired: {done}");
         }
+        if let Some(indexed) = store.ensure_search_index().await? {
+            println!("repaired: search index rebuilt ({indexed} notes)");
+        }
     }
     let report = store.check().await?;
     for leftover in &report.leftovers {
@@ -253,7 +256,9 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
         );
     }
     if report.problems.is_empty() {
-        println!("ok: {notes} notes, every file present and unchanged, no unknown files");
+        println!(
+            "ok: {notes} notes, every file present and unchanged, no unknown files, search index in step"
+        );
         return Ok(());
     }
     eprintln!(

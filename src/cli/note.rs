@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Failure, read_input};
 use crate::config::Settings;
-use crate::domain::{Note, NoteBody, Slug};
+use crate::domain::{Note, NoteBody, Slug, Tag};
 use crate::render::markdown;
 use crate::startup::open_store;
 use crate::store::{ImportOutcome, ImportedNote, NewNote, Store, StoreError, parse_import_file};
@@ -32,6 +32,9 @@ pub enum NoteCommand {
         /// Publication date, RFC 3339 (e.g. 2026-11-23T10:00:00Z).
         #[arg(long, value_name = "RFC3339")]
         published_at: Option<String>,
+        /// A tag; repeat for more (`--tag rust --tag "web dev"`).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
         /// Markdown file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
@@ -64,6 +67,17 @@ pub enum NoteCommand {
         /// list --json`).
         #[arg(long, value_name = "SHA256")]
         expect_hash: Option<String>,
+        /// Replace the note's tags with these; repeat for more. Without
+        /// it the tags stay as they are.
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// Add a tag to a note, or remove one.
+    Tag {
+        slug: String,
+        #[arg(value_enum)]
+        change: TagChange,
+        tag: String,
     },
     /// Publish a draft.
     Publish { slug: String },
@@ -77,8 +91,14 @@ pub enum NoteCommand {
         hard: bool,
     },
     /// Import every .md file under DIR (YAML front matter optional: slug,
-    /// published, created or date, draft).
+    /// published, created or date, draft, tags).
     Import { dir: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TagChange {
+    Add,
+    Remove,
 }
 
 pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure> {
@@ -89,10 +109,12 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             draft,
             slug,
             published_at,
+            tags,
             file,
         } => {
             let slug = slug.as_deref().map(Slug::parse).transpose()?;
             let published_at = published_at.as_deref().map(parse_time).transpose()?;
+            let tags = Tag::parse_list(&tags)?;
             let body = NoteBody::parse(read_input(file.as_ref())?)?;
             let note = store
                 .create(
@@ -102,6 +124,7 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                         published: !draft,
                         published_at,
                         created_at: None,
+                        tags,
                     },
                     now,
                 )
@@ -118,7 +141,11 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             slug,
             file,
             expect_hash,
+            tags,
         } => {
+            let tags = (!tags.is_empty())
+                .then(|| Tag::parse_list(&tags))
+                .transpose()?;
             let body = NoteBody::parse(read_input(Some(&file))?)?;
             // Without --expect-hash the edit is based on the version read
             // now, which still stops a writer that changes it meanwhile.
@@ -132,8 +159,36 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                         .content_hash
                 }
             };
-            let note = store.update_body(&slug, &based_on, body, now).await?;
+            let mut note = store.update_body(&slug, &based_on, body, now).await?;
+            if let Some(tags) = tags {
+                note = store.set_tags(&slug, &tags, now).await?;
+            }
             println!("{}", permalink(&settings, &note));
+        }
+        NoteCommand::Tag { slug, change, tag } => {
+            let tag = Tag::parse(&tag)?;
+            let note = store
+                .find(&slug)
+                .await?
+                .filter(|n| n.deleted_at.is_none())
+                .ok_or_else(|| StoreError::NotFound(slug.clone()))?;
+            let mut tags = note.tags.clone();
+            match change {
+                TagChange::Add if !tags.iter().any(|t| t.key() == tag.key()) => tags.push(tag),
+                TagChange::Add => {}
+                TagChange::Remove => tags.retain(|t| t.key() != tag.key()),
+            }
+            let tags = Tag::parse_list(&tags.iter().map(Tag::name).collect::<Vec<_>>())?;
+            let note = store.set_tags(&slug, &tags, now).await?;
+            let names: Vec<&str> = note.tags.iter().map(Tag::name).collect();
+            eprintln!(
+                "{slug}: tags {}",
+                if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            );
         }
         NoteCommand::Publish { slug } => {
             let note = store.set_published(&slug, true, now).await?;
@@ -183,6 +238,7 @@ struct ListedNote {
     deleted_at: Option<DateTime<Utc>>,
     file_path: String,
     content_hash: String,
+    tags: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -210,6 +266,7 @@ fn listed(settings: &Settings, note: Note, title: String) -> ListedNote {
         deleted_at: note.deleted_at,
         file_path: note.file_path,
         content_hash: note.content_hash,
+        tags: note.tags.iter().map(|t| t.name().to_owned()).collect(),
     }
 }
 

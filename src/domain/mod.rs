@@ -3,6 +3,7 @@
 mod loopback;
 mod note;
 mod profile_url;
+mod search;
 mod site_url;
 mod slug;
 mod tag;
@@ -10,6 +11,7 @@ mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
+pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_NOTE, Tag, TagError, url_form as tag_url_form};

@@ -111,11 +111,15 @@ pub struct EditorErrors {
     pub content: Option<String>,
     pub slug: Option<String>,
     pub published_at: Option<String>,
+    pub tags: Option<String>,
 }
 
 impl EditorErrors {
     pub fn is_empty(&self) -> bool {
-        self.content.is_none() && self.slug.is_none() && self.published_at.is_none()
+        self.content.is_none()
+            && self.slug.is_none()
+            && self.published_at.is_none()
+            && self.tags.is_none()
     }
 }
 
@@ -132,6 +136,8 @@ pub struct Editor<'a> {
     pub content: &'a str,
     pub published: bool,
     pub published_at: &'a str,
+    /// Comma-separated, as typed.
+    pub tags: &'a str,
     pub based_on: &'a str,
     pub errors: EditorErrors,
     /// Sanitised HTML of the text, when Preview was pressed.

@@ -29,12 +29,21 @@ pub enum Problem {
     UnknownFile {
         path: String,
     },
+    /// The search index misses notes, has an older version of their text,
+    /// or lists notes that are gone.
+    SearchIndexStale {
+        stale: Vec<String>,
+        orphans: i64,
+    },
 }
 
 impl Problem {
     /// Whether it makes a note unshowable (an unknown file does not).
     pub fn damages_a_note(&self) -> bool {
-        !matches!(self, Problem::UnknownFile { .. })
+        !matches!(
+            self,
+            Problem::UnknownFile { .. } | Problem::SearchIndexStale { .. }
+        )
     }
 }
 
@@ -60,6 +69,20 @@ impl fmt::Display for Problem {
                 "unknown file: {path} belongs to no note; import it with `starpunk note import`, \
                  or move it out of the notes folder (it is never removed automatically)"
             ),
+            Problem::SearchIndexStale { stale, orphans } => {
+                write!(
+                    f,
+                    "search index out of step: {} note(s) missing or outdated",
+                    stale.len()
+                )?;
+                if let Some(first) = stale.first() {
+                    write!(f, " (first: {first:?})")?;
+                }
+                write!(
+                    f,
+                    ", {orphans} entry(ies) for removed notes; `starpunk check --repair` rebuilds it"
+                )
+            }
         }
     }
 }
@@ -114,8 +137,21 @@ impl Store {
         }
     }
 
-    /// Compares every row with its file, and every file with the rows.
+    /// Compares every row with its file, every file with the rows, and the
+    /// search index with the notes.
     pub async fn check(&self) -> Result<Report, StoreError> {
+        let index = self.search_index_state().await?;
+        let mut report = self.check_files().await?;
+        if !index.in_step() {
+            report.problems.push(Problem::SearchIndexStale {
+                stale: index.stale,
+                orphans: index.orphans,
+            });
+        }
+        Ok(report)
+    }
+
+    async fn check_files(&self) -> Result<Report, StoreError> {
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT slug, file_path, content_hash FROM notes ORDER BY file_path")
                 .fetch_all(&self.pool)

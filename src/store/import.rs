@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 use super::files::{CreatedFile, Durability};
 use super::notes::{db_time, find_any, numbered, to_millis};
+use super::search::index_parts;
+use super::tags::write_tags;
 use super::{NotesDir, Store, StoreError, blocking};
-use crate::domain::{NoteBody, Slug};
+use crate::domain::{NoteBody, Slug, Tag};
 
 /// One file to import, parsed and valid.
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct ImportedNote {
     pub published: bool,
     pub created_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
+    pub tags: Vec<Tag>,
 }
 
 /// What one batch did.
@@ -59,15 +62,16 @@ struct FrontMatter {
     created: Option<serde_yaml_ng::Value>,
     date: Option<serde_yaml_ng::Value>,
     draft: Option<bool>,
-    // Common fields of other tools, accepted and ignored.
+    /// A list (`[a, b]` or one per line) or one comma-separated string.
+    tags: Option<serde_yaml_ng::Value>,
+    // A common field of other tools, accepted and ignored.
     #[allow(dead_code)]
     title: Option<serde_yaml_ng::Value>,
-    #[allow(dead_code)]
-    tags: Option<serde_yaml_ng::Value>,
 }
 
 /// Splits optional front matter (`---` … `---`) from the Markdown and reads
-/// it: `slug`, `published` (true/false or a date), `created` or `date`, `draft`.
+/// it: `slug`, `published` (true/false or a date), `created` or `date`,
+/// `draft`, `tags`.
 pub fn parse_import_file(text: &str) -> Result<ImportedNote, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body) = split_front_matter(text)?;
@@ -98,13 +102,38 @@ pub fn parse_import_file(text: &str) -> Result<ImportedNote, String> {
     if front.draft == Some(true) {
         published = false;
     }
+    let tags = match &front.tags {
+        None | Some(serde_yaml_ng::Value::Null) => Vec::new(),
+        Some(value) => Tag::parse_list(&yaml_tags(value)?).map_err(|e| format!("tags: {e}"))?,
+    };
     Ok(ImportedNote {
         body,
         slug,
         published,
         created_at,
         published_at,
+        tags,
     })
+}
+
+fn yaml_tags(value: &serde_yaml_ng::Value) -> Result<Vec<String>, String> {
+    use serde_yaml_ng::Value;
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err("tags: each tag must be a word or phrase".to_owned()),
+    };
+    match value {
+        Value::Sequence(items) => items.iter().map(scalar).collect(),
+        Value::String(text) => Ok(text
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()),
+        other => scalar(other).map(|t| vec![t]),
+    }
 }
 
 fn split_front_matter(text: &str) -> Result<(Option<&str>, &str), String> {
@@ -315,6 +344,8 @@ async fn insert_batch(
         .bind(note.body.hash())
         .fetch_one(&mut *tx)
         .await?;
+        write_tags(&mut *tx, id, &note.tags).await?;
+        index_parts(&mut *tx, id, &note.body, &note.tags).await?;
         ids.push(id);
     }
     Ok(ids)

@@ -9,7 +9,9 @@ mod import;
 mod listing;
 mod notes;
 mod probe;
+mod search;
 mod sign_in;
+mod tags;
 
 use std::path::{Path, PathBuf};
 
@@ -21,9 +23,11 @@ pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
 pub use notes::{DamagedNote, NewNote, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
+pub use search::{IndexState, MATCH_END, MATCH_START, SearchHit, SearchPage};
 pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
 };
+pub use tags::TagCount;
 
 use crate::domain::{NoteBodyError, SlugError};
 

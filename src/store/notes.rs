@@ -8,6 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
 use super::files::{CreatedFile, Durability, FileDamage};
+use super::search::{index_note, unindex};
+use super::tags::{forget_unused_tags, write_tags};
 use super::{NotesDir, Store, StoreError, blocking};
 use crate::domain::{Note, NoteBody, NoteWithBody, Slug, Tag};
 
@@ -25,6 +27,8 @@ pub struct NewNote {
     pub published_at: Option<DateTime<Utc>>,
     /// When it was written, if not now.
     pub created_at: Option<DateTime<Utc>>,
+    /// In the author's order.
+    pub tags: Vec<Tag>,
 }
 
 /// One page of the public list.
@@ -166,13 +170,23 @@ impl Store {
             .bind(new.body.hash())
             .fetch_one(&mut *tx)
             .await;
-            let row = match inserted {
-                Ok(row) => row,
+            let mut note: Note = match inserted {
+                Ok(row) => row.into(),
                 Err(e) => {
                     self.discard(created).await;
                     return Err(e.into());
                 }
             };
+            note.tags = new.tags.clone();
+            let written = async {
+                write_tags(&mut tx, note.id, &note.tags).await?;
+                index_note(&mut tx, &note, &new.body).await
+            }
+            .await;
+            if let Err(e) = written {
+                self.discard(created).await;
+                return Err(e);
+            }
             if let Err(e) = tx.commit().await {
                 self.discard(created).await;
                 return Err(e.into());
@@ -183,7 +197,7 @@ impl Store {
                 Ok(())
             })
             .await?;
-            return Ok(row.into());
+            return Ok(note);
         }
         Err(StoreError::Invalid(format!(
             "no free slug left for {base}: {base}-2 … {base}-{MAX_SLUG_SUFFIX} are all taken"
@@ -239,8 +253,15 @@ impl Store {
         .bind(note.id)
         .fetch_one(&mut *tx)
         .await;
-        let row = match updated {
-            Ok(row) => row,
+        let updated = match updated {
+            Ok(row) => {
+                let note = Note::from(row);
+                index_note(&mut tx, &note, &body).await.map(|()| note)
+            }
+            Err(e) => Err(e.into()),
+        };
+        let updated = match updated {
+            Ok(note) => note,
             Err(e) => {
                 let files = self.files.clone();
                 let path = note.file_path.clone();
@@ -251,7 +272,7 @@ impl Store {
                         crate::web::error_chain(&restore)
                     );
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         if let Err(e) = tx.commit().await {
@@ -264,7 +285,7 @@ impl Store {
         if let Err(e) = blocking(move || files.remove_temp(&old)).await {
             log::warn!("{}", crate::web::error_chain(&e));
         }
-        Ok(row.into())
+        Ok(updated)
     }
 
     async fn restore_if_unchanged(&self, before: &Note, new_hash: &str, old: std::path::PathBuf) {
@@ -372,14 +393,18 @@ impl Store {
         let path = note.file_path.clone();
         let aside = blocking(move || files.move_aside(&path)).await?;
 
-        let deleted = sqlx::query("DELETE FROM notes WHERE id = ?")
-            .bind(note.id)
-            .execute(&mut *tx)
-            .await;
-        let outcome = match deleted {
-            Ok(_) => tx.commit().await,
-            Err(e) => Err(e),
-        };
+        // Its tags go with it (ON DELETE CASCADE), then any tag left unused.
+        let deleted = async {
+            sqlx::query("DELETE FROM notes WHERE id = ?")
+                .bind(note.id)
+                .execute(&mut *tx)
+                .await?;
+            unindex(&mut tx, note.id).await?;
+            forget_unused_tags(&mut tx).await?;
+            tx.commit().await.map_err(StoreError::from)
+        }
+        .await;
+        let outcome = deleted;
         let files = self.files.clone();
         let path = note.file_path.clone();
         match outcome {
@@ -401,7 +426,7 @@ impl Store {
                         crate::web::error_chain(&restore)
                     );
                 }
-                Err(e.into())
+                Err(e)
             }
         }
     }
@@ -441,6 +466,16 @@ impl Store {
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
+        self.page_of(rows, limit).await
+    }
+
+    /// A page of a list from `limit + 1` rows (the extra one only says
+    /// that older notes exist), with the notes' texts read.
+    pub(super) async fn page_of(
+        &self,
+        rows: Vec<NoteRow>,
+        limit: u32,
+    ) -> Result<NotePage, StoreError> {
         let has_older = rows.len() > limit as usize;
         let notes: Vec<Note> = rows
             .into_iter()
@@ -480,7 +515,7 @@ impl Store {
     }
 
     /// Reads the notes' files, setting aside those that are damaged.
-    async fn with_bodies(
+    pub(super) async fn with_bodies(
         &self,
         notes: Vec<Note>,
     ) -> Result<(Vec<NoteWithBody>, Vec<DamagedNote>), StoreError> {
@@ -539,7 +574,7 @@ pub(crate) async fn find_any(
 }
 
 /// A note that is not deleted (drafts included), or `NotFound`.
-async fn find_live(conn: &mut SqliteConnection, slug: &str) -> Result<Note, StoreError> {
+pub(super) async fn find_live(conn: &mut SqliteConnection, slug: &str) -> Result<Note, StoreError> {
     match find_any(conn, slug).await? {
         Some(note) if note.deleted_at.is_none() => Ok(note),
         _ => Err(StoreError::NotFound(slug.to_owned())),

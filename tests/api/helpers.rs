@@ -104,6 +104,7 @@ impl TestApp {
                     published,
                     published_at: None,
                     created_at: None,
+                    tags: Vec::new(),
                 },
                 Utc::now(),
             )

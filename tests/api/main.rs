@@ -16,6 +16,8 @@ mod indieauth_client;
 mod owner;
 mod pages;
 mod properties;
+mod search;
 mod settings;
 mod sign_in;
 mod storage;
+mod tags;

@@ -81,6 +81,7 @@ async fn pages_link_older_and_newer_notes() {
                     published: true,
                     published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(100 - i)),
                     created_at: None,
+                    tags: Vec::new(),
                 },
                 chrono::Utc::now(),
             )

@@ -14,6 +14,7 @@ fn new_note(text: &str, slug: Option<&str>) -> NewNote {
         published: true,
         published_at: None,
         created_at: None,
+        tags: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NoteBody, Slug};
+use crate::domain::{NoteBody, Slug, Tag};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::{NewNote, StoreError};
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
@@ -29,6 +29,9 @@ pub struct NoteForm {
     /// New notes only: `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input.
     #[serde(default)]
     published_at: String,
+    /// Comma-separated tags.
+    #[serde(default)]
+    tags: String,
     /// Edits only: the content hash of the version the editor opened.
     #[serde(default)]
     based_on: String,
@@ -46,6 +49,18 @@ impl CsrfForm for NoteForm {
 impl NoteForm {
     fn wants_preview(&self) -> bool {
         self.action == "preview"
+    }
+
+    /// The tags field, parsed; an error goes next to the field.
+    fn parsed_tags(&self, errors: &mut EditorErrors) -> Option<Vec<Tag>> {
+        let names: Vec<&str> = self
+            .tags
+            .split(',')
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        Tag::parse_list(&names)
+            .map_err(|e| errors.tags = Some(format!("{e}. Separate tags with commas.")))
+            .ok()
     }
 }
 
@@ -85,6 +100,7 @@ impl EditorView<'_> {
                 content: &self.form.content,
                 published: self.form.published.is_some(),
                 published_at: &published_at,
+                tags: &self.form.tags,
                 based_on: &self.form.based_on,
                 errors: self.errors,
                 preview: self.preview.as_deref(),
@@ -134,6 +150,7 @@ pub async fn save_new(
             .map_err(|e| errors.published_at = Some(e))
             .ok(),
     };
+    let tags = form.parsed_tags(&mut errors).unwrap_or_default();
     let view = |errors, preview| EditorView {
         state: &state,
         owner: &owner,
@@ -168,6 +185,7 @@ pub async fn save_new(
                 published,
                 published_at: published_at.filter(|_| published),
                 created_at: None,
+                tags,
             },
             Utc::now(),
         )
@@ -201,6 +219,12 @@ pub async fn edit_form(
     let form = NoteForm {
         content: body.as_str().to_owned(),
         published: note.published.then(|| "on".into()),
+        tags: note
+            .tags
+            .iter()
+            .map(Tag::name)
+            .collect::<Vec<_>>()
+            .join(", "),
         based_on: note.content_hash.clone(),
         ..NoteForm::default()
     };
@@ -229,7 +253,8 @@ pub async fn save_edit(
     let body = NoteBody::parse(form.content.clone())
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
-    let Some(body) = body else {
+    let tags = form.parsed_tags(&mut errors);
+    let (Some(body), Some(tags)) = (body, tags) else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -275,6 +300,7 @@ pub async fn save_edit(
         Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
     }
+    state.store.set_tags(slug, &tags, now).await?;
     let published = form.published.is_some();
     if published != note.published {
         state.store.set_published(slug, published, now).await?;

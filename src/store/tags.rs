@@ -1,0 +1,149 @@
+//! Tags: setting a note's tags (through the note service's write lock,
+//! like every other change) and the public views by tag.
+
+use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
+
+use super::notes::{COLUMNS, NotePage, NoteRow, db_time, find_live, to_millis};
+use super::search;
+use super::{Store, StoreError};
+use crate::domain::{Note, Tag};
+
+/// A tag with how many published notes carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagCount {
+    pub tag: Tag,
+    pub notes: i64,
+}
+
+impl Store {
+    /// Replaces a note's tags (drafts included, deleted notes not). Setting
+    /// the tags it already has changes nothing, not even its dates.
+    pub async fn set_tags(
+        &self,
+        slug: &str,
+        tags: &[Tag],
+        now: DateTime<Utc>,
+    ) -> Result<Note, StoreError> {
+        let mut tx = self.write_lock().await?;
+        let note = find_live(&mut tx, slug).await?;
+        if same_tags(&note.tags, tags) {
+            return Ok(note);
+        }
+        write_tags(&mut tx, note.id, tags).await?;
+        search::reindex_tags(&mut tx, note.id, tags).await?;
+        let row = sqlx::query_as::<_, NoteRow>(&format!(
+            "UPDATE notes SET updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
+        ))
+        .bind(db_time(to_millis(now)))
+        .bind(note.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Every tag on at least one published note, by name, with its count.
+    pub async fn tag_counts(&self) -> Result<Vec<TagCount>, StoreError> {
+        let rows = sqlx::query_as::<_, (String, String, i64)>(
+            "SELECT t.key, t.name, COUNT(*) FROM tags t
+               JOIN note_tags nt ON nt.tag_id = t.id
+               JOIN notes n ON n.id = nt.note_id
+              WHERE n.published = 1 AND n.deleted_at IS NULL
+              GROUP BY t.id
+              ORDER BY t.name COLLATE NOCASE, t.key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, name, notes)| TagCount {
+                tag: Tag::from_stored(key, name),
+                notes,
+            })
+            .collect())
+    }
+
+    /// The tag with this URL form, if a published note carries it (a tag
+    /// used only on drafts is not shown to anyone).
+    pub async fn find_public_tag(&self, key: &str) -> Result<Option<Tag>, StoreError> {
+        let row = sqlx::query_as::<_, (String, String)>(
+            "SELECT t.key, t.name FROM tags t
+              WHERE t.key = ? AND EXISTS (
+                    SELECT 1 FROM note_tags nt JOIN notes n ON n.id = nt.note_id
+                     WHERE nt.tag_id = t.id AND n.published = 1 AND n.deleted_at IS NULL)",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(key, name)| Tag::from_stored(key, name)))
+    }
+
+    /// Published notes with this tag, newest first, like the home page.
+    pub async fn tag_page(
+        &self,
+        key: &str,
+        offset: u64,
+        limit: u32,
+    ) -> Result<NotePage, StoreError> {
+        let rows = sqlx::query_as::<_, NoteRow>(&format!(
+            "SELECT {COLUMNS} FROM notes
+              WHERE published = 1 AND deleted_at IS NULL
+                AND id IN (SELECT nt.note_id FROM note_tags nt JOIN tags t ON t.id = nt.tag_id
+                            WHERE t.key = ?)
+              ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?"
+        ))
+        .bind(key)
+        .bind(i64::from(limit) + 1)
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        self.page_of(rows, limit).await
+    }
+}
+
+fn same_tags(a: &[Tag], b: &[Tag]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.key() == y.key() && x.name() == y.name())
+}
+
+/// Writes a note's tags in order, inside the caller's transaction. A tag
+/// keeps the name it was first written with; tags no note uses any more
+/// are removed.
+pub(super) async fn write_tags(
+    conn: &mut SqliteConnection,
+    note_id: i64,
+    tags: &[Tag],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM note_tags WHERE note_id = ?")
+        .bind(note_id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, tag) in tags.iter().enumerate() {
+        let tag_id: i64 = sqlx::query_scalar(
+            "INSERT INTO tags (key, name) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id",
+        )
+        .bind(tag.key())
+        .bind(tag.name())
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("INSERT INTO note_tags (note_id, tag_id, position) VALUES (?, ?, ?)")
+            .bind(note_id)
+            .bind(tag_id)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .execute(&mut *conn)
+            .await?;
+    }
+    forget_unused_tags(conn).await
+}
+
+/// Removes tags that no note carries.
+pub(super) async fn forget_unused_tags(conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM tags WHERE id NOT IN (SELECT tag_id FROM note_tags)")
+        .execute(conn)
+        .await?;
+    Ok(())
+}

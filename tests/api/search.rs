@@ -1,0 +1,197 @@
+//! Full-text search in the store: only published notes, whatever the
+//! query; hostile queries answered, never an error; the index in step with
+//! every writer, checked and rebuilt by `starpunk check`.
+
+use chrono::Utc;
+use starpunk::domain::{NoteBody, SearchQuery, SearchQueryError};
+use starpunk::store::{MATCH_END, MATCH_START, Problem};
+
+use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, stderr, stdout};
+
+async fn found(app: &TestApp, text: &str) -> Vec<String> {
+    let query = SearchQuery::parse(text).unwrap();
+    let page = app.store().search(&query, 0, 50).await.unwrap();
+    page.hits
+        .iter()
+        .map(|h| h.note.note.slug.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn only_published_notes_are_found() {
+    let app = spawn_app().await;
+    let public = app
+        .create("The zebra crossing at dawn", true, Some("public"))
+        .await;
+    app.create("A zebra in the drafts", false, Some("draft"))
+        .await;
+    app.create("A zebra deleted later", true, Some("deleted"))
+        .await;
+    app.store()
+        .soft_delete("deleted", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(found(&app, "zebra").await, ["public"]);
+    assert_eq!(found(&app, "zebra*").await, ["public"]);
+    // Whatever the words, drafts and deleted notes never come back.
+    for query in ["drafts", "deleted", "zebra drafts", "zeb*", "in", "later"] {
+        assert!(
+            !found(&app, query).await.iter().any(|s| s != "public"),
+            "{query}"
+        );
+    }
+    app.store()
+        .set_published("draft", true, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(found(&app, "drafts").await, ["draft"]);
+    assert_eq!(public.slug.as_str(), "public");
+}
+
+#[tokio::test]
+async fn stems_diacritics_and_tags_match_and_the_snippet_marks_the_words() {
+    let app = spawn_app().await;
+    app.create(
+        "Running through the **café** district, with [a link](https://example.com/hidden-word).",
+        true,
+        Some("run"),
+    )
+    .await;
+    assert_eq!(found(&app, "runs").await, ["run"]);
+    assert_eq!(found(&app, "cafe").await, ["run"]);
+    // Link targets are not text a reader sees.
+    assert!(found(&app, "hidden").await.is_empty());
+    let query = SearchQuery::parse("cafe").unwrap();
+    let page = app.store().search(&query, 0, 10).await.unwrap();
+    let snippet = &page.hits[0].snippet;
+    assert!(
+        snippet.contains(&format!("{MATCH_START}café{MATCH_END}")),
+        "{snippet:?}"
+    );
+    assert!(!snippet.contains("**"), "{snippet:?}");
+}
+
+#[tokio::test]
+async fn hostile_queries_are_answered_not_errors() {
+    let app = spawn_app().await;
+    app.create("Ordinary words about NEAR and OR", true, Some("plain"))
+        .await;
+    for query in [
+        "NEAR(a b)",
+        "\"unbalanced",
+        "a OR b AND NOT c",
+        "col:umn",
+        "-minus +plus ^caret",
+        "'; DROP TABLE notes; --",
+        "<script>alert(1)</script>",
+        "* ** ***x",
+        "body:near",
+    ] {
+        let query = SearchQuery::parse(query).unwrap();
+        app.store()
+            .search(&query, 0, 10)
+            .await
+            .unwrap_or_else(|e| panic!("{query:?}: {e}"));
+    }
+    assert_eq!(found(&app, "near or").await, ["plain"]);
+    assert_eq!(
+        SearchQuery::parse("(((( **"),
+        Err(SearchQueryError::NothingToFind)
+    );
+    assert_eq!(
+        SearchQuery::parse(&"word ".repeat(2048)),
+        Err(SearchQueryError::TooLong)
+    );
+    assert!(app.store().find("plain").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn every_writer_keeps_the_index_in_step() {
+    let app = spawn_app().await;
+    let note = app.create("An aardvark story", true, Some("story")).await;
+    app.store()
+        .update_body(
+            "story",
+            &note.content_hash,
+            NoteBody::parse("A pangolin story").unwrap(),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(found(&app, "aardvark").await.is_empty());
+    assert_eq!(found(&app, "pangolin").await, ["story"]);
+
+    // Another process: the CLI.
+    let mut edit = app.cli();
+    edit.args(["note", "edit", "story", "-"]);
+    let edited = tokio::task::spawn_blocking(move || run_with_input(&mut edit, "A quokka story\n"))
+        .await
+        .unwrap();
+    assert!(edited.status.success(), "{}", stderr(&edited));
+    assert_eq!(found(&app, "quokka").await, ["story"]);
+    assert!(found(&app, "pangolin").await.is_empty());
+
+    app.store().hard_delete("story").await.unwrap();
+    assert!(found(&app, "quokka").await.is_empty());
+    assert!(app.store().search_index_state().await.unwrap().in_step());
+}
+
+#[tokio::test]
+async fn check_finds_a_stale_index_and_repair_rebuilds_it() {
+    let app = spawn_app().await;
+    app.create("Kept in the index", true, Some("kept")).await;
+    app.create("Dropped from the index", true, Some("dropped"))
+        .await;
+    sqlx::query(
+        "DELETE FROM notes_search WHERE rowid = (SELECT id FROM notes WHERE slug = 'dropped')",
+    )
+    .execute(app.store().pool())
+    .await
+    .unwrap();
+    let report = app.store().check().await.unwrap();
+    assert!(
+        matches!(&report.problems[..], [Problem::SearchIndexStale { stale, orphans: 0 }] if stale == &["dropped"]),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(report.damaged_notes(), 0);
+
+    let mut check = app.cli();
+    check.args(["check"]);
+    let checked = tokio::task::spawn_blocking(move || check.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(
+        stdout(&checked).contains("search index out of step"),
+        "{}",
+        stdout(&checked)
+    );
+    let mut repair = app.cli();
+    repair.args(["check", "--repair"]);
+    let repaired = tokio::task::spawn_blocking(move || repair.output().unwrap())
+        .await
+        .unwrap();
+    assert!(repaired.status.success(), "{}", stderr(&repaired));
+    assert!(stdout(&repaired).contains("search index rebuilt (2 notes)"));
+    assert_eq!(found(&app, "dropped").await, ["dropped"]);
+}
+
+#[tokio::test]
+async fn the_server_builds_a_missing_index_when_it_starts() {
+    let first = spawn_app().await;
+    first
+        .create("Written before search existed", true, Some("old"))
+        .await;
+    sqlx::query("DELETE FROM notes_search")
+        .execute(first.store().pool())
+        .await
+        .unwrap();
+    // A server started on that data builds the index in the background.
+    let data = first.data_dir.path().display().to_string();
+    let second = crate::helpers::spawn_app_with(&[("DATA_PATH", &data)]).await;
+    eventually(std::time::Duration::from_secs(10), || async {
+        found(&second, "existed").await == ["old"]
+    })
+    .await;
+}

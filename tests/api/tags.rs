@@ -1,0 +1,251 @@
+//! Tags through every writer: the CLI (`--tag`, `note tag`), import front
+//! matter, the admin editor; and how the store keeps them.
+
+use std::process::Output;
+
+use chrono::Utc;
+use starpunk::domain::{NoteBody, Tag};
+use starpunk::store::NewNote;
+
+use crate::helpers::{TestApp, run_with_input, spawn_app, stderr, stdout};
+
+fn names(note: &starpunk::domain::Note) -> Vec<&str> {
+    note.tags.iter().map(Tag::name).collect()
+}
+
+async fn tagged(app: &TestApp, text: &str, published: bool, tags: &[&str]) -> String {
+    let note = app
+        .store()
+        .create(
+            NewNote {
+                body: NoteBody::parse(text).unwrap(),
+                slug: None,
+                published,
+                published_at: None,
+                created_at: None,
+                tags: Tag::parse_list(tags).unwrap(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    note.slug.to_string()
+}
+
+/// Runs the CLI off the async threads (the server shares this runtime).
+async fn cli(app: &TestApp, args: &[&str], input: &str) -> Output {
+    let mut command = app.cli();
+    command.args(args);
+    let input = input.to_owned();
+    tokio::task::spawn_blocking(move || run_with_input(&mut command, &input))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_cli_sets_adds_and_removes_tags() {
+    let app = spawn_app().await;
+    let made = cli(
+        &app,
+        &[
+            "note",
+            "new",
+            "--slug",
+            "tagged",
+            "--tag",
+            "Rust",
+            "--tag",
+            " #Web  Dev ",
+        ],
+        "Tagged note\n",
+    )
+    .await;
+    assert!(made.status.success(), "{}", stderr(&made));
+    let note = app.store().find("tagged").await.unwrap().unwrap();
+    assert_eq!(names(&note), ["Rust", "Web Dev"]);
+
+    let added = cli(&app, &["note", "tag", "tagged", "add", "Café"], "").await;
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stderr(&added).contains("Rust, Web Dev, Café"),
+        "{}",
+        stderr(&added)
+    );
+    // Any spelling of a tag names it.
+    let removed = cli(&app, &["note", "tag", "tagged", "remove", "RUST"], "").await;
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let note = app.store().find("tagged").await.unwrap().unwrap();
+    assert_eq!(names(&note), ["Web Dev", "Café"]);
+
+    let shown = cli(&app, &["note", "show", "tagged", "--json"], "").await;
+    let json: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    assert_eq!(json["tags"], serde_json::json!(["Web Dev", "Café"]));
+
+    let edited = cli(
+        &app,
+        &["note", "edit", "tagged", "-", "--tag", "only"],
+        "New text\n",
+    )
+    .await;
+    assert!(edited.status.success(), "{}", stderr(&edited));
+    let note = app.store().find("tagged").await.unwrap().unwrap();
+    assert_eq!(names(&note), ["only"]);
+
+    let bad = cli(&app, &["note", "new", "--tag", "!!!"], "Text\n").await;
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("no letters or digits"),
+        "{}",
+        stderr(&bad)
+    );
+    assert_eq!(app.store().list(true, true).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn import_reads_tags_from_front_matter() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.md"),
+        "---\nslug: listed\ntags: [Rust, \"web dev\"]\n---\nA listed note\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.md"),
+        "---\nslug: commas\ntags: one, two , three\n---\nComma tags\n",
+    )
+    .unwrap();
+    let imported = cli(
+        &app,
+        &["note", "import", &dir.path().display().to_string()],
+        "",
+    )
+    .await;
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let listed = app.store().find("listed").await.unwrap().unwrap();
+    assert_eq!(names(&listed), ["Rust", "web dev"]);
+    let commas = app.store().find("commas").await.unwrap().unwrap();
+    assert_eq!(names(&commas), ["one", "two", "three"]);
+
+    std::fs::write(dir.path().join("c.md"), "---\ntags: [\"???\"]\n---\nBad\n").unwrap();
+    let refused = cli(
+        &app,
+        &["note", "import", &dir.path().display().to_string()],
+        "",
+    )
+    .await;
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("tags:"), "{}", stderr(&refused));
+}
+
+#[tokio::test]
+async fn a_tag_keeps_its_first_name_and_goes_when_no_note_has_it() {
+    let app = spawn_app().await;
+    let first = tagged(&app, "First", true, &["Rust Lang"]).await;
+    let second = tagged(&app, "Second", true, &["rust-lang", "Solo"]).await;
+    let second_note = app.store().find(&second).await.unwrap().unwrap();
+    // Same URL form: the same tag, shown with the name it was first given.
+    assert_eq!(second_note.tags[0].key(), "rust-lang");
+    let counts = app.store().tag_counts().await.unwrap();
+    let shown: Vec<(&str, i64)> = counts.iter().map(|c| (c.tag.name(), c.notes)).collect();
+    assert_eq!(shown, [("Rust Lang", 2), ("Solo", 1)]);
+
+    app.store().hard_delete(&second).await.unwrap();
+    let tags: Vec<String> = sqlx::query_scalar("SELECT key FROM tags ORDER BY key")
+        .fetch_all(app.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(tags, ["rust-lang"]);
+    assert!(app.store().find_public_tag("solo").await.unwrap().is_none());
+    assert!(app.store().find(&first).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn tags_of_drafts_and_deleted_notes_stay_private() {
+    let app = spawn_app().await;
+    tagged(&app, "A draft", false, &["Secret Plans"]).await;
+    let gone = tagged(&app, "Deleted later", true, &["Old News"]).await;
+    app.store().soft_delete(&gone, Utc::now()).await.unwrap();
+    assert!(app.store().tag_counts().await.unwrap().is_empty());
+    assert!(
+        app.store()
+            .find_public_tag("secret-plans")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let page = app.store().tag_page("old-news", 0, 20).await.unwrap();
+    assert!(page.notes.is_empty());
+}
+
+#[tokio::test]
+async fn setting_tags_is_a_change_unless_they_are_the_same() {
+    let app = spawn_app().await;
+    let slug = tagged(&app, "Note", true, &["a"]).await;
+    let before = app.store().site_state().await.unwrap().version.revision;
+    let same = Tag::parse_list(&["a"]).unwrap();
+    app.store()
+        .set_tags(&slug, &same, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store().site_state().await.unwrap().version.revision,
+        before
+    );
+    let other = Tag::parse_list(&["b", "a"]).unwrap();
+    let note = app
+        .store()
+        .set_tags(&slug, &other, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(names(&note), ["b", "a"]);
+    assert!(app.store().site_state().await.unwrap().version.revision > before);
+}
+
+#[tokio::test]
+async fn the_editor_takes_tags_separated_by_commas() {
+    let app = spawn_app().await;
+    let owner = app.sign_in().await;
+    let response = app
+        .owner_post(
+            &owner,
+            "/admin/new",
+            &[
+                ("content", "From the editor"),
+                ("slug", "edited"),
+                ("tags", "Rust, web dev, , rust"),
+                ("published", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let note = app.store().find("edited").await.unwrap().unwrap();
+    assert_eq!(names(&note), ["Rust", "web dev"]);
+
+    // The edit form shows them; a bad one is explained next to the field.
+    let page = app
+        .owner_get(&owner, &format!("/admin/edit/{}", note.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"value="Rust, web dev""#), "{page}");
+    let response = app
+        .owner_post(
+            &owner,
+            &format!("/admin/edit/{}", note.id),
+            &[
+                ("content", "From the editor"),
+                ("based_on", &note.content_hash),
+                ("tags", "fine, ###"),
+                ("published", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("tags-error"));
+    let unchanged = app.store().find("edited").await.unwrap().unwrap();
+    assert_eq!(names(&unchanged), ["Rust", "web dev"]);
+}
