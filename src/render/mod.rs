@@ -12,7 +12,10 @@ pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
 pub use feed::rss;
-pub use pages::{ErrorPage, HomePage, NotePage, PageContext, css, css_version};
+pub use pages::{
+    ErrorPage, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage, TagPage,
+    TagsPage, css, css_version,
+};
 
 use crate::config::SiteSettings;
 use crate::domain::{NoteWithBody, Tag};

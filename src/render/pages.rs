@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use askama::Template;
 
-use super::NoteView;
+use super::{NoteView, TagView};
 use crate::config::SiteSettings;
 use crate::domain::content_hash;
 
@@ -102,4 +102,127 @@ pub struct ErrorPage<'a> {
     pub status: u16,
     pub heading: &'a str,
     pub message: &'a str,
+}
+
+/// `/tag/{key}`: a page of the published notes with one tag.
+#[derive(Template)]
+#[template(path = "tag.html")]
+pub struct TagPage<'a> {
+    pub ctx: PageContext<'a>,
+    pub tag: TagView,
+    pub notes: Vec<NoteView>,
+    pub page: u64,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+}
+
+impl TagPage<'_> {
+    pub fn canonical(&self) -> String {
+        if self.page <= 1 {
+            self.tag.url.clone()
+        } else {
+            format!("{}?page={}", self.tag.url, self.page)
+        }
+    }
+}
+
+/// `/tags`: every tag on a published note, with how many notes carry it.
+#[derive(Template)]
+#[template(path = "tags.html")]
+pub struct TagsPage<'a> {
+    pub ctx: PageContext<'a>,
+    pub tags: Vec<(TagView, i64)>,
+}
+
+/// `/search`: the form, and the notes found for a query.
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchResultsPage<'a> {
+    pub ctx: PageContext<'a>,
+    /// The query as typed (tidied), for the box and the heading.
+    pub query: &'a str,
+    /// Why the query was not run, in words for the visitor.
+    pub problem: Option<String>,
+    pub hits: Vec<SearchHitView>,
+    pub page: u64,
+    pub newer: Option<String>,
+    pub older: Option<String>,
+}
+
+/// One note found: the note, and the text around the matched words.
+pub struct SearchHitView {
+    pub note: NoteView,
+    /// Escaped text with `<mark>` around each matched word.
+    pub snippet_html: String,
+}
+
+impl SearchHitView {
+    /// `snippet` is plain text from the index with `start`/`end` markers
+    /// around matches: the text is escaped first, so neither the note nor
+    /// the query can add markup, then the markers become `<mark>`.
+    pub fn new(note: NoteView, snippet: &str, start: char, end: char) -> SearchHitView {
+        let mut html = String::with_capacity(snippet.len() + 32);
+        let mut open = false;
+        for c in snippet.chars() {
+            match c {
+                c if c == start && !open => {
+                    html.push_str("<mark>");
+                    open = true;
+                }
+                c if c == end && open => {
+                    html.push_str("</mark>");
+                    open = false;
+                }
+                c if c == start || c == end => {}
+                '&' => html.push_str("&amp;"),
+                '<' => html.push_str("&lt;"),
+                '>' => html.push_str("&gt;"),
+                '"' => html.push_str("&quot;"),
+                '\'' => html.push_str("&#39;"),
+                c => html.push(c),
+            }
+        }
+        if open {
+            html.push_str("</mark>");
+        }
+        SearchHitView {
+            note,
+            snippet_html: html,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SearchHitView;
+    use crate::render::NoteView;
+
+    fn view() -> NoteView {
+        NoteView {
+            slug: "s".into(),
+            url: "https://example.com/note/s".into(),
+            title: "T".into(),
+            excerpt: String::new(),
+            html: String::new(),
+            published: chrono::Utc::now(),
+            updated: chrono::Utc::now(),
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn snippets_are_escaped_and_only_markers_become_marks() {
+        let hit = SearchHitView::new(
+            view(),
+            "<script>x</script> & \u{E000}word\u{E001} \"q\" \u{E001}",
+            '\u{E000}',
+            '\u{E001}',
+        );
+        assert_eq!(
+            hit.snippet_html,
+            "&lt;script&gt;x&lt;/script&gt; &amp; <mark>word</mark> &quot;q&quot; "
+        );
+        let unclosed = SearchHitView::new(view(), "\u{E000}cut", '\u{E000}', '\u{E001}');
+        assert_eq!(unclosed.snippet_html, "<mark>cut</mark>");
+    }
 }

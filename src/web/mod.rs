@@ -9,8 +9,10 @@ mod error;
 mod feed;
 mod health;
 pub(crate) mod pages;
+mod search;
 pub mod session;
 mod state;
+mod tags;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
@@ -31,6 +33,9 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(readable("/", pages::home))
         .service(readable("/note/{slug}", pages::note))
+        .service(readable("/tags", tags::tags))
+        .service(readable("/tag/{key}", tags::tag))
+        .service(readable("/search", search::search))
         .service(readable("/feed.xml", feed::feed))
         .service(readable("/health", health::health))
         .service(readable("/static/style.css", assets::stylesheet))

@@ -16,17 +16,17 @@ use crate::store::StoreError;
 /// Notes on each page of the list.
 pub const NOTES_PER_PAGE: u32 = 20;
 
-const HTML: &str = "text/html; charset=utf-8";
+pub(super) const HTML: &str = "text/html; charset=utf-8";
 
 /// Pages change whenever a note does: browsers must check back each time
 /// (a cheap 304 when nothing changed).
-fn page_cache_control() -> HeaderValue {
+pub(super) fn page_cache_control() -> HeaderValue {
     HeaderValue::from_static("no-cache")
 }
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    page: Option<String>,
+    pub(super) page: Option<String>,
 }
 
 /// `?page=N` of a paginated list: 1 when absent.
@@ -133,6 +133,6 @@ pub async fn note(
     Ok(cached.response.respond(&req, &page_cache_control()))
 }
 
-fn render_failed(e: askama::Error) -> WebError {
+pub(super) fn render_failed(e: askama::Error) -> WebError {
     WebError::Internal(StoreError::Invalid(format!("template failed: {e}")))
 }

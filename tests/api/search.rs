@@ -6,7 +6,9 @@ use chrono::Utc;
 use starpunk::domain::{NoteBody, SearchQuery, SearchQueryError};
 use starpunk::store::{MATCH_END, MATCH_START, Problem};
 
-use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, stderr, stdout};
+use crate::helpers::{
+    TestApp, eventually, header, run_with_input, select, spawn_app, stderr, stdout,
+};
 
 async fn found(app: &TestApp, text: &str) -> Vec<String> {
     let query = SearchQuery::parse(text).unwrap();
@@ -194,4 +196,101 @@ async fn the_server_builds_a_missing_index_when_it_starts() {
         found(&second, "existed").await == ["old"]
     })
     .await;
+}
+
+#[tokio::test]
+async fn the_search_page_shows_marked_results_and_never_markup_from_a_query() {
+    let app = spawn_app().await;
+    app.create(
+        "Notes on <em>owls</em> and the owl <b>moon</b>",
+        true,
+        Some("owls"),
+    )
+    .await;
+    app.create("Owls in a draft", false, Some("owl-draft"))
+        .await;
+
+    // The form is on every page.
+    let home = app.text("/").await;
+    assert!(
+        home.contains(r#"<form class="search-form" role="search" method="get" action="/search">"#)
+    );
+
+    let page = app.get("/search?q=owl").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "cache-control"), "no-cache");
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    let hits = select(&html, ".search-results .h-entry");
+    assert_eq!(hits.len(), 1);
+    let link = select(&html, ".search-results .u-url");
+    assert_eq!(
+        link[0].value().attr("href"),
+        Some(app.url("/note/owls").as_str())
+    );
+    let marks: Vec<String> = select(&html, ".search-results mark")
+        .iter()
+        .map(|m| m.text().collect())
+        .collect();
+    assert!(
+        marks.iter().all(|m| m.to_lowercase().starts_with("owl")),
+        "{marks:?}"
+    );
+    assert!(!marks.is_empty());
+    assert!(select(&html, ".search-results b, .search-results em").is_empty());
+
+    let hostile = app
+        .get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E+owl")
+        .await;
+    assert_eq!(hostile.status(), 200);
+    let text = hostile.text().await.unwrap();
+    assert!(!text.contains("<script"), "{text}");
+    assert!(text.contains("&#60;script&#62;") || text.contains("&lt;script&gt;"));
+
+    for (query, status, message) in [
+        ("", 200, ""),
+        ("%20%20", 200, ""),
+        ("%28%28%28", 400, "no letters or digits"),
+    ] {
+        let response = app.get(&format!("/search?q={query}")).await;
+        assert_eq!(response.status(), status, "{query}");
+        assert!(response.text().await.unwrap().contains(message), "{query}");
+    }
+    let long = "word%20".repeat(1500);
+    let response = app.get(&format!("/search?q={long}")).await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("longer than 200 characters")
+    );
+    assert_eq!(app.get("/search?q=owl&page=x").await.status(), 400);
+    assert!(
+        app.text("/search?q=draft")
+            .await
+            .contains("No published note matches")
+    );
+}
+
+#[tokio::test]
+async fn search_results_are_paginated() {
+    let app = spawn_app().await;
+    for n in 0..23 {
+        app.create(&format!("Lantern number {n}"), true, None).await;
+    }
+    let links = |page: &str, rel: &str| {
+        let html = scraper::Html::parse_document(page);
+        select(&html, &format!(r#".pagination a[rel="{rel}"]"#))
+            .iter()
+            .map(|a| a.value().attr("href").unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = app.text("/search?q=lantern").await;
+    assert_eq!(first.matches(r#"<li class="h-entry">"#).count(), 20);
+    assert_eq!(links(&first, "next"), ["/search?q=lantern&page=2"]);
+    let second = app.text("/search?q=lantern&page=2").await;
+    assert_eq!(second.matches(r#"<li class="h-entry">"#).count(), 3);
+    assert_eq!(links(&second, "prev"), ["/search?q=lantern"]);
+    assert!(links(&second, "next").is_empty());
 }

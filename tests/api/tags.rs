@@ -7,7 +7,7 @@ use chrono::Utc;
 use starpunk::domain::{NoteBody, Tag};
 use starpunk::store::NewNote;
 
-use crate::helpers::{TestApp, run_with_input, spawn_app, stderr, stdout};
+use crate::helpers::{TestApp, header, run_with_input, select, spawn_app, stderr, stdout};
 
 fn names(note: &starpunk::domain::Note) -> Vec<&str> {
     note.tags.iter().map(Tag::name).collect()
@@ -248,4 +248,74 @@ async fn the_editor_takes_tags_separated_by_commas() {
     assert!(response.text().await.unwrap().contains("tags-error"));
     let unchanged = app.store().find("edited").await.unwrap().unwrap();
     assert_eq!(names(&unchanged), ["Rust", "web dev"]);
+}
+
+#[tokio::test]
+async fn tag_pages_list_the_published_notes_of_one_tag() {
+    let app = spawn_app().await;
+    for n in 0..21 {
+        tagged(&app, &format!("Garden note {n}"), true, &["Gardening"]).await;
+    }
+    tagged(&app, "Garden draft", false, &["Gardening"]).await;
+    tagged(&app, "Other topic", true, &["Cooking"]).await;
+    app.changed().await;
+
+    let first = app.get("/tag/gardening").await;
+    assert_eq!(first.status(), 200);
+    let html = scraper::Html::parse_document(&first.text().await.unwrap());
+    assert_eq!(select(&html, ".h-feed .h-entry").len(), 20);
+    assert!(
+        select(&html, "h1")[0]
+            .text()
+            .collect::<String>()
+            .contains("Gardening")
+    );
+    let page_text = html.root_element().text().collect::<String>();
+    assert!(!page_text.contains("Garden draft") && !page_text.contains("Other topic"));
+    let older = select(&html, r#"a[rel="next"]"#);
+    assert_eq!(older[0].value().attr("href"), Some("/tag/gardening?page=2"));
+    let second = app.text("/tag/gardening?page=2").await;
+    assert_eq!(second.matches(r#"class="h-entry""#).count(), 1);
+    assert_eq!(app.get("/tag/gardening?page=3").await.status(), 404);
+
+    // Every note's tags are p-category links to their tag page.
+    let category = select(&html, ".h-entry .p-category");
+    assert_eq!(
+        category[0].value().attr("href"),
+        Some(app.url("/tag/gardening").as_str())
+    );
+
+    // Other spellings lead to the tag's address; unknown tags are not found.
+    let moved = app.get("/tag/GARDENING?page=2").await;
+    assert_eq!(moved.status(), 301);
+    assert_eq!(header(&moved, "location"), app.url("/tag/gardening?page=2"));
+    assert_eq!(app.get("/tag/no-such-tag").await.status(), 404);
+    assert_eq!(app.get("/tag/%21%21").await.status(), 404);
+
+    let tags = app.text("/tags").await;
+    assert!(
+        tags.contains("Gardening</a> <span class=\"count\">(21 notes)"),
+        "{tags}"
+    );
+    assert!(
+        tags.contains("Cooking</a> <span class=\"count\">(1 note)"),
+        "{tags}"
+    );
+}
+
+#[tokio::test]
+async fn tag_pages_follow_every_change_at_once() {
+    let app = spawn_app().await;
+    let slug = tagged(&app, "Seen first", true, &["News"]).await;
+    app.changed().await;
+    let before = app.get("/tag/news").await;
+    let etag = header(&before, "etag");
+    assert!(before.text().await.unwrap().contains("Seen first"));
+    let again = app.get_with("/tag/news", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), 304);
+
+    app.store().set_tags(&slug, &[], Utc::now()).await.unwrap();
+    app.changed().await;
+    assert_eq!(app.get("/tag/news").await.status(), 404);
+    assert!(!app.text("/tags").await.contains("News"));
 }

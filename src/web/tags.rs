@@ -1,0 +1,120 @@
+//! `/tags` and `/tag/{key}`: the notes by topic, rendered once per change
+//! and served from memory like the home page.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::conditional::Cached;
+use super::pages::{
+    HTML, ListQuery, NOTES_PER_PAGE, page_cache_control, page_number, render_failed,
+};
+use super::state::Versioned;
+use super::{AppState, WebError};
+use crate::domain::tag_url_form;
+use crate::render::{NoteView, PageContext, TagPage, TagView, TagsPage};
+
+/// `GET /tags`: every tag on a published note.
+pub async fn tags(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    let cached = match state.cache.page("tags") {
+        Some(hit) => hit,
+        None => {
+            let epoch = state.cache.epoch();
+            let site_state = state.store.site_state().await?;
+            let site = &state.settings.site;
+            let counts = state.store.tag_counts().await?;
+            let html = TagsPage {
+                ctx: PageContext { site },
+                tags: counts
+                    .iter()
+                    .map(|c| (TagView::new(site, &c.tag), c.notes))
+                    .collect(),
+            }
+            .render()
+            .map_err(render_failed)?;
+            let fresh = Arc::new(Versioned {
+                epoch,
+                response: Cached::new(html, site_state.changed_at, HTML),
+            });
+            state.cache.store_page("tags".into(), fresh.clone());
+            fresh
+        }
+    };
+    Ok(cached.response.respond(&req, &page_cache_control()))
+}
+
+/// `GET /tag/{key}`: the tag's published notes, newest first, 20 a page.
+/// Another spelling of the key (`/tag/Web%20Dev`) is sent to the tag's
+/// address (`/tag/web-dev`); a tag no published note carries is not found.
+pub async fn tag(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, WebError> {
+    let page = page_number(query.page.as_deref())?;
+    let canonical = tag_url_form(&key);
+    if canonical.is_empty() {
+        return Err(WebError::NotFound);
+    }
+    if canonical != *key {
+        let mut location = state.settings.site.url.join(&format!("tag/{canonical}"));
+        if page > 1 {
+            location.push_str(&format!("?page={page}"));
+        }
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, location))
+            .finish());
+    }
+    let cache_key = format!("tag:{key}:{page}");
+    let cached = match state.cache.page(&cache_key) {
+        Some(hit) => hit,
+        None => {
+            let epoch = state.cache.epoch();
+            let Some(response) = render_tag(&state, &key, page).await? else {
+                return Err(WebError::NotFound);
+            };
+            let fresh = Arc::new(Versioned { epoch, response });
+            state.cache.store_page(cache_key, fresh.clone());
+            fresh
+        }
+    };
+    Ok(cached.response.respond(&req, &page_cache_control()))
+}
+
+/// `None` for an unknown tag or a page past the last one.
+async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Cached>, WebError> {
+    let site_state = state.store.site_state().await?;
+    let Some(tag) = state.store.find_public_tag(key).await? else {
+        return Ok(None);
+    };
+    let offset = (page - 1).saturating_mul(u64::from(NOTES_PER_PAGE));
+    let found = state.store.tag_page(key, offset, NOTES_PER_PAGE).await?;
+    state.report_damage(&found.damaged);
+    if found.notes.is_empty() && found.damaged.is_empty() && page > 1 {
+        return Ok(None);
+    }
+    let site = &state.settings.site;
+    let tag = TagView::new(site, &tag);
+    let page_link = |n: u64| {
+        let path = format!("{}tag/{}", site.url.path(), tag.key);
+        if n == 1 {
+            path
+        } else {
+            format!("{path}?page={n}")
+        }
+    };
+    let html = TagPage {
+        ctx: PageContext { site },
+        notes: found.notes.iter().map(|n| NoteView::new(site, n)).collect(),
+        newer: (page > 1).then(|| page_link(page - 1)),
+        older: found.has_older.then(|| page_link(page + 1)),
+        tag,
+        page,
+    }
+    .render()
+    .map_err(render_failed)?;
+    Ok(Some(Cached::new(html, site_state.changed_at, HTML)))
+}
