@@ -3,6 +3,8 @@
 //! updates it; `starpunk check` compares it with the notes and
 //! [`Store::rebuild_search_index`] makes it again.
 
+use std::collections::HashMap;
+
 use sqlx::SqliteConnection;
 
 use super::notes::{COLUMNS, NoteRow};
@@ -48,46 +50,123 @@ impl IndexState {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct HitRow {
-    #[sqlx(flatten)]
-    note: NoteRow,
-    snippet: String,
-}
+/// Matches ranked by relevance: the newest this many matching notes;
+/// older matches follow, newest first. Ranking costs time for every note
+/// it ranks (a word found in a fifth of 100 000 notes would take tens of
+/// milliseconds); within the newest matches it stays within a few. The
+/// window is the same for every page, so pages never overlap.
+const RANKED_WINDOW: i64 = 500;
 
 impl Store {
-    /// Published notes matching every word of `query`, best first.
+    /// Published notes matching every word of `query`: the newest matches
+    /// (see [`RANKED_WINDOW`]) best first, then older ones, newest first.
     pub async fn search(
         &self,
         query: &SearchQuery,
         offset: u64,
         limit: u32,
     ) -> Result<SearchPage, StoreError> {
-        let rows = sqlx::query_as::<_, HitRow>(&format!(
-            "SELECT {COLUMNS}, snippet(notes_search, 0, ?, ?, '…', ?) AS snippet
-               FROM notes_search JOIN notes ON notes.id = notes_search.rowid
-              WHERE notes_search MATCH ? AND notes.published = 1 AND notes.deleted_at IS NULL
-              ORDER BY notes_search.rank, notes.id DESC LIMIT ? OFFSET ?"
+        self.search_ranking_newest(query, offset, limit, RANKED_WINDOW)
+            .await
+    }
+
+    /// [`Store::search`] with another window, so tests can cross it
+    /// without writing hundreds of notes.
+    #[doc(hidden)]
+    pub async fn search_ranking_newest(
+        &self,
+        query: &SearchQuery,
+        offset: u64,
+        limit: u32,
+        window: i64,
+    ) -> Result<SearchPage, StoreError> {
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let wanted = i64::from(limit) + 1;
+        let mut conn = self.pool.acquire().await?;
+        // The id of the window's oldest match: FTS5 walks ids cheaply.
+        let floor: i64 = sqlx::query_scalar(
+            "SELECT rowid FROM notes_search WHERE notes_search MATCH ?
+              ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        )
+        .bind(query.fts())
+        .bind(window.max(1) - 1)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(i64::MIN);
+        let ranked: Vec<i64> = sqlx::query_scalar(
+            "SELECT notes.id FROM notes JOIN (
+                    SELECT rowid AS hit_id, rank AS hit_rank FROM notes_search
+                     WHERE notes_search MATCH ? AND rowid >= ?) ON hit_id = notes.id
+              WHERE notes.published = 1 AND notes.deleted_at IS NULL
+              ORDER BY hit_rank, notes.id DESC",
+        )
+        .bind(query.fts())
+        .bind(floor)
+        .fetch_all(&mut *conn)
+        .await?;
+        let from_ranked = usize::try_from(offset).unwrap_or(usize::MAX);
+        let mut ids: Vec<i64> = ranked
+            .iter()
+            .skip(from_ranked)
+            .take(wanted as usize)
+            .copied()
+            .collect();
+        let missing = wanted - ids.len() as i64;
+        if missing > 0 && floor != i64::MIN {
+            let older_offset = (offset - ranked.len() as i64).max(0);
+            let older: Vec<i64> = sqlx::query_scalar(
+                "SELECT notes.id FROM notes JOIN (
+                        SELECT rowid AS hit_id FROM notes_search
+                         WHERE notes_search MATCH ? AND rowid < ?) ON hit_id = notes.id
+                  WHERE notes.published = 1 AND notes.deleted_at IS NULL
+                  ORDER BY notes.id DESC LIMIT ? OFFSET ?",
+            )
+            .bind(query.fts())
+            .bind(floor)
+            .bind(missing)
+            .bind(older_offset)
+            .fetch_all(&mut *conn)
+            .await?;
+            ids.extend(older);
+        }
+        let has_more = ids.len() > limit as usize;
+        ids.truncate(limit as usize);
+        if ids.is_empty() {
+            return Ok(SearchPage {
+                hits: Vec::new(),
+                has_more,
+            });
+        }
+        // Ids come from the database, so they can be listed in the SQL.
+        let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query_as::<_, NoteRow>(&format!(
+            "SELECT {COLUMNS} FROM notes WHERE id IN ({id_list})"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_id: HashMap<i64, Note> = rows
+            .into_iter()
+            .map(|row| {
+                let note = Note::from(row);
+                (note.id, note)
+            })
+            .collect();
+        let notes: Vec<Note> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        // Snippets for the notes shown only: making one costs more than
+        // ranking a note.
+        let mut snippets: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(&format!(
+            "SELECT rowid, snippet(notes_search, 0, ?, ?, '…', ?) FROM notes_search
+              WHERE rowid IN ({id_list}) AND notes_search MATCH ?"
         ))
         .bind(MATCH_START.to_string())
         .bind(MATCH_END.to_string())
         .bind(SNIPPET_TOKENS)
         .bind(query.fts())
-        .bind(i64::from(limit) + 1)
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
-        let has_more = rows.len() > limit as usize;
-        let mut snippets = std::collections::HashMap::new();
-        let notes: Vec<Note> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(|row| {
-                let note = Note::from(row.note);
-                snippets.insert(note.id, row.snippet);
-                note
-            })
-            .collect();
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        drop(conn);
         // A damaged note is left out of the results, as out of every list.
         let (found, _damaged) = self.with_bodies(notes).await?;
         let hits = found

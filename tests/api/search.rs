@@ -294,3 +294,44 @@ async fn search_results_are_paginated() {
     assert_eq!(links(&second, "prev"), ["/search?q=lantern"]);
     assert!(links(&second, "next").is_empty());
 }
+
+#[tokio::test]
+async fn the_newest_matches_are_ranked_and_older_ones_follow_without_overlap() {
+    let app = spawn_app().await;
+    // Ten matches; the newest four are ranked (window 4). The oldest note
+    // is the best match of all (the word three times), yet comes after the
+    // window; within the window the better match comes first.
+    app.create("walrus walrus walrus", true, Some("w0")).await;
+    for n in 1..8 {
+        app.create(
+            &format!("A walrus story number {n} with many more words around it"),
+            true,
+            Some(&format!("w{n}")),
+        )
+        .await;
+    }
+    app.create("walrus walrus", true, Some("w8")).await;
+    app.create(
+        "A walrus once more, in yet another long sentence of words",
+        true,
+        Some("w9"),
+    )
+    .await;
+    let query = SearchQuery::parse("walrus").unwrap();
+    let mut seen = Vec::new();
+    for page in 0..4 {
+        let found = app
+            .store()
+            .search_ranking_newest(&query, page * 3, 3, 4)
+            .await
+            .unwrap();
+        seen.extend(found.hits.iter().map(|h| h.note.note.slug.to_string()));
+        assert_eq!(found.has_more, page < 3, "page {page}");
+    }
+    assert_eq!(seen.len(), 10);
+    assert_eq!(seen[0], "w8", "{seen:?}");
+    let mut window: Vec<&str> = seen[..4].iter().map(String::as_str).collect();
+    window.sort();
+    assert_eq!(window, ["w6", "w7", "w8", "w9"]);
+    assert_eq!(seen[4..], ["w5", "w4", "w3", "w2", "w1", "w0"]);
+}
