@@ -11,7 +11,7 @@ mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
-pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError};
+pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, SearchTerm};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_NOTE, Tag, TagError, url_form as tag_url_form};

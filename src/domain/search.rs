@@ -10,6 +10,15 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub struct SearchQuery {
     text: String,
     fts: String,
+    terms: Vec<SearchTerm>,
+}
+
+/// One word of a query, as typed (without a final `*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm {
+    pub word: String,
+    /// `word*`: matches words that start with it.
+    pub prefix: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,30 +40,42 @@ impl SearchQuery {
         if text.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchQueryError::TooLong);
         }
-        let terms: Vec<String> = text
+        let terms: Vec<SearchTerm> = text
             .split(' ')
             .filter(|word| word.chars().any(char::is_alphanumeric))
-            .map(|word| {
-                let (word, prefix) = match word.strip_suffix('*') {
-                    Some(stem) if stem.chars().any(char::is_alphanumeric) => (stem, true),
-                    _ => (word, false),
-                };
-                let quoted = format!("\"{}\"", word.replace('"', "\"\""));
-                if prefix { quoted + "*" } else { quoted }
+            .map(|word| match word.strip_suffix('*') {
+                Some(stem) if stem.chars().any(char::is_alphanumeric) => SearchTerm {
+                    word: stem.to_owned(),
+                    prefix: true,
+                },
+                _ => SearchTerm {
+                    word: word.to_owned(),
+                    prefix: false,
+                },
             })
             .collect();
         if terms.is_empty() {
             return Err(SearchQueryError::NothingToFind);
         }
-        Ok(SearchQuery {
-            fts: terms.join(" "),
-            text,
-        })
+        let fts = terms
+            .iter()
+            .map(|term| {
+                let quoted = format!("\"{}\"", term.word.replace('"', "\"\""));
+                if term.prefix { quoted + "*" } else { quoted }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(SearchQuery { fts, text, terms })
     }
 
     /// The query as typed, spaces tidied: for the search box and headings.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The words searched for.
+    pub fn terms(&self) -> &[SearchTerm] {
+        &self.terms
     }
 
     /// The FTS5 MATCH expression: every word must occur.

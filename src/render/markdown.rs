@@ -141,6 +141,21 @@ pub fn title(markdown: &str, html: &str) -> String {
     }
 }
 
+/// [`title`] without the note's HTML at hand: made only when the first
+/// line has no text.
+pub fn title_of(markdown: &str) -> String {
+    let first_line = markdown
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let text = plain_text(first_line);
+    if text.is_empty() {
+        title(markdown, &to_html(markdown))
+    } else {
+        shorten(&text, TITLE_CHARS)
+    }
+}
+
 /// The first ~200 characters of the note's text (from its safe HTML), cut
 /// at a word.
 pub fn excerpt(html: &str) -> String {

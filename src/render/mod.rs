@@ -5,6 +5,7 @@ mod feed;
 pub mod markdown;
 mod pages;
 pub mod sanitise;
+mod snippet;
 
 use chrono::{DateTime, Utc};
 

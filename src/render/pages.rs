@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::{NoteView, TagView};
 use crate::config::SiteSettings;
-use crate::domain::content_hash;
+use crate::domain::{NoteWithBody, SearchQuery, content_hash, plain_text};
 
 /// The stylesheet, embedded in the binary.
 pub fn css() -> &'static [u8] {
@@ -149,80 +149,39 @@ pub struct SearchResultsPage<'a> {
     pub older: Option<String>,
 }
 
-/// One note found: the note, and the text around the matched words.
+/// One note found: its address, title and date, and the text around the
+/// matched words. Lighter than a [`NoteView`]: the note's HTML is not made
+/// unless its title needs it.
 pub struct SearchHitView {
-    pub note: NoteView,
+    pub url: String,
+    pub title: String,
+    pub published: chrono::DateTime<chrono::Utc>,
     /// Escaped text with `<mark>` around each matched word.
     pub snippet_html: String,
 }
 
 impl SearchHitView {
-    /// `snippet` is plain text from the index with `start`/`end` markers
-    /// around matches: the text is escaped first, so neither the note nor
-    /// the query can add markup, then the markers become `<mark>`.
-    pub fn new(note: NoteView, snippet: &str, start: char, end: char) -> SearchHitView {
-        let mut html = String::with_capacity(snippet.len() + 32);
-        let mut open = false;
-        for c in snippet.chars() {
-            match c {
-                c if c == start && !open => {
-                    html.push_str("<mark>");
-                    open = true;
-                }
-                c if c == end && open => {
-                    html.push_str("</mark>");
-                    open = false;
-                }
-                c if c == start || c == end => {}
-                '&' => html.push_str("&amp;"),
-                '<' => html.push_str("&lt;"),
-                '>' => html.push_str("&gt;"),
-                '"' => html.push_str("&quot;"),
-                '\'' => html.push_str("&#39;"),
-                c => html.push(c),
-            }
-        }
-        if open {
-            html.push_str("</mark>");
+    pub fn new(site: &SiteSettings, note: &NoteWithBody, query: &SearchQuery) -> SearchHitView {
+        let markdown = note.body.as_str();
+        let published = note.note.display_date();
+        let mut title = super::markdown::title_of(markdown);
+        if title.is_empty() {
+            title = format!("Note of {}", published.format("%-d %B %Y, %H:%M"));
         }
         SearchHitView {
-            note,
-            snippet_html: html,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SearchHitView;
-    use crate::render::NoteView;
-
-    fn view() -> NoteView {
-        NoteView {
-            slug: "s".into(),
-            url: "https://example.com/note/s".into(),
-            title: "T".into(),
-            excerpt: String::new(),
-            html: String::new(),
-            published: chrono::Utc::now(),
-            updated: chrono::Utc::now(),
-            tags: Vec::new(),
+            url: site.url.join(&format!("note/{}", note.note.slug)),
+            title,
+            published,
+            snippet_html: super::snippet::snippet_html(&plain_text(markdown), query.terms()),
         }
     }
 
-    #[test]
-    fn snippets_are_escaped_and_only_markers_become_marks() {
-        let hit = SearchHitView::new(
-            view(),
-            "<script>x</script> & \u{E000}word\u{E001} \"q\" \u{E001}",
-            '\u{E000}',
-            '\u{E001}',
-        );
-        assert_eq!(
-            hit.snippet_html,
-            "&lt;script&gt;x&lt;/script&gt; &amp; <mark>word</mark> &quot;q&quot; "
-        );
-        let unclosed = SearchHitView::new(view(), "\u{E000}cut", '\u{E000}', '\u{E001}');
-        assert_eq!(unclosed.snippet_html, "<mark>cut</mark>");
+    pub fn published_iso(&self) -> String {
+        self.published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    pub fn published_human(&self) -> String {
+        self.published.format("%-d %B %Y").to_string()
     }
 }

@@ -23,7 +23,7 @@ pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
 pub use notes::{DamagedNote, NewNote, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
-pub use search::{IndexState, MATCH_END, MATCH_START, SearchHit, SearchPage};
+pub use search::{IndexState, SearchPage};
 pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
 };

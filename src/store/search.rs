@@ -11,28 +11,11 @@ use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
 use crate::domain::{Note, NoteBody, NoteWithBody, SearchQuery, Tag, plain_text};
 
-/// Marks the start and end of a matched word in a snippet. Private-use
-/// characters, which a note cannot contain by accident; the page escapes
-/// the snippet's text, then turns them into `<mark>` elements.
-pub const MATCH_START: char = '\u{E000}';
-pub const MATCH_END: char = '\u{E001}';
-
-/// Words of context in a snippet.
-const SNIPPET_TOKENS: i64 = 24;
-
 /// Notes found, best match first.
 #[derive(Debug, Clone)]
 pub struct SearchPage {
-    pub hits: Vec<SearchHit>,
+    pub notes: Vec<NoteWithBody>,
     pub has_more: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct SearchHit {
-    pub note: NoteWithBody,
-    /// Plain text around the matches, with [`MATCH_START`] and
-    /// [`MATCH_END`] around each matched word.
-    pub snippet: String,
 }
 
 /// How the index compares with the notes.
@@ -55,7 +38,7 @@ impl IndexState {
 /// it ranks (a word found in a fifth of 100 000 notes would take tens of
 /// milliseconds); within the newest matches it stays within a few. The
 /// window is the same for every page, so pages never overlap.
-const RANKED_WINDOW: i64 = 500;
+const RANKED_WINDOW: i64 = 200;
 
 impl Store {
     /// Published notes matching every word of `query`: the newest matches
@@ -133,7 +116,7 @@ impl Store {
         ids.truncate(limit as usize);
         if ids.is_empty() {
             return Ok(SearchPage {
-                hits: Vec::new(),
+                notes: Vec::new(),
                 has_more,
             });
         }
@@ -152,31 +135,10 @@ impl Store {
             })
             .collect();
         let notes: Vec<Note> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-        // Snippets for the notes shown only: making one costs more than
-        // ranking a note.
-        let mut snippets: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(&format!(
-            "SELECT rowid, snippet(notes_search, 0, ?, ?, '…', ?) FROM notes_search
-              WHERE rowid IN ({id_list}) AND notes_search MATCH ?"
-        ))
-        .bind(MATCH_START.to_string())
-        .bind(MATCH_END.to_string())
-        .bind(SNIPPET_TOKENS)
-        .bind(query.fts())
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
         drop(conn);
         // A damaged note is left out of the results, as out of every list.
-        let (found, _damaged) = self.with_bodies(notes).await?;
-        let hits = found
-            .into_iter()
-            .map(|note| SearchHit {
-                snippet: snippets.remove(&note.note.id).unwrap_or_default(),
-                note,
-            })
-            .collect();
-        Ok(SearchPage { hits, has_more })
+        let (notes, _damaged) = self.with_bodies(notes).await?;
+        Ok(SearchPage { notes, has_more })
     }
 
     /// Compares the index with the notes (ids and text versions).

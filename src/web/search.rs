@@ -11,8 +11,7 @@ use serde::Deserialize;
 use super::pages::{HTML, page_number, render_failed};
 use super::{AppState, WebError};
 use crate::domain::SearchQuery;
-use crate::render::{NoteView, PageContext, SearchHitView, SearchResultsPage};
-use crate::store::{MATCH_END, MATCH_START};
+use crate::render::{PageContext, SearchHitView, SearchResultsPage};
 
 /// Results on each page.
 const RESULTS_PER_PAGE: u32 = 20;
@@ -67,16 +66,9 @@ pub async fn search(
                 view.newer = (page > 1).then(|| link(page - 1));
                 view.older = found.has_more.then(|| link(page + 1));
                 view.hits = found
-                    .hits
+                    .notes
                     .iter()
-                    .map(|hit| {
-                        SearchHitView::new(
-                            NoteView::new(site, &hit.note),
-                            &hit.snippet,
-                            MATCH_START,
-                            MATCH_END,
-                        )
-                    })
+                    .map(|note| SearchHitView::new(site, note, &query))
                     .collect();
                 tidied = query.as_str().to_owned();
                 view.query = &tidied;
