@@ -1,11 +1,13 @@
 //! What the running server does in the background: notice changes made by
-//! other processes, resolve leftovers of interrupted writes, and keep an
-//! up-to-date count of damaged notes for `/health`.
+//! other processes, resolve leftovers of interrupted writes, keep an
+//! up-to-date count of damaged notes for `/health`, and tell the WebSub
+//! hub (if any) about every change.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed, error_chain};
+use crate::websub::{Publisher, announce_changes};
 
 /// How often leftovers of interrupted writes are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -24,12 +26,19 @@ const SCAN_INTERVAL: Duration = Duration::from_secs(600);
 const SCAN_DELAY_AFTER_CHANGE: Duration = Duration::from_secs(2);
 
 /// Starts the background work; it ends when the returned handles are aborted.
-pub fn spawn(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![
+pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![
         tokio::spawn(watch_for_changes(state.clone())),
         tokio::spawn(keep_notes_healthy(state.clone())),
-        tokio::spawn(forget_expired_sign_ins(state)),
-    ]
+    ];
+    if let Some(publisher) = websub {
+        tasks.push(tokio::spawn(announce_changes(
+            publisher,
+            state.watch_changes(),
+        )));
+    }
+    tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
+    tasks
 }
 
 /// How often expired sessions, sign-in states and login links are removed.
@@ -87,10 +96,11 @@ async fn keep_notes_healthy(state: Arc<AppState>) {
     sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     sweeps.tick().await;
     let mut next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
+    let mut changes = state.watch_changes();
     loop {
         tokio::select! {
             _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,
-            () = state.data_changed.notified() => {
+            Ok(()) = changes.changed() => {
                 tokio::time::sleep(SCAN_DELAY_AFTER_CHANGE).await;
                 scan(&state).await;
                 next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
