@@ -27,7 +27,12 @@ pub async fn part(
     req: HttpRequest,
     number: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let number: usize = number.parse().map_err(|_| WebError::NotFound)?;
+    // One address per part: `/sitemap-01.xml` is not `/sitemap-1.xml`.
+    let number: usize = number
+        .parse()
+        .ok()
+        .filter(|n: &usize| n.to_string() == *number)
+        .ok_or(WebError::NotFound)?;
     let cached = state
         .document(DocumentKey::SitemapPart(number), || {
             render(&state, Some(number))

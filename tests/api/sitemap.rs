@@ -112,7 +112,12 @@ async fn past_the_limit_the_sitemap_is_an_index_of_parts() {
     expected.extend(notes.iter().map(|n| app.url(&format!("/note/{}", n.slug))));
     assert_eq!(listed, expected, "every URL once, in order");
 
-    for missing in ["/sitemap-0.xml", "/sitemap-4.xml", "/sitemap-x.xml"] {
+    for missing in [
+        "/sitemap-0.xml",
+        "/sitemap-4.xml",
+        "/sitemap-x.xml",
+        "/sitemap-01.xml",
+    ] {
         assert_eq!(app.get(missing).await.status(), 404, "{missing}");
     }
 }
