@@ -90,13 +90,15 @@ async fn watch_for_changes(state: Arc<AppState>) {
 /// Resolves leftovers (everything at start-up, then those older than a
 /// minute) and verifies every note's file after changes and periodically.
 async fn keep_notes_healthy(state: Arc<AppState>) {
+    // Watching from the start: a change during the first sweep and scan
+    // still brings a scan after them.
+    let mut changes = state.watch_changes();
     sweep(&state, Duration::ZERO).await;
     scan(&state).await;
     let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
     sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     sweeps.tick().await;
     let mut next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
-    let mut changes = state.watch_changes();
     loop {
         tokio::select! {
             _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,

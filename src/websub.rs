@@ -87,6 +87,10 @@ impl Publisher {
 
 /// Pings the hub after every change of the data, until the server stops.
 pub async fn announce_changes(publisher: Publisher, changes: watch::Receiver<u64>) {
+    log::info!(
+        "WebSub: {} will hear of every change to the feeds",
+        shown_url(&publisher.hub)
+    );
     let publisher = Arc::new(publisher);
     after_each_change(changes, || publisher.ping_all()).await;
 }
