@@ -40,6 +40,7 @@ http {{
     types {{
         text/html html;
         application/rss+xml xml;
+        application/atom+xml atom;
         application/json json;
     }}
     default_type application/octet-stream;
@@ -51,6 +52,8 @@ http {{
         location = / {{ try_files /index.html =404; }}
         location /note/ {{ default_type text/html; }}
         location = /health {{ try_files /health.json =404; }}
+        location = /feed.json {{ types {{ }} default_type application/feed+json; }}
+        location = /sitemap.xml {{ types {{ }} default_type application/xml; }}
     }}
 }}
 """
@@ -172,11 +175,13 @@ class DatasetRun:
     def capture(self):
         """Saves what the app serves, for nginx and the ceiling."""
         self.paths = {"home": "/", "note": "/note/" + self.slug, "feed": "/feed.xml",
-                      "feed304": "/feed.xml", "health": "/health"}
+                      "feed304": "/feed.xml", "atom": "/feed.atom", "json": "/feed.json",
+                      "sitemap": "/sitemap.xml", "health": "/health"}
         self.files = {"home": "index.html", "note": "note/" + self.slug, "feed": "feed.xml",
+                      "atom": "feed.atom", "json": "feed.json", "sitemap": "sitemap.xml",
                       "health": "health.json"}
         first, sizes = [], {}
-        for endpoint in ("home", "note", "feed", "health"):
+        for endpoint in self.files:
             # The first request renders the page and fills the cache; its
             # time is shown, the benchmark measures the rest.
             response = servers.fetch(self.ports["app"], self.paths[endpoint])
@@ -192,8 +197,9 @@ class DatasetRun:
             raise servers.Failure("app: /feed.xml has no ETag")
         self.idle_kib = servers.memory_kib(self.app.pid, "VmRSS")
         self.out("first requests (uncached, rendered then kept): " + ", ".join(first))
-        self.out("bodies: feed %d bytes, home %d bytes, note %d bytes (/note/%s), health %d bytes; app ETag %s"
-                 % (sizes["feed"], sizes["home"], sizes["note"], self.slug, sizes["health"], self.etags["app"]))
+        self.out("bodies: %s; note /note/%s; app feed ETag %s"
+                 % (", ".join("%s %d bytes" % (e, n) for e, n in sizes.items()), self.slug,
+                    self.etags["app"]))
         self.data.facts.update(first_requests=first, bodies=sizes, slug=self.slug)
 
     def start_references(self):
@@ -219,7 +225,8 @@ class DatasetRun:
         try:
             self.ceiling = self.ctx.children.start(
                 "ceiling", [self.ctx.ceiling_bin, "--workers", str(self.opts.workers), "--feed", w("feed"),
-                            "--home", w("home"), "--note", w("note"), "--health", w("health")],
+                            "--home", w("home"), "--note", w("note"), "--health", w("health"),
+                            "--atom", w("atom"), "--json", w("json"), "--sitemap", w("sitemap")],
                 dict(os.environ), os.path.join(self.dir, "ceiling.log"), listen_socket=sock)
         finally:
             sock.close()

@@ -11,9 +11,11 @@ from measure import median
 
 SERVERS = ("app", "nginx", "ceiling")
 LABEL = {"home": "/", "note": "/note/{slug}", "feed": "/feed.xml 200",
-         "feed304": "/feed.xml 304", "health": "/health"}
+         "feed304": "/feed.xml 304", "atom": "/feed.atom", "json": "/feed.json",
+         "sitemap": "/sitemap.xml", "health": "/health"}
 ENDPOINTS = tuple(LABEL) + ("monitor",)
-TARGET = {"home": 0.80, "note": 0.60, "feed": 0.85, "feed304": 0.85, "health": 0.25}
+TARGET = {"home": 0.80, "note": 0.60, "feed": 0.85, "feed304": 0.85, "atom": 0.85, "json": 0.85,
+          "sitemap": 0.85, "health": 0.25}
 RSS_TARGET_MIB = 20
 MONITOR_P99_TARGET_MS = 20.0
 SIZE_TOLERANCE = 0.20

@@ -7,7 +7,8 @@
 //!   site's) and `304 Not Modified` when `If-None-Match` names it;
 //! - `GET /`: the home page;
 //! - `GET /note/{slug}`: one note page, whatever the slug;
-//! - `GET /health`: a small fixed JSON body (or the file given).
+//! - `GET /health`: a small fixed JSON body (or the file given);
+//! - `GET /feed.atom`, `/feed.json`, `/sitemap.xml`: the files given, if any.
 //!
 //! No database, no cache lookups, no middleware, no logging: whatever the
 //! site spends beyond this is the cost of its own request path.
@@ -15,7 +16,8 @@
 //! ```text
 //! cargo build --release --example bench_ceiling
 //! target/release/examples/bench_ceiling --port 8081 --feed feed.xml \
-//!     --home home.html --note note.html [--health health.json] [--workers 2]
+//!     --home home.html --note note.html [--health health.json] [--workers 2] \
+//!     [--atom feed.atom] [--json feed.json] [--sitemap sitemap.xml]
 //! ```
 //!
 //! Without `--port` it serves on the socket passed by systemd-style socket
@@ -40,6 +42,32 @@ struct Bodies {
     health: Bytes,
 }
 
+/// The documents beyond the feed, pages and health: path, type, file.
+const EXTRAS: [(&str, &str, &str); 3] = [
+    (
+        "/feed.atom",
+        "application/atom+xml; charset=utf-8",
+        "--atom",
+    ),
+    (
+        "/feed.json",
+        "application/feed+json; charset=utf-8",
+        "--json",
+    ),
+    (
+        "/sitemap.xml",
+        "application/xml; charset=utf-8",
+        "--sitemap",
+    ),
+];
+
+/// One of [`EXTRAS`], loaded.
+#[derive(Clone)]
+struct Extra {
+    content_type: &'static str,
+    body: Bytes,
+}
+
 struct Options {
     port: Option<u16>,
     workers: usize,
@@ -47,11 +75,13 @@ struct Options {
     home: String,
     note: String,
     health: Option<String>,
+    /// Flag of [`EXTRAS`] and the file given for it.
+    extras: Vec<(String, String)>,
 }
 
 fn usage() -> String {
     "usage: bench_ceiling [--port PORT] --feed FILE --home FILE --note FILE \
-     [--health FILE] [--workers N] [--host ADDR]\n\
+     [--health FILE] [--workers N] [--host ADDR] [--atom FILE] [--json FILE] [--sitemap FILE]\n\
      without --port, the socket passed in LISTEN_FDS is used"
         .to_owned()
 }
@@ -61,6 +91,7 @@ fn parse_args() -> Result<(Options, String), String> {
     let mut workers = 2;
     let mut host = "127.0.0.1".to_owned();
     let (mut feed, mut home, mut note, mut health) = (None, None, None, None);
+    let mut extras = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
@@ -83,6 +114,9 @@ fn parse_args() -> Result<(Options, String), String> {
             "--home" => home = Some(value),
             "--note" => note = Some(value),
             "--health" => health = Some(value),
+            flag if EXTRAS.iter().any(|(_, _, f)| *f == flag) => {
+                extras.push((flag.to_owned(), value));
+            }
             other => return Err(format!("unknown option {other}\n{}", usage())),
         }
     }
@@ -95,6 +129,7 @@ fn parse_args() -> Result<(Options, String), String> {
             home: home.ok_or_else(|| missing("--home"))?,
             note: note.ok_or_else(|| missing("--note"))?,
             health,
+            extras,
         },
         host,
     ))
@@ -104,6 +139,27 @@ fn read(path: &str) -> Result<Bytes, String> {
     std::fs::read(path)
         .map(Bytes::from)
         .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+/// The extra documents given, with the path each is served at.
+fn load_extras(options: &Options) -> Result<Vec<(&'static str, Extra)>, String> {
+    options
+        .extras
+        .iter()
+        .map(|(flag, file)| {
+            let (path, content_type, _) = EXTRAS
+                .iter()
+                .find(|(_, _, f)| f == flag)
+                .expect("parse_args keeps only known flags");
+            Ok((
+                *path,
+                Extra {
+                    content_type,
+                    body: read(file)?,
+                },
+            ))
+        })
+        .collect()
 }
 
 fn load(options: &Options) -> Result<Bodies, String> {
@@ -168,6 +224,12 @@ async fn note(bodies: web::Data<Bodies>) -> HttpResponse {
         .body(bodies.note.clone())
 }
 
+async fn extra(extra: Extra) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, extra.content_type))
+        .body(extra.body)
+}
+
 async fn health(bodies: web::Data<Bodies>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
@@ -190,8 +252,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let bodies = match load(&options) {
-        Ok(bodies) => web::Data::new(bodies),
+    let (bodies, extras) = match load(&options).and_then(|b| Ok((b, load_extras(&options)?))) {
+        Ok((bodies, extras)) => (web::Data::new(bodies), extras),
         Err(message) => {
             eprintln!("bench_ceiling: {message}");
             return ExitCode::from(1);
@@ -211,12 +273,17 @@ fn main() -> ExitCode {
     let workers = options.workers;
     let result = actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
-            App::new()
+            let mut app = App::new()
                 .app_data(bodies.clone())
                 .route("/", web::get().to(home))
                 .route("/note/{slug}", web::get().to(note))
                 .route("/feed.xml", web::get().to(feed))
-                .route("/health", web::get().to(health))
+                .route("/health", web::get().to(health));
+            for (path, document) in &extras {
+                let document = document.clone();
+                app = app.route(path, web::get().to(move || extra(document.clone())));
+            }
+            app
         })
         .workers(workers)
         .listen(listener)?

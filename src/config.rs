@@ -48,7 +48,17 @@ pub struct Settings {
     /// Whether the client address is the last one in `X-Forwarded-For`
     /// (set by a reverse proxy) rather than the connection's peer.
     pub trust_x_forwarded_for: bool,
+    /// A WebSub hub: when set, the feeds name it and every change of the
+    /// data is announced to it.
+    pub websub_hub: Option<url::Url>,
+    /// The most URLs in one sitemap file before `/sitemap.xml` becomes an
+    /// index of several. Not read from the environment: sitemaps.org sets
+    /// it at 50 000; tests lower it.
+    pub sitemap_max_urls: usize,
 }
+
+/// URLs per sitemap file allowed by the sitemaps.org protocol.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
 
 /// What the site says about itself in pages and feeds.
 #[derive(Debug, Clone)]
@@ -61,6 +71,17 @@ pub struct SiteSettings {
     /// may sign in, compared exactly as written.
     pub admin_me: Option<ProfileUrl>,
     pub language: String,
+}
+
+impl SiteSettings {
+    /// The author's name: SITE_AUTHOR, else the site's name.
+    pub fn author_name(&self) -> &str {
+        if self.author.is_empty() {
+            &self.name
+        } else {
+            &self.author
+        }
+    }
 }
 
 /// A setting that cannot be used; its message names the variable.
@@ -191,6 +212,10 @@ impl Settings {
         }
 
         let indielogin_url = parse_indielogin_url(&vars, production)?;
+        let websub_hub = match vars.get("WEBSUB_HUB")? {
+            Some(text) => Some(service_url("WEBSUB_HUB", &text, production)?),
+            None => None,
+        };
         let trust_x_forwarded_for = parse_bool(&vars, "TRUST_X_FORWARDED_FOR", false)?;
 
         let feed_max_items = parse_number::<u32, _>(&vars, "FEED_MAX_ITEMS", 50, 1..=1000)?;
@@ -210,6 +235,8 @@ impl Settings {
             environment,
             indielogin_url,
             trust_x_forwarded_for,
+            websub_hub,
+            sitemap_max_urls: SITEMAP_MAX_URLS,
         })
     }
 
@@ -333,17 +360,24 @@ where
     let text = vars
         .get("INDIELOGIN_URL")?
         .unwrap_or_else(|| DEFAULT_INDIELOGIN_URL.to_owned());
-    let url = url::Url::parse(&text)
-        .map_err(|e| ConfigError::new("INDIELOGIN_URL", format!("{text:?} is not a URL ({e})")))?;
+    service_url("INDIELOGIN_URL", &text, production)
+}
+
+/// The address of an outside service the server talks to: http or https,
+/// and https only in production (what is sent there must not be read or
+/// changed on the way).
+fn service_url(name: &str, text: &str, production: bool) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(text)
+        .map_err(|e| ConfigError::new(name, format!("{text:?} is not a URL ({e})")))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if !production => Ok(url),
         "http" => Err(ConfigError::new(
-            "INDIELOGIN_URL",
+            name,
             format!("{text:?} must use https:// for ENVIRONMENT=production"),
         )),
         _ => Err(ConfigError::new(
-            "INDIELOGIN_URL",
+            name,
             format!("{text:?} must start with https://"),
         )),
     }

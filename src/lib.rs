@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: `web` (HTTP) and `cli` read and change notes through
 //! `store` (SQLite + Markdown files), using the valid values of `domain`;
-//! `render` turns notes into HTML and RSS without touching anything else.
+//! `render` turns notes into HTML, feeds and the sitemap without touching
+//! anything else.
 
 pub mod auth;
 pub mod cli;
@@ -14,3 +15,4 @@ pub mod render;
 pub mod startup;
 pub mod store;
 pub mod web;
+pub mod websub;

@@ -1,12 +1,13 @@
 //! What the running server does in the background: notice changes made by
 //! other processes, resolve leftovers of interrupted writes, build the
-//! search index when it is missing, and keep an up-to-date count of
-//! damaged notes for `/health`.
+//! search index when it is missing, keep an up-to-date count of damaged
+//! notes for `/health`, and tell the WebSub hub (if any) about every change.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed, error_chain};
+use crate::websub::{Publisher, announce_changes};
 
 /// How often leftovers of interrupted writes are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -25,12 +26,19 @@ const SCAN_INTERVAL: Duration = Duration::from_secs(600);
 const SCAN_DELAY_AFTER_CHANGE: Duration = Duration::from_secs(2);
 
 /// Starts the background work; it ends when the returned handles are aborted.
-pub fn spawn(state: Arc<AppState>) -> Vec<tokio::task::JoinHandle<()>> {
-    vec![
+pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![
         tokio::spawn(watch_for_changes(state.clone())),
         tokio::spawn(keep_notes_healthy(state.clone())),
-        tokio::spawn(forget_expired_sign_ins(state)),
-    ]
+    ];
+    if let Some(publisher) = websub {
+        tasks.push(tokio::spawn(announce_changes(
+            publisher,
+            state.watch_changes(),
+        )));
+    }
+    tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
+    tasks
 }
 
 /// How often expired sessions, sign-in states and login links are removed.
@@ -82,6 +90,9 @@ async fn watch_for_changes(state: Arc<AppState>) {
 /// Resolves leftovers (everything at start-up, then those older than a
 /// minute) and verifies every note's file after changes and periodically.
 async fn keep_notes_healthy(state: Arc<AppState>) {
+    // Watching from the start: a change during the first sweep and scan
+    // still brings a scan after them.
+    let mut changes = state.watch_changes();
     sweep(&state, Duration::ZERO).await;
     index_for_search(&state).await;
     scan(&state).await;
@@ -92,7 +103,7 @@ async fn keep_notes_healthy(state: Arc<AppState>) {
     loop {
         tokio::select! {
             _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,
-            () = state.data_changed.notified() => {
+            Ok(()) = changes.changed() => {
                 tokio::time::sleep(SCAN_DELAY_AFTER_CHANGE).await;
                 scan(&state).await;
                 next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;

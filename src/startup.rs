@@ -14,6 +14,7 @@ use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_d
 use crate::web::{
     AppState, ServingSince, SignInServices, access_log, error_pages, routes, security_headers,
 };
+use crate::websub::Publisher;
 
 // Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
 // by default for Podman and Docker; `stop_grace_period` in compose.yaml) and
@@ -73,6 +74,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// Pings the WebSub hub, when one is set.
+    websub: Option<Publisher>,
 }
 
 impl Application {
@@ -104,6 +107,7 @@ impl Application {
         let workers = settings.workers;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings)?;
+        let websub = Publisher::from_settings(&settings)?;
         let state = web::Data::new(AppState::new(
             settings,
             store,
@@ -136,6 +140,7 @@ impl Application {
             port,
             server,
             state,
+            websub,
         })
     }
 
@@ -151,7 +156,7 @@ impl Application {
     /// [`SHUTDOWN_GRACE`] to finish (SIGINT and SIGQUIT stop at once). Then
     /// the database is closed, which checkpoints its WAL.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let background = maintenance::spawn(self.state.clone().into_inner());
+        let background = maintenance::spawn(self.state.clone().into_inner(), self.websub);
         let result = self.server.await;
         background.iter().for_each(|task| task.abort());
         self.state.health.database.close().await;

@@ -1,5 +1,6 @@
-//! Outgoing HTTP requests for sign-in: fetching the owner's profile page and
-//! the authorization server's metadata, and redeeming a code.
+//! Outgoing HTTP requests: for sign-in, fetching the owner's profile page
+//! and the authorization server's metadata, and redeeming a code; for
+//! WebSub, telling the hub that the feeds changed.
 //!
 //! Every address here comes from outside (the profile page, the metadata,
 //! redirects), so each request is bounded: a few redirects, https only in
@@ -186,6 +187,26 @@ impl Outbound {
                 url: shown_url(&final_url),
             }),
         }
+    }
+
+    /// POSTs a form and expects a 2xx answer, whose body (at most
+    /// [`JSON_LIMIT`] bytes) is read and dropped. No redirect is followed.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<StatusCode, OutboundError> {
+        let request = self.no_redirects.post(url.clone()).form(form);
+        let response = self.send(url, request).await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(OutboundError::BadStatus {
+                url: shown_url(response.url()),
+                status,
+            });
+        }
+        self.read_limited(response, JSON_LIMIT).await?;
+        Ok(status)
     }
 
     async fn send(

@@ -139,3 +139,33 @@ fn the_health_url_needs_only_host_and_port() {
         local_health_url(|name: &str| Ok((name == "PORT").then(|| "0".to_owned()))).unwrap_err();
     assert_eq!(err.variable, "PORT");
 }
+
+#[test]
+fn websub_hub_is_optional_and_https_in_production() {
+    assert_eq!(settings(&[]).unwrap().websub_hub, None);
+    let s = settings(&[("WEBSUB_HUB", "http://127.0.0.1:9000/hub")]).unwrap();
+    assert_eq!(
+        s.websub_hub.as_ref().map(url::Url::as_str),
+        Some("http://127.0.0.1:9000/hub")
+    );
+    let production = [
+        ("ENVIRONMENT", "production"),
+        ("SITE_URL", "https://notes.example/"),
+    ];
+    for (hub, ok) in [
+        ("https://hub.example/", true),
+        ("http://hub.example/", false),
+        ("ftp://hub.example/", false),
+        ("not a url", false),
+    ] {
+        let mut vars = production.to_vec();
+        vars.push(("WEBSUB_HUB", hub));
+        match settings(&vars) {
+            Ok(s) => assert!(ok && s.websub_hub.is_some(), "{hub}"),
+            Err(err) => {
+                assert!(!ok, "{hub}: {err}");
+                assert_eq!(err.variable, "WEBSUB_HUB");
+            }
+        }
+    }
+}

@@ -1,10 +1,11 @@
 //! Turning notes into what people and feed readers receive. Pure: no I/O.
 
 mod admin;
-mod feed;
+mod feeds;
 pub mod markdown;
 mod pages;
 pub mod sanitise;
+mod sitemap;
 mod snippet;
 
 use chrono::{DateTime, Utc};
@@ -12,11 +13,12 @@ use chrono::{DateTime, Utc};
 pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
-pub use feed::rss;
+pub use feeds::{FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url};
 pub use pages::{
-    ErrorPage, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage, TagPage,
-    TagsPage, css, css_version,
+    ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
+    TagPage, TagsPage, css, css_version,
 };
+pub use sitemap::{SitemapLayout, SitemapUrl, robots_txt, sitemap, sitemap_part, sitemap_part_url};
 
 use crate::config::SiteSettings;
 use crate::domain::{NoteWithBody, Tag};
@@ -85,6 +87,12 @@ impl NoteView {
     /// For `datetime` attributes.
     pub fn published_iso(&self) -> String {
         self.published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    /// When it last changed, for `article:modified_time`.
+    pub fn updated_iso(&self) -> String {
+        self.updated
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 

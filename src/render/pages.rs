@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use askama::Template;
 
+use super::feeds::{FeedFormat, site_feed_url};
 use super::{NoteView, TagView};
 use crate::config::SiteSettings;
 use crate::domain::{NoteWithBody, SearchQuery, content_hash, plain_text};
@@ -41,17 +42,27 @@ impl PageContext<'_> {
         )
     }
 
-    pub fn feed_url(&self) -> String {
-        self.site.url.join("feed.xml")
+    /// The site's feeds, RSS first: for `<link rel="alternate">`, the
+    /// footer, and the page that says which formats there are.
+    pub fn feeds(&self) -> Vec<FeedLink> {
+        FeedFormat::ALL
+            .iter()
+            .map(|&format| FeedLink {
+                name: format.name(),
+                media_type: format.media_type(),
+                href: site_feed_url(self.site, format),
+            })
+            .collect()
+    }
+
+    /// `og:locale`: the language tag with an underscore (`en_GB`).
+    pub fn og_locale(&self) -> String {
+        self.site.language.replace('-', "_")
     }
 
     /// The author's name for the h-card: SITE_AUTHOR, else the site's name.
     pub fn author_name(&self) -> &str {
-        if self.site.author.is_empty() {
-            &self.site.name
-        } else {
-            &self.site.author
-        }
+        self.site.author_name()
     }
 
     /// The author's URL for the h-card: ADMIN_ME, else the site itself.
@@ -61,6 +72,14 @@ impl PageContext<'_> {
             .as_deref()
             .unwrap_or(self.site.url.as_str())
     }
+}
+
+/// One of the site's feeds, as pages link it.
+pub struct FeedLink {
+    /// "RSS", "Atom", "JSON Feed".
+    pub name: &'static str,
+    pub media_type: &'static str,
+    pub href: String,
 }
 
 /// `/`: a page of notes, newest first.
@@ -102,6 +121,8 @@ pub struct ErrorPage<'a> {
     pub status: u16,
     pub heading: &'a str,
     pub message: &'a str,
+    /// Whether to list the site's feeds (when none was acceptable).
+    pub list_feeds: bool,
 }
 
 /// `/tag/{key}`: a page of the published notes with one tag.

@@ -1,8 +1,11 @@
-//! The owner's view of the notes: every state, a page at a time.
+//! Lists of notes: the owner's view (every state, a page at a time) and
+//! the index of published notes for the sitemap.
+
+use chrono::{DateTime, Utc};
 
 use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
-use crate::domain::Note;
+use crate::domain::{Note, Slug};
 
 /// Which notes the dashboard shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,6 +95,22 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(Note::from))
+    }
+
+    /// Every published note's slug and last change, in the order they were
+    /// created (so a new note only adds to the end): what the sitemap
+    /// lists, read without opening a single file.
+    pub async fn published_index(&self) -> Result<Vec<(Slug, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query_as::<_, (String, DateTime<Utc>)>(
+            "SELECT slug, updated_at FROM notes WHERE published = 1 AND deleted_at IS NULL
+             ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(slug, updated)| (Slug::from_stored(slug), updated))
+            .collect())
     }
 
     pub async fn note_counts(&self) -> Result<NoteCounts, StoreError> {

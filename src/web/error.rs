@@ -29,6 +29,9 @@ pub enum WebError {
     SignIn { status: StatusCode, message: String },
     #[error("too many attempts")]
     TooManyRequests,
+    /// `/feed` asked for formats the site does not have.
+    #[error("no acceptable feed format")]
+    NotAcceptable,
     /// The note exists but its file is damaged (logged where it is found).
     #[error("note damaged")]
     NoteDamaged,
@@ -76,6 +79,7 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
+            WebError::NotAcceptable => "No feed in a format you accept",
             WebError::NoteDamaged => "This note cannot be shown",
             WebError::Internal(_) => "Something went wrong",
         }
@@ -92,6 +96,10 @@ impl WebError {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
             }
             WebError::MethodNotAllowed(allowed) => allowed.message(),
+            WebError::NotAcceptable => {
+                "This address serves the site's feed in the format your reader asks for in its \
+                 Accept header, and it asked for none of these. Each has its own address:"
+            }
             WebError::NoteDamaged => {
                 "The note at this address exists, but its stored text is damaged, so the site \
                  will not show it. The site's owner has been told and can repair it; \
@@ -114,6 +122,7 @@ impl ResponseError for WebError {
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
             WebError::SignIn { status, .. } => *status,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,6 +138,10 @@ impl ResponseError for WebError {
         if let WebError::MethodNotAllowed(allowed) = self {
             response.insert_header((header::ALLOW, HeaderValue::from_static(allowed.header())));
         }
+        if matches!(self, WebError::NotAcceptable) {
+            // The answer depends on Accept, like the feed it stands for.
+            response.insert_header((header::VARY, HeaderValue::from_static("Accept")));
+        }
         if matches!(self, WebError::TooManyRequests) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
         }
@@ -143,13 +156,15 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     };
     let status = res.status();
-    let (heading, message) = match error.as_error::<WebError>() {
+    let ours = error.as_error::<WebError>();
+    let (heading, message) = match ours {
         Some(e) => (e.heading().to_owned(), e.message().to_owned()),
         None => (
             status.canonical_reason().unwrap_or("Error").to_owned(),
             error.to_string(),
         ),
     };
+    let list_feeds = matches!(ours, Some(WebError::NotAcceptable));
     let html = res
         .request()
         .app_data::<web::Data<AppState>>()
@@ -161,6 +176,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
                 status: status.as_u16(),
                 heading: &heading,
                 message: &message,
+                list_feeds,
             }
             .render()
             .map_err(|e| log::error!("cannot render the error page: {e}"))

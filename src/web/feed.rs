@@ -1,33 +1,83 @@
-//! `GET /feed.xml`: RSS 2.0, rendered once per change and served from memory.
+//! The site's feed: `/feed.xml` (RSS 2.0), `/feed.atom` (Atom 1.0) and
+//! `/feed.json` (JSON Feed 1.1), each rendered once per change and served
+//! from memory, and `/feed`, which picks one of them by `Accept`.
 
 use std::sync::Arc;
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::conditional::Cached;
-use super::state::Versioned;
+use super::negotiate::preferred;
+use super::state::{DocumentKey, Versioned};
 use super::{AppState, WebError};
-use crate::render::{NoteView, rss};
+use crate::render::{FeedChannel, FeedFormat, NoteView, render_feed, site_feed_url};
 
-const RSS: &str = "application/rss+xml; charset=utf-8";
+/// What `/feed` offers, in order of preference, and the media types each
+/// answers to: generic XML means RSS, generic JSON means JSON Feed.
+const OFFERS: &[(FeedFormat, &[&str])] = &[
+    (
+        FeedFormat::Rss,
+        &["application/rss+xml", "application/xml", "text/xml"],
+    ),
+    (FeedFormat::Atom, &["application/atom+xml"]),
+    (
+        FeedFormat::Json,
+        &["application/feed+json", "application/json"],
+    ),
+];
 
-pub async fn feed(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let cached = match state.cache.feed() {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let fresh = Arc::new(Versioned {
-                epoch,
-                response: render_feed(&state).await?,
-            });
-            state.cache.store_feed(fresh.clone());
-            fresh
-        }
-    };
-    Ok(cached.response.respond(&req, &state.feed_cache_control))
+/// `GET /feed.xml`
+pub async fn rss(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    serve(&state, &req, FeedFormat::Rss).await
 }
 
-async fn render_feed(state: &AppState) -> Result<Cached, WebError> {
+/// `GET /feed.atom`
+pub async fn atom(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    serve(&state, &req, FeedFormat::Atom).await
+}
+
+/// `GET /feed.json`
+pub async fn json(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
+    serve(&state, &req, FeedFormat::Json).await
+}
+
+/// `GET /feed`: the format the client prefers, 406 with links to all three
+/// when it takes none of them. Caches must keep one copy per `Accept`;
+/// `Content-Location` names the address of the copy served.
+pub async fn negotiated(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let format = preferred(req.headers(), OFFERS).ok_or(WebError::NotAcceptable)?;
+    let mut response = serve(&state, &req, format).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    if let Ok(location) = HeaderValue::from_str(&site_feed_url(&state.settings.site, format)) {
+        headers.insert(header::CONTENT_LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn serve(
+    state: &AppState,
+    req: &HttpRequest,
+    format: FeedFormat,
+) -> Result<HttpResponse, WebError> {
+    let cached = site_feed(state, format).await?;
+    Ok(cached.response.respond(req, &state.feed_cache_control))
+}
+
+/// The site's feed in `format`, from the cache or rendered now.
+async fn site_feed(state: &AppState, format: FeedFormat) -> Result<Arc<Versioned>, WebError> {
+    state
+        .document(DocumentKey::Feed(format), || {
+            render_site_feed(state, format)
+        })
+        .await
+}
+
+async fn render_site_feed(state: &AppState, format: FeedFormat) -> Result<Cached, WebError> {
     let site_state = state.store.site_state().await?;
     let page = state
         .store
@@ -36,6 +86,15 @@ async fn render_feed(state: &AppState) -> Result<Cached, WebError> {
     state.report_damage(&page.damaged);
     let site = &state.settings.site;
     let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
-    let xml = rss(site, &notes, site_state.changed_at);
-    Ok(Cached::new(xml, site_state.changed_at, RSS))
+    let channel = FeedChannel::site(
+        site,
+        state.settings.websub_hub.as_ref(),
+        site_state.changed_at,
+    );
+    let body = render_feed(format, site, &channel, &notes);
+    Ok(Cached::new(
+        body,
+        site_state.changed_at,
+        format.content_type(),
+    ))
 }

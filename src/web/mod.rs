@@ -8,9 +8,11 @@ mod conditional;
 mod error;
 mod feed;
 mod health;
+mod negotiate;
 pub(crate) mod pages;
 mod search;
 pub mod session;
+mod sitemap;
 mod state;
 mod tags;
 
@@ -22,7 +24,7 @@ pub use auth::SignInServices;
 pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use error::{WebError, error_chain};
 pub use pages::NOTES_PER_PAGE;
-pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState, Observed, RenderCache};
+pub use state::{AppState, CHANGE_POLL_INTERVAL, DocumentKey, HealthState, Observed, RenderCache};
 
 /// Content Security Policy: no scripts at all, styles from the site itself,
 /// images from anywhere over HTTPS (notes may embed them), no framing.
@@ -36,7 +38,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/tags", tags::tags))
         .service(readable("/tag/{key}", tags::tag))
         .service(readable("/search", search::search))
-        .service(readable("/feed.xml", feed::feed))
+        .service(readable("/feed", feed::negotiated))
+        .service(readable("/feed.xml", feed::rss))
+        .service(readable("/feed.atom", feed::atom))
+        .service(readable("/feed.json", feed::json))
+        .service(readable("/sitemap.xml", sitemap::index))
+        .service(readable("/sitemap-{number:[0-9]+}.xml", sitemap::part))
+        .service(readable("/robots.txt", sitemap::robots))
         .service(readable("/health", health::health))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(

@@ -1,15 +1,18 @@
 //! What every handler shares: settings, the store, and the cache of
 //! rendered responses, which is valid for one revision of the notes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use actix_web::http::header::HeaderValue;
 
+use super::WebError;
 use super::conditional::Cached;
 use crate::config::Settings;
+use crate::render::FeedFormat;
 use crate::store::{DamagedNote, DataVersion, DatabaseProbe, Store};
 
 /// How often the server looks for changes made by other processes (the CLI).
@@ -22,12 +25,14 @@ pub struct AppState {
     pub settings: Settings,
     pub store: Store,
     pub cache: RenderCache,
+    /// For the feeds, the sitemap and robots.txt (FEED_CACHE_SECONDS).
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
     /// Outbound HTTP and the rate limit for signing in.
     pub sign_in: super::SignInServices,
-    /// Woken whenever the data changes, from this process or another.
-    pub data_changed: tokio::sync::Notify,
+    /// Counts the changes of the data seen, from this process or another;
+    /// each background task watches it with its own receiver.
+    changes: tokio::sync::watch::Sender<u64>,
     /// Serialises reading the data version and handing it to the cache, so
     /// an older reading never lands after a newer one (which would look like
     /// a replaced database).
@@ -54,7 +59,7 @@ impl AppState {
             feed_cache_control,
             health: HealthState::new(database_probe),
             sign_in,
-            data_changed: tokio::sync::Notify::new(),
+            changes: tokio::sync::watch::Sender::new(0),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),
         }
@@ -67,9 +72,39 @@ impl AppState {
         let state = self.store.site_state().await?;
         let observed = self.cache.observe(state.version);
         if observed != Observed::Unchanged {
-            self.data_changed.notify_one();
+            self.changes.send_modify(|count| *count += 1);
         }
         Ok(observed)
+    }
+
+    /// Wakes its holder at the next change of the data (`changed()`); any
+    /// number of changes while it is busy wake it once.
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// A feed, the sitemap or robots.txt: from the cache if rendered in the
+    /// current epoch, else rendered now and kept. Errors (a part of the
+    /// sitemap that does not exist) are never kept.
+    pub async fn document<F, Fut>(
+        &self,
+        key: DocumentKey,
+        render: F,
+    ) -> Result<Arc<Versioned>, WebError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Cached, WebError>>,
+    {
+        if let Some(hit) = self.cache.document(&key) {
+            return Ok(hit);
+        }
+        let epoch = self.cache.epoch();
+        let fresh = Arc::new(Versioned {
+            epoch,
+            response: render().await?,
+        });
+        self.cache.store_document(key, fresh.clone());
+        Ok(fresh)
     }
 
     /// Logs each damaged note once per change of the data, not once per
@@ -147,8 +182,30 @@ pub enum Observed {
 pub struct RenderCache {
     epoch: AtomicU64,
     seen: Mutex<DataVersion>,
-    feed: RwLock<Option<Arc<Versioned>>>,
+    documents: RwLock<Documents>,
     pages: quick_cache::sync::Cache<String, Arc<Versioned>, BodyWeight>,
+}
+
+/// The feeds, the sitemap and robots.txt. Kept apart from the pages: they
+/// are few, fetched by machines on a schedule, and a crawl through many
+/// pages must never evict them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DocumentKey {
+    /// The site's feed in one format.
+    Feed(FeedFormat),
+    /// `/sitemap.xml`: every URL, or the index of the parts.
+    Sitemap,
+    /// `/sitemap-{n}.xml`, from 1.
+    SitemapPart(usize),
+    Robots,
+}
+
+/// The documents of one epoch; a document of a newer epoch replaces them
+/// all, so what is kept never grows past one epoch's worth.
+#[derive(Default)]
+struct Documents {
+    epoch: u64,
+    entries: HashMap<DocumentKey, Arc<Versioned>>,
 }
 
 /// A cached response and the epoch it was rendered in.
@@ -171,7 +228,7 @@ impl RenderCache {
         RenderCache {
             epoch: AtomicU64::new(1),
             seen: Mutex::new(version),
-            feed: RwLock::new(None),
+            documents: RwLock::new(Documents::default()),
             pages: quick_cache::sync::Cache::with_weighter(1024, PAGE_CACHE_BYTES, BodyWeight),
         }
     }
@@ -198,29 +255,40 @@ impl RenderCache {
         }
         self.pages.clear();
         *self
-            .feed
+            .documents
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Documents::default();
         Observed::Replaced
     }
 
-    /// The feed, if rendered in the current epoch.
-    pub fn feed(&self) -> Option<Arc<Versioned>> {
+    /// A feed, the sitemap or robots.txt, if rendered in the current epoch.
+    pub fn document(&self, key: &DocumentKey) -> Option<Arc<Versioned>> {
         let current = self.epoch();
-        let slot = self
-            .feed
+        let documents = self
+            .documents
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        slot.as_ref().filter(|f| f.epoch == current).cloned()
+        if documents.epoch != current {
+            return None;
+        }
+        documents.entries.get(key).cloned()
     }
 
-    pub fn store_feed(&self, feed: Arc<Versioned>) {
-        let mut slot = self
-            .feed
+    /// Keeps a document, unless one of a later epoch is already kept (its
+    /// rendering started before a change, and it is stale).
+    pub fn store_document(&self, key: DocumentKey, document: Arc<Versioned>) {
+        let mut documents = self
+            .documents
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if slot.as_ref().is_none_or(|old| old.epoch <= feed.epoch) {
-            *slot = Some(feed);
+        if document.epoch > documents.epoch {
+            *documents = Documents {
+                epoch: document.epoch,
+                entries: HashMap::new(),
+            };
+        }
+        if document.epoch == documents.epoch {
+            documents.entries.insert(key, document);
         }
     }
 
@@ -253,6 +321,43 @@ mod tests {
         })
     }
 
+    fn documents() -> Vec<DocumentKey> {
+        let mut keys: Vec<_> = FeedFormat::ALL.map(DocumentKey::Feed).into();
+        keys.extend([
+            DocumentKey::Sitemap,
+            DocumentKey::SitemapPart(1),
+            DocumentKey::Robots,
+        ]);
+        keys
+    }
+
+    #[test]
+    fn documents_are_kept_per_epoch() {
+        let cache = RenderCache::new(version("a", 1));
+        let stale = entry(&cache);
+        for key in documents() {
+            cache.store_document(key.clone(), entry(&cache));
+            assert!(cache.document(&key).is_some(), "{key:?}");
+        }
+        assert_eq!(cache.observe(version("a", 2)), Observed::Changed);
+        assert!(documents().iter().all(|key| cache.document(key).is_none()));
+
+        let fresh = entry(&cache);
+        cache.store_document(DocumentKey::Sitemap, fresh.clone());
+        assert_eq!(
+            cache.documents.read().unwrap().entries.len(),
+            1,
+            "the older epoch's documents are dropped"
+        );
+        // Rendered before the change, stored after a newer one: not kept.
+        cache.store_document(DocumentKey::Robots, stale);
+        assert!(cache.document(&DocumentKey::Robots).is_none());
+        assert!(Arc::ptr_eq(
+            &cache.document(&DocumentKey::Sitemap).unwrap(),
+            &fresh
+        ));
+    }
+
     #[test]
     fn a_change_retires_pages_and_a_replaced_database_drops_them() {
         let cache = RenderCache::new(version("a", 5));
@@ -265,10 +370,14 @@ mod tests {
         assert!(cache.page("home").is_none(), "rendered before the change");
 
         cache.store_page("home".into(), entry(&cache));
-        cache.store_feed(entry(&cache));
+        for key in documents() {
+            cache.store_document(key, entry(&cache));
+        }
         assert_eq!(cache.observe(version("a", 2)), Observed::Replaced);
-        assert!(cache.page("home").is_none() && cache.feed().is_none());
+        assert!(cache.page("home").is_none());
+        assert!(documents().iter().all(|key| cache.document(key).is_none()));
         assert_eq!(cache.pages.len(), 0, "dropped at once, not left to age");
+        assert!(cache.documents.read().unwrap().entries.is_empty());
 
         cache.store_page("home".into(), entry(&cache));
         assert_eq!(cache.observe(version("b", 2)), Observed::Replaced);

@@ -1,4 +1,4 @@
-//! Conditional GET per RFC 9110 on the feed and the pages.
+//! Conditional GET per RFC 9110 on the feeds, the sitemap and the pages.
 
 use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
 
@@ -12,7 +12,17 @@ async fn app_with_a_note() -> (TestApp, String) {
 #[tokio::test]
 async fn a_matching_if_none_match_gets_304_with_the_same_validators() {
     let (app, note_path) = app_with_a_note().await;
-    for path in ["/feed.xml", "/", note_path.as_str()] {
+    let paths = [
+        "/feed.xml",
+        "/feed.atom",
+        "/feed.json",
+        "/feed",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/",
+        note_path.as_str(),
+    ];
+    for path in paths {
         let full = app.get(path).await;
         let etag = header(&full, "etag");
         let last_modified = header(&full, "last-modified");
@@ -99,27 +109,50 @@ async fn app_status(app: &TestApp, headers: &[(&str, &str)]) -> u16 {
 #[tokio::test]
 async fn head_requests_are_conditional_too() {
     let (app, _) = app_with_a_note().await;
-    let etag = header(&app.get("/feed.xml").await, "etag");
-    let response = app
-        .client
-        .head(app.url("/feed.xml"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 304);
-    assert_eq!(header(&response, "etag"), etag);
+    for path in DOCUMENTS {
+        let etag = header(&app.get(path).await, "etag");
+        let response = app
+            .client
+            .head(app.url(path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304, "{path}");
+        assert_eq!(header(&response, "etag"), etag, "{path}");
+    }
+}
+
+/// The feeds and the sitemap: everything that lists the notes.
+const DOCUMENTS: [&str; 4] = ["/feed.xml", "/feed.atom", "/feed.json", "/sitemap.xml"];
+
+#[tokio::test]
+async fn every_feed_and_the_sitemap_have_their_own_validators_and_caching() {
+    let (app, _) = app_with_a_note().await;
+    let mut etags = std::collections::BTreeSet::new();
+    for path in DOCUMENTS {
+        let response = app.get(path).await;
+        assert_eq!(header(&response, "cache-control"), "public, max-age=300");
+        assert!(httpdate::parse_http_date(&header(&response, "last-modified")).is_ok());
+        etags.insert(header(&response, "etag"));
+    }
+    assert_eq!(etags.len(), DOCUMENTS.len(), "one tag per body");
 }
 
 #[tokio::test]
 async fn a_change_gives_a_new_etag_and_a_200() {
     let (app, _) = app_with_a_note().await;
-    let etag = header(&app.get("/feed.xml").await, "etag");
+    let mut etags = Vec::new();
+    for path in DOCUMENTS {
+        etags.push(header(&app.get(path).await, "etag"));
+    }
     let home_etag = header(&app.get("/").await, "etag");
     app.publish("Something new").await;
-    let response = app.get_with("/feed.xml", &[("if-none-match", &etag)]).await;
-    assert_eq!(response.status(), 200);
-    assert_ne!(header(&response, "etag"), etag);
+    for (path, etag) in DOCUMENTS.iter().zip(&etags) {
+        let response = app.get_with(path, &[("if-none-match", etag)]).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_ne!(&header(&response, "etag"), etag, "{path}");
+    }
     let response = app.get_with("/", &[("if-none-match", &home_etag)]).await;
     assert_eq!(response.status(), 200);
 }
@@ -131,7 +164,13 @@ async fn validators_from_a_server_with_other_settings_get_a_full_answer() {
     let first = spawn_app_with(&[("SITE_NAME", "First Name")]).await;
     let note = first.publish("Shared note").await;
     let note_path = format!("/note/{}", note.slug);
-    let paths = ["/", "/feed.xml", note_path.as_str()];
+    let paths = [
+        "/",
+        "/feed.xml",
+        "/feed.atom",
+        "/feed.json",
+        note_path.as_str(),
+    ];
     let mut validators = Vec::new();
     for path in paths {
         let response = first.get(path).await;

@@ -29,6 +29,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with some settings changed.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_configured(extra, |_| {}).await
+}
+
+/// Starts the app with some settings changed, then `configure` applied to
+/// what the environment gave (for values no variable sets).
+pub async fn spawn_app_configured(
+    extra: &[(&str, &str)],
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().unwrap().port();
@@ -45,7 +54,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
     }
-    let settings = settings_from(&vars);
+    let mut settings = settings_from(&vars);
+    configure(&mut settings);
     let store = open_store(&settings).await.expect("open store");
     let app = Application::with_listener(settings, store, listener)
         .await

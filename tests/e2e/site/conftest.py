@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from support.corpus import NOTES, newest_first, note_new_args
-from support.expect import PAGES, SITE_SETTINGS
+from support.expect import PAGE_HEADERS, PAGES, SITE_SETTINGS
 from support.http import answers, request, wait_until
 from support.server import serve
 
@@ -97,9 +97,9 @@ class Saved:
 
 @pytest.fixture(scope="session")
 def pages(site, publication):
-    """Every page type, each note's page (published or not), the feed and
-    the stylesheet, fetched once after publishing and saved under
-    pages/ for the Nu checker. Keyed by file name."""
+    """Every page type, each note's page (published or not) and the
+    stylesheet, fetched once after publishing and saved under pages/ for
+    the Nu checker. Keyed by file name."""
     folder = site.folder / "pages"
     folder.mkdir()
     wanted = [(name, method, path) for name, method, path, _, _ in PAGES]
@@ -108,7 +108,7 @@ def pages(site, publication):
         wanted.append((f"{prefix}-{note['slug']}.html", "GET", f"/note/{note['slug']}"))
     saved = {}
     for name, method, path in wanted:
-        response = site.get(path, method)
+        response = site.get(path, method, headers=PAGE_HEADERS.get(name))
         saved[name] = Saved(name, method, path, response.status, response.content_type, response.text)
         (folder / name).write_bytes(response.body)
     stylesheet = STYLESHEET_LINK.search(saved["home-1.html"].text)
@@ -125,10 +125,29 @@ def pages_folder(site, pages):
     return site.folder / "pages"
 
 
+def _saved(site, path):
+    """GET `path` after publishing: the response, saved beside pages/ (the
+    Nu checker validates HTML and CSS only)."""
+    response = site.get(path)
+    (site.folder / path.lstrip("/")).write_bytes(response.body)
+    return response
+
+
 @pytest.fixture(scope="session")
 def feed_xml(site, publication):
-    """GET /feed.xml after publishing: the response, kept out of pages/
-    (the Nu checker validates HTML and CSS only)."""
-    response = site.get("/feed.xml")
-    (site.folder / "feed.xml").write_bytes(response.body)
-    return response
+    return _saved(site, "/feed.xml")
+
+
+@pytest.fixture(scope="session")
+def feed_atom(site, publication):
+    return _saved(site, "/feed.atom")
+
+
+@pytest.fixture(scope="session")
+def feed_json(site, publication):
+    return _saved(site, "/feed.json")
+
+
+@pytest.fixture(scope="session")
+def sitemap_xml(site, publication):
+    return _saved(site, "/sitemap.xml")

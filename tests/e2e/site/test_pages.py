@@ -3,7 +3,7 @@
 import pytest
 
 from support.corpus import HIDDEN_KEYS, PUBLISHED_KEYS
-from support.expect import CSS_TYPE, FEED_TYPE, HTML, PAGES
+from support.expect import ATOM_TYPE, CSS_TYPE, FEED_TYPE, HTML, JSON_FEED_TYPE, PAGES
 
 
 @pytest.mark.parametrize("name, method, path, status, content_type", PAGES,
@@ -27,6 +27,23 @@ def test_hidden_note_page_answers_404_html(pages, publication, key):
 
 def test_feed_answers_200_rss(feed_xml):
     assert (feed_xml.status, feed_xml.content_type) == (200, FEED_TYPE)
+
+
+@pytest.mark.parametrize("accept, content_type, same_as", [
+    ("application/atom+xml", ATOM_TYPE, "feed_atom"),
+    ("application/feed+json", JSON_FEED_TYPE, "feed_json"),
+    ("application/rss+xml;q=0.9, application/json;q=0.5", FEED_TYPE, "feed_xml"),
+], ids=["atom", "json", "rss"])
+def test_feed_serves_the_format_the_reader_accepts(site, request, accept, content_type, same_as):
+    response = site.get("/feed", headers={"Accept": accept})
+    assert (response.status, response.content_type, response.header("Vary")) == (200, content_type, "Accept")
+    assert response.body == request.getfixturevalue(same_as).body
+
+
+def test_the_406_page_links_every_feed(pages, site):
+    page = pages["error-406-feed.html"]
+    for path in ("feed.xml", "feed.atom", "feed.json"):
+        assert f'href="{site.url}{path}"' in page.text
 
 
 def test_pages_link_the_stylesheet_with_a_version(pages):

@@ -26,6 +26,18 @@ PAGES = [
     ("error-405.html", "POST", "/", 405, HTML),
     ("error-405-note.html", "POST", "/note/custom-slug-check", 405, HTML),
     ("error-400.html", "GET", "/?page=abc", 400, HTML),
+    ("error-406-feed.html", "GET", "/feed", 406, HTML),
+    ("error-405-feed-json.html", "POST", "/feed.json", 405, HTML),
+    ("error-404-sitemap-part.html", "GET", "/sitemap-9.xml", 404, HTML),
 ]
+# Request headers of the saved pages that need some: /feed answers 406 to
+# a client that takes none of its formats.
+PAGE_HEADERS = {
+    "error-406-feed.html": {"Accept": "text/html"},
+}
 FEED_TYPE = "application/rss+xml; charset=utf-8"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+JSON_FEED_TYPE = "application/feed+json; charset=utf-8"
+SITEMAP_TYPE = "application/xml; charset=utf-8"
+ROBOTS_TYPE = "text/plain; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"

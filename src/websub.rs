@@ -1,0 +1,158 @@
+//! WebSub publishing: with `WEBSUB_HUB` set, the feeds name the hub, and
+//! every change of the data (from the server or from the CLI, as the
+//! change poll sees it) tells the hub that each of the three feeds changed,
+//! so subscribers hear of a new note at once rather than at their next poll.
+//!
+//! Pings go out in the background: a write never waits for the hub, and a
+//! hub that is down or slow only costs a warning in the log. Bursts of
+//! changes coalesce: one round of pings at a time, and one more after it
+//! if anything changed meanwhile. A failed ping is not retried; the next
+//! change pings again.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use url::Url;
+
+use crate::auth::outbound::{Outbound, OutboundError, OutboundRules, shown_url};
+use crate::config::{Environment, Settings};
+use crate::render::{FeedFormat, site_feed_url};
+use crate::web::error_chain;
+
+/// For each ping: a hub answers at once and fetches the feed later.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Tells a WebSub hub about the site's feeds.
+pub struct Publisher {
+    outbound: Outbound,
+    hub: Url,
+    /// The feeds' URLs: the topics subscribers follow.
+    topics: Vec<String>,
+}
+
+impl Publisher {
+    /// `None` when no hub is set.
+    pub fn from_settings(settings: &Settings) -> Result<Option<Publisher>, OutboundError> {
+        let Some(hub) = settings.websub_hub.clone() else {
+            return Ok(None);
+        };
+        let outbound = Outbound::new(OutboundRules {
+            https_only: settings.environment == Environment::Production,
+            user_agent: format!(
+                "StarPunk/{} (+{})",
+                env!("CARGO_PKG_VERSION"),
+                settings.site.url
+            ),
+            timeout: PING_TIMEOUT,
+        })?;
+        let topics = FeedFormat::ALL
+            .iter()
+            .map(|&format| site_feed_url(&settings.site, format))
+            .collect();
+        Ok(Some(Publisher {
+            outbound,
+            hub,
+            topics,
+        }))
+    }
+
+    /// Pings the hub for every feed, all at once; returns when each ping
+    /// has been answered or has failed.
+    async fn ping_all(self: &Arc<Self>) {
+        let mut pings = tokio::task::JoinSet::new();
+        for topic in self.topics.clone() {
+            let publisher = self.clone();
+            pings.spawn(async move { publisher.ping(&topic).await });
+        }
+        while pings.join_next().await.is_some() {}
+    }
+
+    /// `POST hub.mode=publish&hub.url=<topic>`.
+    async fn ping(&self, topic: &str) {
+        let form = [("hub.mode", "publish"), ("hub.url", topic)];
+        match self.outbound.post_form(&self.hub, &form).await {
+            Ok(status) => log::debug!(
+                "WebSub: {} answered {status} for {topic}",
+                shown_url(&self.hub)
+            ),
+            Err(e) => log::warn!(
+                "WebSub: the hub was not told that {topic} changed: {}",
+                error_chain(&e)
+            ),
+        }
+    }
+}
+
+/// Pings the hub after every change of the data, until the server stops.
+pub async fn announce_changes(publisher: Publisher, changes: watch::Receiver<u64>) {
+    log::info!(
+        "WebSub: {} will hear of every change to the feeds",
+        shown_url(&publisher.hub)
+    );
+    let publisher = Arc::new(publisher);
+    after_each_change(changes, || publisher.ping_all()).await;
+}
+
+/// Runs `round` after each change seen on `changes`: never two at once,
+/// and once more after a round if any number of changes came during it.
+async fn after_each_change<F, Fut>(mut changes: watch::Receiver<u64>, mut round: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // `changed` marks the value seen as it returns, so changes made while
+    // `round` runs make it return at once, a single time.
+    while changes.changed().await.is_ok() {
+        round().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::{Semaphore, mpsc};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn changes_during_a_round_make_exactly_one_more() {
+        let (sender, receiver) = watch::channel(0u64);
+        let (started, mut rounds) = mpsc::unbounded_channel();
+        let release = Arc::new(Semaphore::new(0));
+        let gate = release.clone();
+        let task = tokio::spawn(after_each_change(receiver, move || {
+            let started = started.clone();
+            let gate = gate.clone();
+            async move {
+                started.send(()).expect("the test listens");
+                gate.acquire().await.expect("never closed").forget();
+            }
+        }));
+
+        sender.send_modify(|n| *n += 1);
+        rounds.recv().await.expect("a first round");
+        for _ in 0..3 {
+            sender.send_modify(|n| *n += 1);
+        }
+        release.add_permits(1);
+        rounds.recv().await.expect("one more round for the burst");
+        release.add_permits(1);
+        drop(sender);
+        task.await.unwrap();
+        assert!(rounds.try_recv().is_err(), "no third round");
+    }
+
+    #[tokio::test]
+    async fn no_change_no_round() {
+        let (sender, receiver) = watch::channel(0u64);
+        let (started, mut rounds) = mpsc::unbounded_channel::<()>();
+        let task = tokio::spawn(after_each_change(receiver, move || {
+            let started = started.clone();
+            async move { started.send(()).expect("the test listens") }
+        }));
+        drop(sender);
+        task.await.unwrap();
+        assert!(rounds.try_recv().is_err());
+    }
+}
