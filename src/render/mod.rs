@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
-pub use feeds::{FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url};
+pub use feeds::{
+    FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
+};
 pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
     TagPage, TagsPage, css, css_version,

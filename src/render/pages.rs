@@ -138,6 +138,18 @@ pub struct TagPage<'a> {
 }
 
 impl TagPage<'_> {
+    /// The tag's own feeds, RSS first.
+    pub fn tag_feeds(&self) -> Vec<FeedLink> {
+        FeedFormat::ALL
+            .iter()
+            .map(|&format| FeedLink {
+                name: format.name(),
+                media_type: format.media_type(),
+                href: super::feeds::tag_feed_url(&self.tag, format),
+            })
+            .collect()
+    }
+
     pub fn canonical(&self) -> String {
         if self.page <= 1 {
             self.tag.url.clone()

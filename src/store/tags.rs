@@ -64,6 +64,21 @@ impl Store {
             .collect())
     }
 
+    /// Every tag on a published note (URL form, by name order) with the
+    /// latest change among those notes: for the sitemap.
+    pub async fn tag_last_changes(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+        Ok(sqlx::query_as::<_, (String, DateTime<Utc>)>(
+            "SELECT t.key, MAX(n.updated_at) FROM tags t
+               JOIN note_tags nt ON nt.tag_id = t.id
+               JOIN notes n ON n.id = nt.note_id
+              WHERE n.published = 1 AND n.deleted_at IS NULL
+              GROUP BY t.id
+              ORDER BY t.key",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The tag with this URL form, if a published note carries it (a tag
     /// used only on drafts is not shown to anyone).
     pub async fn find_public_tag(&self, key: &str) -> Result<Option<Tag>, StoreError> {

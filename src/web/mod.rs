@@ -37,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/note/{slug}", pages::note))
         .service(readable("/tags", tags::tags))
         .service(readable("/tag/{key}", tags::tag))
+        .service(readable("/tag/{key}/feed.{format}", tags::tag_feed))
         .service(readable("/search", search::search))
         .service(readable("/feed", feed::negotiated))
         .service(readable("/feed.xml", feed::rss))

@@ -89,12 +89,28 @@ async fn site_urls(
         loc: site.url.join(&format!("note/{slug}")),
         lastmod: updated,
     }));
-    urls.extend(tag_page_urls(state));
+    urls.extend(tag_page_urls(state).await?);
     Ok(urls)
 }
 
-/// The hook for tag pages (`/tag/{key}`): none exist yet. When they do,
-/// list each tag's page here, with its newest note's change as `lastmod`.
-fn tag_page_urls(_state: &AppState) -> Vec<SitemapUrl> {
-    Vec::new()
+/// Each tag's page (`/tag/{key}`), with the latest change among its
+/// published notes as `lastmod`, then the list of tags.
+async fn tag_page_urls(state: &AppState) -> Result<Vec<SitemapUrl>, WebError> {
+    let site = &state.settings.site;
+    let tags = state.store.tag_last_changes().await?;
+    let newest = tags.iter().map(|(_, at)| *at).max();
+    let mut urls: Vec<SitemapUrl> = tags
+        .into_iter()
+        .map(|(key, lastmod)| SitemapUrl {
+            loc: site.url.join(&format!("tag/{key}")),
+            lastmod,
+        })
+        .collect();
+    if let Some(lastmod) = newest {
+        urls.push(SitemapUrl {
+            loc: site.url.join("tags"),
+            lastmod,
+        });
+    }
+    Ok(urls)
 }

@@ -14,7 +14,9 @@ use super::pages::{
 use super::state::Versioned;
 use super::{AppState, WebError};
 use crate::domain::tag_url_form;
-use crate::render::{NoteView, PageContext, TagPage, TagView, TagsPage};
+use crate::render::{
+    FeedChannel, FeedFormat, NoteView, PageContext, TagPage, TagView, TagsPage, render_feed,
+};
 
 /// `GET /tags`: every tag on a published note.
 pub async fn tags(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
@@ -117,4 +119,51 @@ async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Cac
     .render()
     .map_err(render_failed)?;
     Ok(Some(Cached::new(html, site_state.changed_at, HTML)))
+}
+
+/// `GET /tag/{key}/feed.{xml,atom,json}`: one tag's published notes as a
+/// feed, cached per change like the site's feeds (in the page cache: there
+/// is one per tag and format).
+pub async fn tag_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (key, extension) = path.into_inner();
+    let format = FeedFormat::from_extension(&extension).ok_or(WebError::NotFound)?;
+    if tag_url_form(&key) != key {
+        return Err(WebError::NotFound);
+    }
+    let cache_key = format!("tagfeed:{key}:{extension}");
+    let cached = match state.cache.page(&cache_key) {
+        Some(hit) => hit,
+        None => {
+            let epoch = state.cache.epoch();
+            let site_state = state.store.site_state().await?;
+            let Some(tag) = state.store.find_public_tag(&key).await? else {
+                return Err(WebError::NotFound);
+            };
+            let page = state
+                .store
+                .tag_page(&key, 0, state.settings.feed_max_items)
+                .await?;
+            state.report_damage(&page.damaged);
+            let site = &state.settings.site;
+            let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
+            let channel = FeedChannel::tag(
+                site,
+                &TagView::new(site, &tag),
+                state.settings.websub_hub.as_ref(),
+                site_state.changed_at,
+            );
+            let body = render_feed(format, site, &channel, &notes);
+            let fresh = Arc::new(Versioned {
+                epoch,
+                response: Cached::new(body, site_state.changed_at, format.content_type()),
+            });
+            state.cache.store_page(cache_key, fresh.clone());
+            fresh
+        }
+    };
+    Ok(cached.response.respond(&req, &state.feed_cache_control))
 }

@@ -319,3 +319,62 @@ async fn tag_pages_follow_every_change_at_once() {
     assert_eq!(app.get("/tag/news").await.status(), 404);
     assert!(!app.text("/tags").await.contains("News"));
 }
+
+#[tokio::test]
+async fn each_tag_has_its_own_feeds_in_three_formats() {
+    let app = spawn_app().await;
+    tagged(&app, "First rust note", true, &["Rust"]).await;
+    tagged(&app, "Second rust note", true, &["Rust", "Other"]).await;
+    tagged(&app, "A rust draft", false, &["Rust"]).await;
+    tagged(&app, "Not about rust", true, &["Other"]).await;
+    app.changed().await;
+
+    for (ext, content_type) in [
+        ("xml", "application/rss+xml; charset=utf-8"),
+        ("atom", "application/atom+xml; charset=utf-8"),
+        ("json", "application/feed+json; charset=utf-8"),
+    ] {
+        let response = app.get(&format!("/tag/rust/feed.{ext}")).await;
+        assert_eq!(response.status(), 200, "{ext}");
+        assert_eq!(header(&response, "content-type"), content_type);
+        let etag = header(&response, "etag");
+        let body = response.bytes().await.unwrap();
+        let feed = feed_rs::parser::parse(&body[..]).unwrap_or_else(|e| panic!("{ext}: {e}"));
+        let titles: Vec<String> = feed
+            .entries
+            .iter()
+            .filter_map(|e| e.title.as_ref().map(|t| t.content.clone()))
+            .collect();
+        assert_eq!(titles, ["Second rust note", "First rust note"], "{ext}");
+        assert!(feed.title.unwrap().content.ends_with(": Rust"), "{ext}");
+        let again = app
+            .get_with(
+                &format!("/tag/rust/feed.{ext}"),
+                &[("if-none-match", &etag)],
+            )
+            .await;
+        assert_eq!(again.status(), 304, "{ext}");
+    }
+    assert_eq!(app.get("/tag/rust/feed.rss").await.status(), 404);
+    assert_eq!(app.get("/tag/nothing/feed.xml").await.status(), 404);
+    assert_eq!(app.get("/tag/Rust/feed.xml").await.status(), 404);
+
+    // The tag page advertises them; the sitemap lists the tag pages.
+    let page = app.text("/tag/rust").await;
+    assert!(
+        page.contains(&format!(
+            r#"<link rel="alternate" type="application/atom+xml" title="Test Site: Rust (Atom)" href="{}">"#,
+            app.url("/tag/rust/feed.atom")
+        )),
+        "{page}"
+    );
+    let sitemap = app.text("/sitemap.xml").await;
+    assert!(
+        sitemap.contains(&format!("<loc>{}</loc>", app.url("/tag/rust"))),
+        "{sitemap}"
+    );
+    assert!(
+        sitemap.contains(&format!("<loc>{}</loc>", app.url("/tags"))),
+        "{sitemap}"
+    );
+}

@@ -56,6 +56,13 @@ impl FeedFormat {
         }
     }
 
+    /// The format served at an address ending in `.{extension}`.
+    pub fn from_extension(extension: &str) -> Option<FeedFormat> {
+        FeedFormat::ALL
+            .into_iter()
+            .find(|f| f.extension() == extension)
+    }
+
     /// For people: "RSS", "Atom", "JSON Feed".
     pub fn name(self) -> &'static str {
         match self {
@@ -73,6 +80,15 @@ pub fn site_feed_url(site: &SiteSettings, format: FeedFormat) -> String {
 
 fn site_feed_address(site: &SiteSettings) -> String {
     site.url.join("feed")
+}
+
+/// A tag's feed in `format`: `{SITE_URL}tag/rust/feed.xml` and siblings.
+pub fn tag_feed_url(tag: &super::TagView, format: FeedFormat) -> String {
+    format!("{}.{}", tag_feed_address(tag), format.extension())
+}
+
+fn tag_feed_address(tag: &super::TagView) -> String {
+    format!("{}/feed", tag.url)
 }
 
 /// What a feed is about, whatever its format: the site's own feed, and
@@ -106,6 +122,23 @@ impl FeedChannel {
             description: site.description.clone(),
             home_url: site.url.as_str().to_owned(),
             address: site_feed_address(site),
+            hub: hub.map(|url| url.as_str().to_owned()),
+            updated,
+        }
+    }
+
+    /// One tag's feed: its published notes, at `{tag page}/feed.xml` etc.
+    pub fn tag(
+        site: &SiteSettings,
+        tag: &super::TagView,
+        hub: Option<&url::Url>,
+        updated: DateTime<Utc>,
+    ) -> FeedChannel {
+        FeedChannel {
+            title: format!("{}: {}", site.name, tag.name),
+            description: format!("Notes tagged “{}” on {}", tag.name, site.name),
+            home_url: tag.url.clone(),
+            address: tag_feed_address(tag),
             hub: hub.map(|url| url.as_str().to_owned()),
             updated,
         }

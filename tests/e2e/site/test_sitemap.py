@@ -26,10 +26,16 @@ def test_sitemap_answers_200_xml(sitemap_xml):
     assert (sitemap_xml.status, sitemap_xml.content_type) == (200, SITEMAP_TYPE)
 
 
-def test_sitemap_lists_the_home_page_and_every_published_note_once(urls, site, publication):
+def test_sitemap_lists_the_home_page_every_published_note_and_tag_once(urls, site, publication):
     locs = [loc for loc, _ in urls]
     assert locs[0] == site.url
-    assert sorted(locs[1:]) == sorted(publication.published)
+    notes = [loc for loc in locs if loc.startswith(site.url + "note/")]
+    assert sorted(notes) == sorted(publication.published)
+    # Tags of published notes only (the draft's "Secret Plans" is not one).
+    tag_keys = {"security", "b-bold-b-co", "markdown", "cafe-society"}
+    others = sorted(set(locs) - set(notes) - {site.url})
+    assert others == sorted([site.url + "tag/" + k for k in tag_keys] + [site.url + "tags"])
+    assert len(locs) == len(set(locs))
 
 
 def test_sitemap_dates_are_w3c_datetimes(urls):

@@ -13,7 +13,7 @@ LONG_LINE = "A very long line: " + " ".join(f"word{i}" for i in range(1500)) + "
 # content's text must contain (text) and its HTML (html); the feed title;
 # state: published (default), draft, deleted or unpublished.
 NOTES = [
-    dict(key="hostile-script",
+    dict(key="hostile-script", tags=["Security", "<b>Bold</b> & Co"],
          body="Testing a script tag in a note.\n\n<script>alert('xss')</script>\n\n"
               "Text after the script tag.",
          text=["Text after the script tag."]),
@@ -71,7 +71,7 @@ NOTES = [
          body="Tom & Jerry <3 \"quotes\" and 'apostrophes'\n\nSecond paragraph.",
          text=["Tom & Jerry <3"],
          title="Tom & Jerry <3 \"quotes\" and 'apostrophes'"),
-    dict(key="markdown",
+    dict(key="markdown", tags=["Markdown", "Café Society"],
          body="# A heading in a note\n\nSome **bold**, _italic_ and ~~struck~~ text.\n\n"
               "> A quotation.\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\n"
               '![A picture](https://example.com/picture.png "Title")\n\n'
@@ -88,7 +88,7 @@ NOTES = [
          text=[f"Filler note number {n}."])
     for n in range(1, 9)
 ] + [
-    dict(key="draft", draft=True, state="draft",
+    dict(key="draft", draft=True, state="draft", tags=["Secret Plans"],
          body="This draft must never appear. MARKER-DRAFT-NOTE"),
     dict(key="deleted", state="deleted",
          body="This note is deleted after publishing. MARKER-DELETED-NOTE"),
@@ -115,6 +115,8 @@ def note_new_args(note):
         args += ["--slug", note["slug"]]
     if note.get("published_at"):
         args += ["--published-at", note["published_at"]]
+    for tag in note.get("tags", []):
+        args += ["--tag", tag]
     return args + ["-"]
 
 

@@ -29,6 +29,16 @@ PAGES = [
     ("error-406-feed.html", "GET", "/feed", 406, HTML),
     ("error-405-feed-json.html", "POST", "/feed.json", 405, HTML),
     ("error-404-sitemap-part.html", "GET", "/sitemap-9.xml", 404, HTML),
+    ("tags.html", "GET", "/tags", 200, HTML),
+    ("tag-markdown.html", "GET", "/tag/markdown", 200, HTML),
+    ("tag-hostile.html", "GET", "/tag/b-bold-b-co", 200, HTML),
+    ("error-404-tag.html", "GET", "/tag/secret-plans", 404, HTML),
+    ("search-form.html", "GET", "/search", 200, HTML),
+    ("search-results.html", "GET", "/search?q=note", 200, HTML),
+    ("search-page-2.html", "GET", "/search?q=note&page=2", 200, HTML),
+    ("search-nothing.html", "GET", "/search?q=MARKER-DRAFT-NOTE", 200, HTML),
+    ("search-hostile.html", "GET", "/search?q=%3Cscript%3Ealert(1)%3C/script%3E+filler", 200, HTML),
+    ("error-400-search.html", "GET", "/search?q=%28%28%28", 400, HTML),
 ]
 # Request headers of the saved pages that need some: /feed answers 406 to
 # a client that takes none of its formats.

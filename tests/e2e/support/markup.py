@@ -19,12 +19,17 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster",
 
 
 class _UnsafeFinder(HTMLParser):
-    def __init__(self):
+    def __init__(self, whole_page):
         super().__init__(convert_charrefs=True)
+        self.whole_page = whole_page
         self.found = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in FORBIDDEN_ELEMENTS:
+        values = dict(attrs)
+        site_search = (values.get("method"), (values.get("action") or "").rsplit("/", 1)[-1])
+        if self.whole_page and tag == "form" and site_search == ("get", "search"):
+            pass
+        elif tag in FORBIDDEN_ELEMENTS:
             self.found.append(f"<{tag}> element")
         for name, value in attrs:
             if name.startswith("on"):
@@ -39,8 +44,9 @@ class _UnsafeFinder(HTMLParser):
 
 def unsafe_markup(html, whole_page=False):
     """Script elements, event handlers and script URLs found by parsing
-    `html`, then any forbidden raw fragment (case-insensitive)."""
-    finder = _UnsafeFinder()
+    `html`, then any forbidden raw fragment (case-insensitive). A whole
+    page may carry the site's own search form (GET to .../search)."""
+    finder = _UnsafeFinder(whole_page)
     finder.feed(html)
     finder.close()
     lower = html.lower()
