@@ -2,7 +2,7 @@
 
 Each note is a file DIR/YYYY/NNNNNNN.md with YAML front matter (a distinct
 `date` for every note, an explicit `slug` on about one note in ten, `draft`
-on about one in fifty) and a Markdown body of 50 to 1500 characters:
+on about one in fifty, zero to two `tags`) and a Markdown body of 50 to 1500 characters:
 paragraphs with emphasis, inline code and links, some bullet lists, some
 block quotes. Dates are strictly increasing with the file number and end at
 2025-06-01, about half an hour apart.
@@ -16,7 +16,12 @@ import os
 import random
 import shutil
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
+
+# Tags: each note has up to two of these (about one in ten has BENCH_TAG).
+TAGS = ("Cycling", "Cooking", "Gardening", "Rust", "IndieWeb", "Travel", "Photos", "Music",
+        "Books", "Weather")
+BENCH_TAG = "gardening"
 
 WORDS = (
     "the a of to and in that it is was for on with as at by this from be have "
@@ -121,6 +126,9 @@ def write_notes(count, seed, outdir):
             front.append("slug: bench-note-%07d" % n)
         if rng.random() < 0.02:
             front.append("draft: true")
+        tags = sorted({rng.choice(TAGS) for _ in range(rng.randint(0, 2))})
+        if tags:
+            front.append("tags: [%s]" % ", ".join(tags))
         folder = os.path.join(outdir, at.strftime("%Y"))
         if folder not in made:
             os.makedirs(folder, exist_ok=True)
