@@ -150,12 +150,10 @@ pub async fn tag_feed(
             state.report_damage(&page.damaged);
             let site = &state.settings.site;
             let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
-            let channel = FeedChannel::tag(
-                site,
-                &TagView::new(site, &tag),
-                state.settings.websub_hub.as_ref(),
-                site_state.changed_at,
-            );
+            // No hub: WebSub pings name the site's three feeds only, so a
+            // tag feed naming the hub would promise pushes that never come.
+            let channel =
+                FeedChannel::tag(site, &TagView::new(site, &tag), None, site_state.changed_at);
             let body = render_feed(format, site, &channel, &notes);
             let fresh = Arc::new(Versioned {
                 epoch,

@@ -378,3 +378,15 @@ async fn each_tag_has_its_own_feeds_in_three_formats() {
         "{sitemap}"
     );
 }
+
+#[tokio::test]
+async fn tag_feeds_name_no_websub_hub_since_only_the_site_feeds_are_pinged() {
+    let app = crate::helpers::spawn_app_with(&[("WEBSUB_HUB", "http://127.0.0.1:9/hub")]).await;
+    tagged(&app, "Hub note", true, &["Hubbed"]).await;
+    app.changed().await;
+    assert!(app.text("/feed.atom").await.contains("127.0.0.1:9/hub"));
+    for ext in ["xml", "atom", "json"] {
+        let feed = app.text(&format!("/tag/hubbed/feed.{ext}")).await;
+        assert!(!feed.contains("127.0.0.1:9/hub"), "{ext}: {feed}");
+    }
+}
