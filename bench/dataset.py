@@ -310,28 +310,45 @@ class DatasetRun:
     def measure_lookups(self):
         """A search and a tag page, one request at a time on the app alone:
         search results are not cached (any text can be asked), so what
-        counts is how long one takes, not how many fit in a second."""
+        counts is how long one takes, not how many fit in a second. Searches
+        also report the server's own time (its `Server-Timing` header), which
+        the target is about; client time adds the connection and Python."""
         results = {}
         for name, path in (("search", SEARCH_PATH), ("search, two words", SEARCH_TWO_WORDS_PATH),
                            ("tag page", TAG_PATH)):
             first = servers.fetch(self.ports["app"], path)
             if first.status != 200:
                 raise servers.Failure("app: GET %s answered %d, not 200" % (path, first.status))
-            times = []
+            times, server_times = [], []
             for _ in range(LOOKUP_REQUESTS):
-                times.append(servers.fetch(self.ports["app"], path).seconds * 1000)
+                answer = servers.fetch(self.ports["app"], path)
+                times.append(answer.seconds * 1000)
+                spent = server_timing(answer.headers.get("Server-Timing"))
+                if spent is not None:
+                    server_times.append(spent)
             times.sort()
-            results[name] = {"path": path, "first_ms": round(first.seconds * 1000, 2),
-                             "median_ms": round(median(times), 2),
-                             "p90_ms": round(times[int(len(times) * 0.9)], 2),
-                             "bytes": len(first.body)}
-            self.out("%s %s: first %.1f ms, then median %.2f ms, p90 %.2f ms over %d requests "
-                     "(one at a time, new connection each, client time)"
-                     % (name, path, first.seconds * 1000, results[name]["median_ms"],
-                        results[name]["p90_ms"], LOOKUP_REQUESTS))
-        verdict = "PASS" if results["search"]["median_ms"] < SEARCH_TARGET_MS else "MISS"
-        self.out("%s  one-word search median %.2f ms (target < %.0f ms)"
-                 % (verdict, results["search"]["median_ms"], SEARCH_TARGET_MS))
+            server_times.sort()
+            result = {"path": path, "first_ms": round(first.seconds * 1000, 2),
+                      "median_ms": round(median(times), 2),
+                      "p90_ms": round(times[int(len(times) * 0.9)], 2),
+                      "bytes": len(first.body)}
+            line = ("%s %s: first %.1f ms, then median %.2f ms, p90 %.2f ms over %d requests "
+                    "(one at a time, new connection each, client time)"
+                    % (name, path, first.seconds * 1000, result["median_ms"], result["p90_ms"],
+                       LOOKUP_REQUESTS))
+            if server_times:
+                result["server_median_ms"] = round(median(server_times), 2)
+                result["server_p90_ms"] = round(server_times[int(len(server_times) * 0.9)], 2)
+                line += "; server time median %.2f ms, p90 %.2f ms" % (
+                    result["server_median_ms"], result["server_p90_ms"])
+            results[name] = result
+            self.out(line)
+        search = results["search"]
+        if "server_median_ms" not in search:
+            raise servers.Failure("app: GET %s sent no Server-Timing header" % SEARCH_PATH)
+        verdict = "PASS" if search["server_median_ms"] < SEARCH_TARGET_MS else "MISS"
+        self.out("%s  one-word search median %.2f ms server time, %.2f ms client time (target < %.0f ms server time)"
+                 % (verdict, search["server_median_ms"], search["median_ms"], SEARCH_TARGET_MS))
         self.data.facts["lookups"] = results
 
     def measure_monitor(self):
@@ -375,3 +392,16 @@ class DatasetRun:
                             "app_sampled_kib": sampled, "app_idle_kib": self.idle_kib,
                             "ceiling_hwm_kib": servers.memory_kib(self.ceiling.pid, "VmHWM"),
                             "nginx_hwm_kib": nginx_hwm}
+
+
+def server_timing(value):
+    """The duration in ms of a `Server-Timing` header (`name;dur=1.23`), or None."""
+    for metric in (value or "").split(","):
+        for param in metric.split(";")[1:]:
+            key, _, number = param.strip().partition("=")
+            if key == "dur":
+                try:
+                    return float(number)
+                except ValueError:
+                    return None
+    return None

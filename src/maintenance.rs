@@ -116,10 +116,11 @@ async fn keep_notes_healthy(state: Arc<AppState>) {
     }
 }
 
-/// Builds the search index if it is not in step with the notes: once after
-/// the upgrade that adds it, or after the database was edited by hand.
+/// Builds the search index if it is missing entries: once after the
+/// upgrade that adds it. (An index out of step entry by entry, which only
+/// editing the database by hand can cause, is `starpunk check`'s to find.)
 async fn index_for_search(state: &AppState) {
-    match state.store.ensure_search_index().await {
+    match state.store.build_search_index_if_missing().await {
         Ok(None) => {}
         Ok(Some(indexed)) => log::info!("search index built: {indexed} notes"),
         Err(e) => log::warn!("cannot build the search index: {}", error_chain(&e)),

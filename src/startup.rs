@@ -106,8 +106,8 @@ impl Application {
         let version = store.site_state().await?.version;
         let workers = settings.workers;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
-        let sign_in = SignInServices::new(&settings)?;
-        let websub = Publisher::from_settings(&settings)?;
+        let sign_in = SignInServices::new(&settings);
+        let websub = Publisher::from_settings(&settings);
         let state = web::Data::new(AppState::new(
             settings,
             store,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use url::Url;
 
-use crate::auth::outbound::{Outbound, OutboundError, OutboundRules, shown_url};
+use crate::auth::outbound::{Outbound, OutboundRules, shown_url};
 use crate::config::{Environment, Settings};
 use crate::render::{FeedFormat, site_feed_url};
 use crate::web::error_chain;
@@ -34,10 +34,8 @@ pub struct Publisher {
 
 impl Publisher {
     /// `None` when no hub is set.
-    pub fn from_settings(settings: &Settings) -> Result<Option<Publisher>, OutboundError> {
-        let Some(hub) = settings.websub_hub.clone() else {
-            return Ok(None);
-        };
+    pub fn from_settings(settings: &Settings) -> Option<Publisher> {
+        let hub = settings.websub_hub.clone()?;
         let outbound = Outbound::new(OutboundRules {
             https_only: settings.environment == Environment::Production,
             user_agent: format!(
@@ -46,16 +44,16 @@ impl Publisher {
                 settings.site.url
             ),
             timeout: PING_TIMEOUT,
-        })?;
+        });
         let topics = FeedFormat::ALL
             .iter()
             .map(|&format| site_feed_url(&settings.site, format))
             .collect();
-        Ok(Some(Publisher {
+        Some(Publisher {
             outbound,
             hub,
             topics,
-        }))
+        })
     }
 
     /// Pings the hub for every feed, all at once; returns when each ping

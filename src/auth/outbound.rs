@@ -6,6 +6,7 @@
 //! redirects), so each request is bounded: a few redirects, https only in
 //! production, a short timeout, and a cap on how much of an answer is read.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use reqwest::StatusCode;
@@ -31,14 +32,21 @@ pub struct OutboundRules {
     pub timeout: Duration,
 }
 
-/// An HTTP client that keeps to [`OutboundRules`].
+/// An HTTP client that keeps to [`OutboundRules`]. Its connections are
+/// set up on first use: most servers never sign in between restarts, and
+/// TLS roots cost a megabyte of memory.
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    client: reqwest::Client,
+    clients: Arc<OnceLock<Clients>>,
+    rules: OutboundRules,
+}
+
+#[derive(Debug)]
+struct Clients {
+    follows_redirects: reqwest::Client,
     /// For POSTs: a 307 or 308 would send the form, code and verifier
     /// included, on to wherever it points.
     no_redirects: reqwest::Client,
-    rules: OutboundRules,
 }
 
 /// A page as fetched, after any redirects.
@@ -80,7 +88,18 @@ pub enum OutboundError {
 }
 
 impl Outbound {
-    pub fn new(rules: OutboundRules) -> Result<Outbound, OutboundError> {
+    pub fn new(rules: OutboundRules) -> Outbound {
+        Outbound {
+            clients: Arc::new(OnceLock::new()),
+            rules,
+        }
+    }
+
+    fn clients(&self) -> Result<&Clients, OutboundError> {
+        if let Some(clients) = self.clients.get() {
+            return Ok(clients);
+        }
+        let rules = &self.rules;
         let https_only = rules.https_only;
         let build = |redirects: Policy| {
             reqwest::Client::builder()
@@ -92,15 +111,14 @@ impl Outbound {
                 .build()
                 .map_err(|e| OutboundError::Setup(innermost_reason(&e)))
         };
-        let client = build(Policy::custom(move |attempt| {
-            follow_redirect(attempt, https_only)
-        }))?;
-        let no_redirects = build(Policy::none())?;
-        Ok(Outbound {
-            client,
-            no_redirects,
-            rules,
-        })
+        let built = Clients {
+            follows_redirects: build(Policy::custom(move |attempt| {
+                follow_redirect(attempt, https_only)
+            }))?,
+            no_redirects: build(Policy::none())?,
+        };
+        // Two first uses at once may both build; one set is kept.
+        Ok(self.clients.get_or_init(|| built))
     }
 
     /// Whether only `https:` URLs may be used.
@@ -111,7 +129,7 @@ impl Outbound {
     /// Fetches a page (at most [`PAGE_LIMIT`] bytes) for discovery; any
     /// status other than 2xx is an error.
     pub async fn get_page(&self, url: &Url) -> Result<Fetched, OutboundError> {
-        let request = self.client.get(url.clone()).header(
+        let request = self.clients()?.follows_redirects.get(url.clone()).header(
             header::ACCEPT,
             "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
         );
@@ -141,7 +159,8 @@ impl Outbound {
     /// other than 2xx is an error.
     pub async fn get_json(&self, url: &Url) -> Result<serde_json::Value, OutboundError> {
         let request = self
-            .client
+            .clients()?
+            .follows_redirects
             .get(url.clone())
             .header(header::ACCEPT, "application/json");
         let response = self.send(url, request).await?;
@@ -169,6 +188,7 @@ impl Outbound {
         form: &[(&str, &str)],
     ) -> Result<(StatusCode, serde_json::Value), OutboundError> {
         let request = self
+            .clients()?
             .no_redirects
             .post(url.clone())
             .header(header::ACCEPT, "application/json")
@@ -196,7 +216,7 @@ impl Outbound {
         url: &Url,
         form: &[(&str, &str)],
     ) -> Result<StatusCode, OutboundError> {
-        let request = self.no_redirects.post(url.clone()).form(form);
+        let request = self.clients()?.no_redirects.post(url.clone()).form(form);
         let response = self.send(url, request).await?;
         let status = response.status();
         if !status.is_success() {

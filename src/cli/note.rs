@@ -393,6 +393,10 @@ async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<(), Fai
         done.skipped += outcome.skipped;
         progress.set_position((total + done.imported + done.skipped) as u64);
     }
+    if done.imported > 0 {
+        progress.set_message("indexing");
+        store.optimize_search_index().await?;
+    }
     progress.finish_and_clear();
     eprintln!(
         "imported {} notes from {} ({} already present, skipped)",

@@ -20,7 +20,7 @@ pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
     TagPage, TagsPage, css, css_version,
 };
-pub use sitemap::{SitemapLayout, SitemapUrl, robots_txt, sitemap, sitemap_part, sitemap_part_url};
+pub use sitemap::{SitemapIndex, SitemapLayout, UrlSet, robots_txt, sitemap_part_url};
 
 use crate::config::SiteSettings;
 use crate::domain::{NoteWithBody, Tag};

@@ -5,20 +5,13 @@
 //! `/sitemap-2.xml` …, each with up to that many URLs in a fixed order.
 
 use std::fmt::Write;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::SiteSettings;
 
 const NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
-
-/// One address in a sitemap.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SitemapUrl {
-    pub loc: String,
-    /// When the page last changed.
-    pub lastmod: DateTime<Utc>,
-}
 
 /// What `/sitemap.xml` holds for this many URLs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,70 +33,99 @@ impl SitemapLayout {
             }
         }
     }
-}
 
-/// `/sitemap.xml`: the URLs themselves when they fit in one file, else the
-/// index of the parts.
-pub fn sitemap(site: &SiteSettings, urls: &[SitemapUrl], max_urls: usize) -> String {
-    match SitemapLayout::of(urls.len(), max_urls) {
-        SitemapLayout::Single => urlset(urls),
-        SitemapLayout::Index { .. } => sitemap_index(site, urls, max_urls),
+    /// The positions (from 0, in the sitemap's fixed order) that part
+    /// `number` (from 1) lists; `None` when there is no such part.
+    pub fn part_range(self, urls: usize, max_urls: usize, number: usize) -> Option<Range<usize>> {
+        match self {
+            SitemapLayout::Index { parts } if (1..=parts).contains(&number) => {
+                let max_urls = max_urls.max(1);
+                let start = (number - 1) * max_urls;
+                Some(start..(start + max_urls).min(urls))
+            }
+            _ => None,
+        }
     }
 }
 
-/// `/sitemap-{number}.xml`, numbered from 1; `None` when there is no such
-/// part (also when everything fits in `/sitemap.xml`).
-pub fn sitemap_part(urls: &[SitemapUrl], max_urls: usize, number: usize) -> Option<String> {
-    match SitemapLayout::of(urls.len(), max_urls) {
-        SitemapLayout::Index { parts } if (1..=parts).contains(&number) => {
-            let max_urls = max_urls.max(1);
-            let chunk = urls.chunks(max_urls).nth(number - 1)?;
-            Some(urlset(chunk))
+/// A `<urlset>` (`/sitemap.xml` itself, or one part), written a URL at a
+/// time so that no list of the site's URLs is ever held.
+pub struct UrlSet {
+    xml: String,
+}
+
+impl UrlSet {
+    pub fn new(expected_urls: usize) -> UrlSet {
+        let mut xml = String::with_capacity(100 + expected_urls * 120);
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(xml, "<urlset xmlns=\"{NAMESPACE}\">");
+        UrlSet { xml }
+    }
+
+    /// Adds a page and when it last changed.
+    pub fn push(&mut self, loc: &str, lastmod: DateTime<Utc>) {
+        let _ = writeln!(
+            self.xml,
+            "<url><loc>{}</loc><lastmod>{}</lastmod></url>",
+            escape(loc),
+            w3c_datetime(lastmod)
+        );
+    }
+
+    pub fn finish(mut self) -> String {
+        self.xml.push_str("</urlset>\n");
+        self.xml
+    }
+}
+
+/// The `<sitemapindex>` of a site with more URLs than one file may list:
+/// fed every URL's date in order, it names each part with the latest
+/// change among its URLs.
+pub struct SitemapIndex {
+    max_urls: usize,
+    seen: usize,
+    part_dates: Vec<DateTime<Utc>>,
+}
+
+impl SitemapIndex {
+    pub fn new(max_urls: usize) -> SitemapIndex {
+        SitemapIndex {
+            max_urls: max_urls.max(1),
+            seen: 0,
+            part_dates: Vec::new(),
         }
-        _ => None,
+    }
+
+    /// Counts the next URL, which changed at `lastmod`.
+    pub fn push(&mut self, lastmod: DateTime<Utc>) {
+        if self.seen.is_multiple_of(self.max_urls) {
+            self.part_dates.push(lastmod);
+        } else if let Some(latest) = self.part_dates.last_mut() {
+            *latest = (*latest).max(lastmod);
+        }
+        self.seen += 1;
+    }
+
+    pub fn finish(self, site: &SiteSettings) -> String {
+        let mut xml = String::new();
+        xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(xml, "<sitemapindex xmlns=\"{NAMESPACE}\">");
+        for (index, lastmod) in self.part_dates.into_iter().enumerate() {
+            let _ = writeln!(
+                xml,
+                "<sitemap><loc>{}</loc><lastmod>{}</lastmod></sitemap>",
+                escape(&sitemap_part_url(site, index + 1)),
+                w3c_datetime(lastmod)
+            );
+        }
+        xml.push_str("</sitemapindex>\n");
+        xml
     }
 }
 
 /// The address of a part of the sitemap.
 pub fn sitemap_part_url(site: &SiteSettings, number: usize) -> String {
     site.url.join(&format!("sitemap-{number}.xml"))
-}
-
-fn urlset(urls: &[SitemapUrl]) -> String {
-    let mut xml = String::with_capacity(100 + urls.len() * 120);
-    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(xml, "<urlset xmlns=\"{NAMESPACE}\">");
-    for url in urls {
-        let _ = writeln!(
-            xml,
-            "<url><loc>{}</loc><lastmod>{}</lastmod></url>",
-            escape(&url.loc),
-            w3c_datetime(url.lastmod)
-        );
-    }
-    xml.push_str("</urlset>\n");
-    xml
-}
-
-fn sitemap_index(site: &SiteSettings, urls: &[SitemapUrl], max_urls: usize) -> String {
-    let mut xml = String::new();
-    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(xml, "<sitemapindex xmlns=\"{NAMESPACE}\">");
-    for (index, chunk) in urls.chunks(max_urls.max(1)).enumerate() {
-        let lastmod = chunk
-            .iter()
-            .map(|u| u.lastmod)
-            .max()
-            .expect("chunks are never empty");
-        let _ = writeln!(
-            xml,
-            "<sitemap><loc>{}</loc><lastmod>{}</lastmod></sitemap>",
-            escape(&sitemap_part_url(site, index + 1)),
-            w3c_datetime(lastmod)
-        );
-    }
-    xml.push_str("</sitemapindex>\n");
-    xml
 }
 
 /// `/robots.txt`: everything may be crawled but the owner's pages and
@@ -144,54 +166,58 @@ mod tests {
     use super::*;
     use crate::render::feeds::tests::site;
 
-    fn urls(count: usize) -> Vec<SitemapUrl> {
-        (0..count)
-            .map(|i| SitemapUrl {
-                loc: format!("https://example.com/blog/note/n{i}?a=1&b=2"),
-                lastmod: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-                    + chrono::Duration::days(i as i64),
-            })
-            .collect()
+    fn day(i: usize) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::days(i as i64)
     }
 
     #[test]
-    fn few_urls_make_one_urlset() {
-        let xml = sitemap(&site(), &urls(3), 3);
+    fn a_urlset_lists_each_page_escaped_with_its_date() {
+        let mut set = UrlSet::new(2);
+        set.push("https://example.com/blog/note/n0?a=1&b=2", day(0));
+        set.push("https://example.com/blog/note/n1", day(1));
+        let xml = set.finish();
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"));
-        assert_eq!(xml.matches("<url>").count(), 3);
+        assert!(xml.ends_with("</urlset>\n"));
+        assert_eq!(xml.matches("<url>").count(), 2);
         assert!(xml.contains(
             "<url><loc>https://example.com/blog/note/n0?a=1&amp;b=2</loc><lastmod>2026-01-01T00:00:00Z</lastmod></url>"
         ));
-        assert_eq!(sitemap_part(&urls(3), 3, 1), None, "no parts");
+    }
+
+    #[test]
+    fn few_urls_fit_in_one_file_with_no_parts() {
+        assert_eq!(SitemapLayout::of(3, 3), SitemapLayout::Single);
+        assert_eq!(SitemapLayout::of(3, 3).part_range(3, 3, 1), None);
     }
 
     #[test]
     fn more_urls_than_fit_make_an_index_of_parts() {
-        let all = urls(7);
-        assert_eq!(SitemapLayout::of(7, 3), SitemapLayout::Index { parts: 3 });
-        let index = sitemap(&site(), &all, 3);
+        let layout = SitemapLayout::of(7, 3);
+        assert_eq!(layout, SitemapLayout::Index { parts: 3 });
+        assert_eq!(layout.part_range(7, 3, 1), Some(0..3));
+        assert_eq!(layout.part_range(7, 3, 3), Some(6..7));
+        assert_eq!(layout.part_range(7, 3, 0), None);
+        assert_eq!(layout.part_range(7, 3, 4), None);
+
+        let mut index = SitemapIndex::new(3);
+        // Dates out of order within a part: the latest one names it.
+        for i in [2, 0, 1, 3, 5, 4, 6] {
+            index.push(day(i));
+        }
+        let xml = index.finish(&site());
         assert!(
-            index.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">")
+            xml.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">")
         );
-        assert!(index.contains(
+        assert!(xml.contains(
             "<sitemap><loc>https://example.com/blog/sitemap-1.xml</loc><lastmod>2026-01-03T00:00:00Z</lastmod></sitemap>"
         ));
-        assert!(index.contains(
+        assert!(xml.contains(
+            "<sitemap><loc>https://example.com/blog/sitemap-2.xml</loc><lastmod>2026-01-06T00:00:00Z</lastmod></sitemap>"
+        ));
+        assert!(xml.contains(
             "<sitemap><loc>https://example.com/blog/sitemap-3.xml</loc><lastmod>2026-01-07T00:00:00Z</lastmod></sitemap>"
         ));
-        assert_eq!(index.matches("<sitemap>").count(), 3);
-
-        let parts: Vec<String> = (1..=3).map(|n| sitemap_part(&all, 3, n).unwrap()).collect();
-        assert_eq!(
-            parts
-                .iter()
-                .map(|p| p.matches("<url>").count())
-                .collect::<Vec<_>>(),
-            vec![3, 3, 1]
-        );
-        assert!(parts[2].contains("note/n6?"));
-        assert_eq!(sitemap_part(&all, 3, 0), None);
-        assert_eq!(sitemap_part(&all, 3, 4), None);
+        assert_eq!(xml.matches("<sitemap>").count(), 3);
     }
 
     #[test]

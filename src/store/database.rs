@@ -55,7 +55,12 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Each connection keeps its own page cache (2 MiB by default). Pages
+        // not in it are read again from the kernel's file cache, which costs
+        // microseconds; 512 KiB each keeps a large site's server small and
+        // made no measurable difference to searching 100 000 notes.
+        .pragma("cache_size", "-512");
     let pool_options = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)

@@ -2,10 +2,11 @@
 //! the index of published notes for the sitemap.
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 
 use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
-use crate::domain::{Note, Slug};
+use crate::domain::Note;
 
 /// Which notes the dashboard shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,20 +98,28 @@ impl Store {
         Ok(row.map(Note::from))
     }
 
-    /// Every published note's slug and last change, in the order they were
+    /// Published notes' slugs and last changes, in the order they were
     /// created (so a new note only adds to the end): what the sitemap
-    /// lists, read without opening a single file.
-    pub async fn published_index(&self) -> Result<Vec<(Slug, DateTime<Utc>)>, StoreError> {
-        let rows = sqlx::query_as::<_, (String, DateTime<Utc>)>(
+    /// lists, read without opening a single file. From the `skip`th note,
+    /// at most `take`, handed to `visit` one at a time, so a large site is
+    /// never held in memory.
+    pub async fn each_published(
+        &self,
+        skip: usize,
+        take: usize,
+        mut visit: impl FnMut(&str, DateTime<Utc>),
+    ) -> Result<(), StoreError> {
+        let mut rows = sqlx::query_as::<_, (String, DateTime<Utc>)>(
             "SELECT slug, updated_at FROM notes WHERE published = 1 AND deleted_at IS NULL
-             ORDER BY id",
+             ORDER BY id LIMIT ? OFFSET ?",
         )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(slug, updated)| (Slug::from_stored(slug), updated))
-            .collect())
+        .bind(i64::try_from(take).unwrap_or(i64::MAX))
+        .bind(i64::try_from(skip).unwrap_or(i64::MAX))
+        .fetch(&self.pool);
+        while let Some((slug, updated)) = rows.try_next().await? {
+            visit(&slug, updated);
+        }
+        Ok(())
     }
 
     pub async fn note_counts(&self) -> Result<NoteCounts, StoreError> {

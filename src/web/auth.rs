@@ -22,7 +22,7 @@ use super::{AppState, WebError};
 use crate::auth::indieauth::{
     self, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url, random_token,
 };
-use crate::auth::outbound::{Outbound, OutboundError, OutboundRules};
+use crate::auth::outbound::{Outbound, OutboundRules};
 use crate::config::Settings;
 use crate::domain::ProfileUrl;
 use crate::render::{LoginLinkPage, LoginPage, PageContext};
@@ -43,7 +43,7 @@ pub struct SignInServices {
 }
 
 impl SignInServices {
-    pub fn new(settings: &Settings) -> Result<SignInServices, OutboundError> {
+    pub fn new(settings: &Settings) -> SignInServices {
         let outbound = Outbound::new(OutboundRules {
             https_only: settings.environment == crate::config::Environment::Production,
             user_agent: format!(
@@ -52,12 +52,12 @@ impl SignInServices {
                 settings.site.url
             ),
             timeout: OUTBOUND_TIMEOUT,
-        })?;
+        });
         let per_minute = NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero");
-        Ok(SignInServices {
+        SignInServices {
             outbound,
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
-        })
+        }
     }
 
     /// Counts an attempt from this client; refused beyond the limit.

@@ -1,6 +1,9 @@
 //! `GET /search?q=…`: full-text search over the published notes. Results
 //! are not cached (any text can be asked), but each search is one indexed
-//! query plus reading the twenty notes shown.
+//! query plus reading the twenty notes shown. Each answer says how long the
+//! server spent on it in a `Server-Timing` header, which the benchmark reads.
+
+use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -26,6 +29,7 @@ pub async fn search(
     state: web::Data<AppState>,
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, WebError> {
+    let started = Instant::now();
     let page = page_number(params.page.as_deref())?;
     let site = &state.settings.site;
     let typed = params.q.as_deref().unwrap_or("");
@@ -77,7 +81,9 @@ pub async fn search(
         }
     };
     let html = view.render().map_err(render_failed)?;
+    let spent = started.elapsed().as_secs_f64() * 1000.0;
     Ok(HttpResponse::build(status)
+        .insert_header(("Server-Timing", format!("search;dur={spent:.2}")))
         .content_type(HTML)
         // Results change with every note; never kept by a shared cache.
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))

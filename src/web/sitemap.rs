@@ -3,11 +3,12 @@
 //! the feeds' validators and caching.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 
 use super::conditional::Cached;
 use super::state::DocumentKey;
 use super::{AppState, WebError};
-use crate::render::{SitemapUrl, robots_txt, sitemap, sitemap_part};
+use crate::render::{SitemapIndex, SitemapLayout, UrlSet, robots_txt};
 
 const XML: &str = "application/xml; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -59,58 +60,89 @@ pub async fn robots(
     Ok(cached.response.respond(&req, &state.feed_cache_control))
 }
 
-/// `/sitemap.xml` for `None`, else that part.
+/// `/sitemap.xml` for `None`, else that part. The URLs come in a fixed
+/// order: the home page (changed whenever the data did), each published
+/// note from the oldest, each tag's page, then the list of tags. Notes are
+/// read one at a time, and the index reads only their dates, so a large
+/// site is never held in memory.
 async fn render(state: &AppState, part: Option<usize>) -> Result<Cached, WebError> {
-    let site_state = state.store.site_state().await?;
-    let urls = site_urls(state, site_state.changed_at).await?;
-    let max_urls = state.settings.sitemap_max_urls;
-    let xml = match part {
-        None => sitemap(&state.settings.site, &urls, max_urls),
-        Some(number) => sitemap_part(&urls, max_urls, number).ok_or(WebError::NotFound)?,
-    };
-    Ok(Cached::new(xml, site_state.changed_at, XML))
-}
-
-/// Every public page, in a fixed order: the home page (changed whenever
-/// the data did), each published note from the oldest, then
-/// [`tag_page_urls`].
-async fn site_urls(
-    state: &AppState,
-    changed_at: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<SitemapUrl>, WebError> {
     let site = &state.settings.site;
-    let notes = state.store.published_index().await?;
-    let mut urls = Vec::with_capacity(notes.len() + 1);
-    urls.push(SitemapUrl {
-        loc: site.url.as_str().to_owned(),
-        lastmod: changed_at,
-    });
-    urls.extend(notes.into_iter().map(|(slug, updated)| SitemapUrl {
-        loc: site.url.join(&format!("note/{slug}")),
-        lastmod: updated,
-    }));
-    urls.extend(tag_page_urls(state).await?);
-    Ok(urls)
+    let site_state = state.store.site_state().await?;
+    let changed_at = site_state.changed_at;
+    let tags = tag_page_urls(state).await?;
+    let notes = usize::try_from(state.store.note_counts().await?.published).unwrap_or(0);
+    let total = 1 + notes + tags.len();
+    let max_urls = state.settings.sitemap_max_urls;
+    let layout = SitemapLayout::of(total, max_urls);
+    let note_url = |slug: &str| site.url.join(&format!("note/{slug}"));
+    let xml = match part {
+        None if layout == SitemapLayout::Single => {
+            let mut set = UrlSet::new(total);
+            set.push(site.url.as_str(), changed_at);
+            state
+                .store
+                .each_published(0, notes, |slug, updated| set.push(&note_url(slug), updated))
+                .await?;
+            for (loc, lastmod) in &tags {
+                set.push(loc, *lastmod);
+            }
+            set.finish()
+        }
+        None => {
+            let mut index = SitemapIndex::new(max_urls);
+            index.push(changed_at);
+            state
+                .store
+                .each_published(0, usize::MAX, |_, updated| index.push(updated))
+                .await?;
+            for (_, lastmod) in &tags {
+                index.push(*lastmod);
+            }
+            index.finish(site)
+        }
+        Some(number) => {
+            let range = layout
+                .part_range(total, max_urls, number)
+                .ok_or(WebError::NotFound)?;
+            let mut set = UrlSet::new(range.len());
+            if range.start == 0 {
+                set.push(site.url.as_str(), changed_at);
+            }
+            // Notes sit at positions 1..=notes.
+            let first_note = range.start.max(1) - 1;
+            let last_note = range.end.min(1 + notes).saturating_sub(1);
+            if first_note < last_note {
+                state
+                    .store
+                    .each_published(first_note, last_note - first_note, |slug, updated| {
+                        set.push(&note_url(slug), updated)
+                    })
+                    .await?;
+            }
+            let first_tag = range.start.max(1 + notes) - (1 + notes);
+            let last_tag = range.end.max(1 + notes) - (1 + notes);
+            for (loc, lastmod) in tags.iter().take(last_tag).skip(first_tag) {
+                set.push(loc, *lastmod);
+            }
+            set.finish()
+        }
+    };
+    Ok(Cached::new(xml, changed_at, XML))
 }
 
 /// Each tag's page (`/tag/{key}`), with the latest change among its
-/// published notes as `lastmod`, then the list of tags.
-async fn tag_page_urls(state: &AppState) -> Result<Vec<SitemapUrl>, WebError> {
+/// published notes as `lastmod`, then the list of tags: far fewer than
+/// notes, so held as a list.
+async fn tag_page_urls(state: &AppState) -> Result<Vec<(String, DateTime<Utc>)>, WebError> {
     let site = &state.settings.site;
     let tags = state.store.tag_last_changes().await?;
     let newest = tags.iter().map(|(_, at)| *at).max();
-    let mut urls: Vec<SitemapUrl> = tags
+    let mut urls: Vec<(String, DateTime<Utc>)> = tags
         .into_iter()
-        .map(|(key, lastmod)| SitemapUrl {
-            loc: site.url.join(&format!("tag/{key}")),
-            lastmod,
-        })
+        .map(|(key, lastmod)| (site.url.join(&format!("tag/{key}")), lastmod))
         .collect();
     if let Some(lastmod) = newest {
-        urls.push(SitemapUrl {
-            loc: site.url.join("tags"),
-            lastmod,
-        });
+        urls.push((site.url.join("tags"), lastmod));
     }
     Ok(urls)
 }

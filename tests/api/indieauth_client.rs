@@ -29,7 +29,7 @@ fn rules() -> OutboundRules {
 }
 
 fn outbound() -> Outbound {
-    Outbound::new(rules()).expect("client")
+    Outbound::new(rules())
 }
 
 fn me(url: &str) -> ProfileUrl {

@@ -211,6 +211,13 @@ async fn the_search_page_shows_marked_results_and_never_markup_from_a_query() {
     let page = app.get("/search?q=owl").await;
     assert_eq!(page.status(), 200);
     assert_eq!(header(&page, "cache-control"), "no-cache");
+    // The server's own time, which the benchmark reads: `search;dur=<ms>`.
+    let timing = header(&page, "server-timing");
+    let spent: f64 = timing
+        .strip_prefix("search;dur=")
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("Server-Timing {timing:?}"));
+    assert!(spent > 0.0, "{timing}");
     let html = scraper::Html::parse_document(&page.text().await.unwrap());
     let hits = select(&html, ".search-results .h-entry");
     assert_eq!(hits.len(), 1);

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use starpunk::domain::Tag;
+
 use crate::helpers::{TestApp, header, spawn_app, spawn_app_configured};
 
 /// `(loc, lastmod)` of every `<url>` or `<sitemap>` in a sitemap file.
@@ -120,6 +122,47 @@ async fn past_the_limit_the_sitemap_is_an_index_of_parts() {
     ] {
         assert_eq!(app.get(missing).await.status(), 404, "{missing}");
     }
+}
+
+#[tokio::test]
+async fn parts_cut_anywhere_in_the_order_home_notes_tags() {
+    // 1 home + 4 notes + 2 tag pages + /tags = 8 URLs, 3 a file: the second
+    // part ends inside the notes, the third starts with the last notes and
+    // ends with a tag page.
+    let app = spawn_app_configured(&[], |settings| settings.sitemap_max_urls = 3).await;
+    let mut notes = Vec::new();
+    for i in 0..4 {
+        notes.push(app.publish(&format!("Note number {i}")).await);
+    }
+    let tags = Tag::parse_list(&["Birds", "Garden"]).unwrap();
+    app.store()
+        .set_tags(notes[3].slug.as_str(), &tags, Utc::now())
+        .await
+        .unwrap();
+    app.changed().await;
+
+    let index = sitemap_text(&app, "/sitemap.xml").await;
+    let parts = entries(&index, "sitemap");
+    assert_eq!(parts.len(), 3, "{index}");
+    let mut listed = Vec::new();
+    for number in 1..=3 {
+        let part = sitemap_text(&app, &format!("/sitemap-{number}.xml")).await;
+        let urls: Vec<String> = entries(&part, "url")
+            .into_iter()
+            .map(|(loc, _)| loc)
+            .collect();
+        assert!(urls.len() <= 3, "{part}");
+        listed.push(urls);
+    }
+    let note = |i: usize| app.url(&format!("/note/{}", notes[i].slug));
+    assert_eq!(
+        listed,
+        vec![
+            vec![app.url("/"), note(0), note(1)],
+            vec![note(2), note(3), app.url("/tag/birds")],
+            vec![app.url("/tag/garden"), app.url("/tags")],
+        ]
+    );
 }
 
 #[tokio::test]

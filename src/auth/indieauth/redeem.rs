@@ -168,7 +168,6 @@ mod tests {
             user_agent: "test".into(),
             timeout: Duration::from_millis(1),
         })
-        .unwrap()
     }
 
     #[test]

@@ -135,8 +135,7 @@ async fn http_is_refused_when_https_is_required() {
     let production = Outbound::new(OutboundRules {
         https_only: true,
         ..rules()
-    })
-    .unwrap();
+    });
 
     let err = discover(&production, &me(&fake.me_url()), &fallback())
         .await
@@ -173,8 +172,7 @@ async fn a_slow_server_times_out() {
     let impatient = Outbound::new(OutboundRules {
         timeout: Duration::from_millis(300),
         ..rules()
-    })
-    .unwrap();
+    });
     let err = discover(&impatient, &me(&fake.me_url()), &fallback())
         .await
         .unwrap_err();
