@@ -82,6 +82,12 @@ impl SiteSettings {
             &self.author
         }
     }
+
+    /// The owner's identity URL: ADMIN_ME, else the site itself. It is
+    /// the h-card's URL and the `me` of every token the site issues.
+    pub fn owner_url(&self) -> &str {
+        self.admin_me.as_deref().unwrap_or(self.url.as_str())
+    }
 }
 
 /// A setting that cannot be used; its message names the variable.

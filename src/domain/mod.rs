@@ -3,6 +3,7 @@
 mod loopback;
 mod note;
 mod profile_url;
+mod scope;
 mod search;
 mod site_url;
 mod slug;
@@ -11,6 +12,7 @@ mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
+pub use scope::{Scope, Scopes, UnknownScopes};
 pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, SearchTerm};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};

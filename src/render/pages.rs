@@ -67,10 +67,7 @@ impl PageContext<'_> {
 
     /// The author's URL for the h-card: ADMIN_ME, else the site itself.
     pub fn author_url(&self) -> &str {
-        self.site
-            .admin_me
-            .as_deref()
-            .unwrap_or(self.site.url.as_str())
+        self.site.owner_url()
     }
 }
 

@@ -12,6 +12,7 @@ mod probe;
 mod search;
 mod sign_in;
 mod tags;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
 };
 pub use tags::TagCount;
+pub use tokens::{AccessToken, NewToken, TokenLookup};
 
 use crate::domain::{NoteBodyError, SlugError};
 

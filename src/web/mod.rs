@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod auth;
+pub mod bearer;
 mod conditional;
 mod error;
 mod feed;
