@@ -96,6 +96,20 @@ impl SitemapIndex {
         }
     }
 
+    /// Counts `count` URLs in a row, all in one part, the latest of which
+    /// changed at `lastmod`.
+    pub fn push_run(&mut self, count: usize, lastmod: DateTime<Utc>) {
+        if count == 0 {
+            return;
+        }
+        debug_assert!(
+            self.seen % self.max_urls + count <= self.max_urls,
+            "a run stays within one part"
+        );
+        self.push(lastmod);
+        self.seen += count - 1;
+    }
+
     /// Counts the next URL, which changed at `lastmod`.
     pub fn push(&mut self, lastmod: DateTime<Utc>) {
         if self.seen.is_multiple_of(self.max_urls) {
@@ -218,6 +232,22 @@ mod tests {
             "<sitemap><loc>https://example.com/blog/sitemap-3.xml</loc><lastmod>2026-01-07T00:00:00Z</lastmod></sitemap>"
         ));
         assert_eq!(xml.matches("<sitemap>").count(), 3);
+    }
+
+    #[test]
+    fn runs_of_urls_count_into_their_parts() {
+        let mut index = SitemapIndex::new(3);
+        index.push(day(0));
+        index.push_run(2, day(5));
+        index.push_run(3, day(4));
+        index.push_run(0, day(30));
+        index.push_run(1, day(9));
+        let xml = index.finish(&site());
+        let dates: Vec<&str> = xml
+            .match_indices("<lastmod>")
+            .map(|(i, _)| &xml[i + 9..i + 19])
+            .collect();
+        assert_eq!(dates, vec!["2026-01-06", "2026-01-05", "2026-01-10"]);
     }
 
     #[test]

@@ -122,6 +122,47 @@ impl Store {
         Ok(())
     }
 
+    /// Published notes in runs of `run` (in the order they were created,
+    /// the first run `run - lead` long): how many each run holds and the
+    /// latest change among them. What a sitemap index says of its parts,
+    /// counted by SQLite without a row leaving the database.
+    pub async fn published_runs(
+        &self,
+        run: usize,
+        lead: usize,
+    ) -> Result<Vec<(usize, DateTime<Utc>)>, StoreError> {
+        let run = i64::try_from(run.max(1)).unwrap_or(i64::MAX);
+        let mut length = run - i64::try_from(lead).unwrap_or(0).clamp(0, run - 1);
+        let mut after = i64::MIN;
+        let mut runs = Vec::new();
+        loop {
+            // Each run starts after the last id of the one before, so the
+            // whole walk reads every row once. Times are stored in one fixed
+            // format: the greatest string is the latest time.
+            let (count, latest, last_id) =
+                sqlx::query_as::<_, (i64, Option<DateTime<Utc>>, Option<i64>)>(
+                    "SELECT COUNT(*), MAX(updated_at), MAX(id) FROM (
+                         SELECT id, updated_at FROM notes
+                          WHERE published = 1 AND deleted_at IS NULL AND id > ?
+                          ORDER BY id LIMIT ?)",
+                )
+                .bind(after)
+                .bind(length)
+                .fetch_one(&self.pool)
+                .await?;
+            let (Some(latest), Some(last_id)) = (latest, last_id) else {
+                break;
+            };
+            runs.push((usize::try_from(count).unwrap_or(0), latest));
+            if count < length {
+                break;
+            }
+            after = last_id;
+            length = run;
+        }
+        Ok(runs)
+    }
+
     pub async fn note_counts(&self) -> Result<NoteCounts, StoreError> {
         let (published, drafts, deleted) = sqlx::query_as::<_, (i64, i64, i64)>(
             "SELECT

@@ -91,10 +91,10 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Cached, WebErro
         None => {
             let mut index = SitemapIndex::new(max_urls);
             index.push(changed_at);
-            state
-                .store
-                .each_published(0, usize::MAX, |_, updated| index.push(updated))
-                .await?;
+            // The home page leads the first part.
+            for (count, latest) in state.store.published_runs(max_urls, 1).await? {
+                index.push_run(count, latest);
+            }
             for (_, lastmod) in &tags {
                 index.push(*lastmod);
             }
