@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Failure, read_input};
 use crate::config::Settings;
-use crate::domain::{Note, NoteBody, Slug, Tag};
+use crate::domain::{Note, NoteBody, NoteProperties, Slug, Tag};
 use crate::render::markdown;
 use crate::startup::open_store;
 use crate::store::{ImportOutcome, ImportedNote, NewNote, Store, StoreError, parse_import_file};
@@ -123,6 +123,7 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                         slug,
                         published: !draft,
                         published_at,
+                        properties: NoteProperties::default(),
                         created_at: None,
                         tags,
                     },

@@ -1,8 +1,10 @@
 //! The site's values, valid by construction. Pure: no I/O here.
 
 mod loopback;
+pub mod mf2;
 mod note;
 mod profile_url;
+mod properties;
 mod scope;
 mod search;
 mod site_url;
@@ -12,9 +14,12 @@ mod text;
 
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
+pub use properties::{
+    ContentFormat, MAX_NAME_CHARS, MAX_PHOTOS, NoteProperties, Photo, PropertiesError, photo_value,
+};
 pub use scope::{Scope, Scopes, UnknownScopes};
 pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, SearchTerm};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_NOTE, Tag, TagError, url_form as tag_url_form};
-pub use text::{markdown_options, plain_text, text_of_html};
+pub use text::{markdown_options, note_text, plain_text, text_of_html};

@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Slug, Tag};
+use super::{NoteProperties, Slug, Tag};
 
 /// Largest note accepted, in bytes. Notes are short; this stops a mistake
 /// (piping a binary file, say) from filling the disk or the feed.
 pub const MAX_NOTE_BYTES: usize = 1024 * 1024;
 
 /// A note as the database knows it. The text itself lives in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Note {
     pub id: i64,
     pub slug: Slug,
@@ -25,6 +25,8 @@ pub struct Note {
     pub content_hash: String,
     /// In the order the author gave them.
     pub tags: Vec<Tag>,
+    /// Title, summary, photos, text format, other mf2 properties.
+    pub properties: NoteProperties,
 }
 
 impl Note {

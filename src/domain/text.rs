@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, Options, Parser, TagEnd};
 
+use super::{ContentFormat, NoteProperties};
+
 /// The Markdown dialect of notes: CommonMark with tables and strikethrough.
 /// One definition, so text and HTML are read from the same parse.
 pub fn markdown_options() -> Options {
@@ -111,6 +113,19 @@ fn push_escaped(out: &mut String, text: &str) {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A note's words as plain text, whatever its text is written in: its
+/// title first, when it has one. What the search index holds.
+pub fn note_text(text: &str, properties: &NoteProperties) -> String {
+    let words = match properties.format {
+        ContentFormat::Markdown => plain_text(text),
+        ContentFormat::Html => text_of_html(text),
+    };
+    match &properties.name {
+        Some(name) => format!("{name}\n\n{words}"),
+        None => words,
+    }
 }
 
 #[cfg(test)]

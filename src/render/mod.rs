@@ -23,7 +23,7 @@ pub use pages::{
 pub use sitemap::{SitemapIndex, SitemapLayout, UrlSet, robots_txt, sitemap_part_url};
 
 use crate::config::SiteSettings;
-use crate::domain::{NoteWithBody, Tag};
+use crate::domain::{ContentFormat, NoteWithBody, Photo, Tag};
 
 /// A note prepared for display: its absolute URL, title and safe HTML.
 #[derive(Debug, Clone)]
@@ -37,6 +37,9 @@ pub struct NoteView {
     pub updated: DateTime<Utc>,
     /// In the author's order.
     pub tags: Vec<TagView>,
+    /// A title the author gave (`name`), shown above the text.
+    pub name: Option<String>,
+    pub photos: Vec<Photo>,
 }
 
 /// A tag as pages and feeds show it.
@@ -62,10 +65,18 @@ impl TagView {
 
 impl NoteView {
     pub fn new(site: &SiteSettings, note: &NoteWithBody) -> NoteView {
-        let markdown = note.body.as_str();
-        let html = markdown::to_html(markdown);
+        let text = note.body.as_str();
+        let properties = &note.note.properties;
+        let html = match properties.format {
+            ContentFormat::Markdown => markdown::to_html(text),
+            ContentFormat::Html => sanitise::sanitise(text),
+        };
         let published = note.note.display_date();
-        let mut title = markdown::title(markdown, &html);
+        let mut title = match (&properties.name, properties.format) {
+            (Some(name), _) => name.clone(),
+            (None, ContentFormat::Markdown) => markdown::title(text, &html),
+            (None, ContentFormat::Html) => markdown::title("", &html),
+        };
         if title.is_empty() {
             title = format!("Note of {}", published.format("%-d %B %Y, %H:%M"));
         }
@@ -83,7 +94,24 @@ impl NoteView {
                 .iter()
                 .map(|t| TagView::new(site, t))
                 .collect(),
+            name: properties.name.clone(),
+            photos: properties.photos.clone(),
         }
+    }
+
+    /// The text's HTML with the photos first, for feeds (pages show the
+    /// photos as `u-photo` beside the text instead).
+    pub fn html_with_photos(&self) -> String {
+        let mut html = String::new();
+        for photo in &self.photos {
+            html.push_str(&format!(
+                "<p><img src=\"{}\" alt=\"{}\"></p>",
+                escape(&photo.url),
+                escape(photo.alt.as_deref().unwrap_or(""))
+            ));
+        }
+        html.push_str(&self.html);
+        html
     }
 
     /// For `datetime` attributes.
@@ -102,4 +130,21 @@ impl NoteView {
     pub fn published_human(&self) -> String {
         self.published.format("%-d %B %Y").to_string()
     }
+}
+
+/// Text made safe in HTML or XML, as element text or inside a quoted
+/// attribute.
+pub(crate) fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }

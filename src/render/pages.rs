@@ -6,9 +6,12 @@ use std::sync::LazyLock;
 use askama::Template;
 
 use super::feeds::{FeedFormat, site_feed_url};
+use super::sanitise::sanitise;
 use super::{NoteView, TagView};
 use crate::config::SiteSettings;
-use crate::domain::{NoteWithBody, SearchQuery, content_hash, plain_text};
+use crate::domain::{
+    ContentFormat, NoteWithBody, SearchQuery, content_hash, plain_text, text_of_html,
+};
 
 /// The stylesheet, embedded in the binary.
 pub fn css() -> &'static [u8] {
@@ -192,9 +195,18 @@ pub struct SearchHitView {
 
 impl SearchHitView {
     pub fn new(site: &SiteSettings, note: &NoteWithBody, query: &SearchQuery) -> SearchHitView {
-        let markdown = note.body.as_str();
+        let text = note.body.as_str();
+        let properties = &note.note.properties;
         let published = note.note.display_date();
-        let mut title = super::markdown::title_of(markdown);
+        let words = match properties.format {
+            ContentFormat::Markdown => plain_text(text),
+            ContentFormat::Html => text_of_html(text),
+        };
+        let mut title = match (&properties.name, properties.format) {
+            (Some(name), _) => name.clone(),
+            (None, ContentFormat::Markdown) => super::markdown::title_of(text),
+            (None, ContentFormat::Html) => super::markdown::title("", &sanitise(text)),
+        };
         if title.is_empty() {
             title = format!("Note of {}", published.format("%-d %B %Y, %H:%M"));
         }
@@ -202,7 +214,7 @@ impl SearchHitView {
             url: site.url.join(&format!("note/{}", note.note.slug)),
             title,
             published,
-            snippet_html: super::snippet::snippet_html(&plain_text(markdown), query.terms()),
+            snippet_html: super::snippet::snippet_html(&words, query.terms()),
         }
     }
 

@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 
+use super::escape;
 use crate::config::SiteSettings;
 
 const NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
@@ -155,22 +156,6 @@ pub fn robots_txt(site: &SiteSettings) -> String {
 /// The W3C Datetime profile of ISO 8601, in whole seconds and UTC.
 fn w3c_datetime(date: DateTime<Utc>) -> String {
     date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Entity-escapes text for XML; sitemaps.org asks for it in `<loc>`.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

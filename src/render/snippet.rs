@@ -5,6 +5,7 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::escape;
 use crate::domain::SearchTerm;
 
 /// Words shown around the first match.
@@ -117,21 +118,6 @@ pub fn snippet_html(text: &str, terms: &[SearchTerm]) -> String {
         html.push_str(&escape(text[at..].trim_end()));
     }
     html
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::notes::{db_time, find_any, numbered, to_millis};
 use super::search::index_parts;
 use super::tags::write_tags;
 use super::{NotesDir, Store, StoreError, blocking};
-use crate::domain::{NoteBody, Slug, Tag};
+use crate::domain::{NoteBody, NoteProperties, Slug, Tag};
 
 /// One file to import, parsed and valid.
 #[derive(Debug, Clone)]
@@ -345,7 +345,14 @@ async fn insert_batch(
         .fetch_one(&mut *tx)
         .await?;
         write_tags(&mut *tx, id, &note.tags).await?;
-        index_parts(&mut *tx, id, &note.body, &note.tags).await?;
+        index_parts(
+            &mut *tx,
+            id,
+            &note.body,
+            &NoteProperties::default(),
+            &note.tags,
+        )
+        .await?;
         ids.push(id);
     }
     Ok(ids)

@@ -9,6 +9,7 @@ mod import;
 mod listing;
 mod notes;
 mod probe;
+mod properties;
 mod search;
 mod sign_in;
 mod tags;

@@ -11,7 +11,7 @@ use super::files::{CreatedFile, Durability, FileDamage};
 use super::search::{index_note, unindex};
 use super::tags::{forget_unused_tags, write_tags};
 use super::{NotesDir, Store, StoreError, blocking};
-use crate::domain::{Note, NoteBody, NoteWithBody, Slug, Tag};
+use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, Slug, Tag};
 
 /// How many numbered slugs (`slug-2`, `slug-3`, …) are tried before giving up.
 const MAX_SLUG_SUFFIX: u32 = 10_000;
@@ -29,6 +29,8 @@ pub struct NewNote {
     pub created_at: Option<DateTime<Utc>>,
     /// In the author's order.
     pub tags: Vec<Tag>,
+    /// Title, summary, photos, text format, other mf2 properties.
+    pub properties: NoteProperties,
 }
 
 /// One page of the public list.
@@ -42,7 +44,7 @@ pub struct NotePage {
 }
 
 /// A note whose file cannot be read as the text the database recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DamagedNote {
     pub note: Note,
     pub problem: FileDamage,
@@ -66,7 +68,7 @@ impl std::fmt::Display for DamagedNote {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, \
+pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, properties, \
      (SELECT json_group_array(json_array(t.key, t.name) ORDER BY nt.position) \
         FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = notes.id) AS tags";
 
@@ -81,6 +83,7 @@ pub(super) struct NoteRow {
     published_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
     content_hash: String,
+    properties: String,
     /// `[["key","name"], …]`, in the author's order.
     tags: Option<String>,
 }
@@ -98,6 +101,14 @@ impl From<NoteRow> for Note {
             deleted_at: row.deleted_at,
             content_hash: row.content_hash,
             tags: stored_tags(row.tags.as_deref()),
+            properties: NoteProperties::from_json(&row.properties).unwrap_or_else(|e| {
+                // Only a hand edit of the database can cause this.
+                log::warn!(
+                    "note {}: unreadable properties ({e}); ignoring them",
+                    row.id
+                );
+                NoteProperties::default()
+            }),
         }
     }
 }
@@ -158,8 +169,8 @@ impl Store {
             };
 
             let inserted = sqlx::query_as::<_, NoteRow>(&format!(
-                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
+                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash, properties)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {COLUMNS}"
             ))
             .bind(slug.as_str())
             .bind(&file_path)
@@ -168,6 +179,7 @@ impl Store {
             .bind(db_time(now))
             .bind(published_at.map(db_time))
             .bind(new.body.hash())
+            .bind(new.properties.to_json())
             .fetch_one(&mut *tx)
             .await;
             let mut note: Note = match inserted {

@@ -9,7 +9,7 @@ use sqlx::SqliteConnection;
 
 use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
-use crate::domain::{Note, NoteBody, NoteWithBody, SearchQuery, Tag, plain_text};
+use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, SearchQuery, Tag, note_text};
 
 /// Notes found, best match first.
 #[derive(Debug, Clone)]
@@ -234,20 +234,21 @@ pub(super) async fn index_note(
     note: &Note,
     body: &NoteBody,
 ) -> Result<(), StoreError> {
-    index_parts(conn, note.id, body, &note.tags).await
+    index_parts(conn, note.id, body, &note.properties, &note.tags).await
 }
 
 pub(super) async fn index_parts(
     conn: &mut SqliteConnection,
     note_id: i64,
     body: &NoteBody,
+    properties: &NoteProperties,
     tags: &[Tag],
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT OR REPLACE INTO notes_search (rowid, body, tags, indexed_hash) VALUES (?, ?, ?, ?)",
     )
     .bind(note_id)
-    .bind(plain_text(body.as_str()))
+    .bind(note_text(body.as_str(), properties))
     .bind(tag_text(tags))
     .bind(body.hash())
     .execute(conn)

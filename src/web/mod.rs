@@ -9,6 +9,7 @@ mod conditional;
 mod error;
 mod feed;
 mod health;
+mod micropub;
 mod negotiate;
 pub(crate) mod pages;
 mod search;
@@ -48,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/sitemap-{number:[0-9]+}.xml", sitemap::part))
         .service(readable("/robots.txt", sitemap::robots))
         .service(readable("/health", health::health))
+        .service(page_and_form("/micropub", micropub::get, micropub::post))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(
             web::scope("/auth")

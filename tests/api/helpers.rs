@@ -115,6 +115,7 @@ impl TestApp {
                     published_at: None,
                     created_at: None,
                     tags: Vec::new(),
+                    properties: starpunk::domain::NoteProperties::default(),
                 },
                 Utc::now(),
             )

@@ -16,6 +16,7 @@ mod hostile_corpus;
 mod hostile_http;
 mod indieauth_client;
 mod link_previews;
+mod micropub;
 mod negotiation;
 mod owner;
 mod pages;

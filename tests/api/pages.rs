@@ -82,6 +82,7 @@ async fn pages_link_older_and_newer_notes() {
                     published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(100 - i)),
                     created_at: None,
                     tags: Vec::new(),
+                    properties: starpunk::domain::NoteProperties::default(),
                 },
                 chrono::Utc::now(),
             )

@@ -15,6 +15,7 @@ fn new_note(text: &str, slug: Option<&str>) -> NewNote {
         published_at: None,
         created_at: None,
         tags: Vec::new(),
+        properties: starpunk::domain::NoteProperties::default(),
     }
 }
 

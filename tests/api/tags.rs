@@ -24,6 +24,7 @@ async fn tagged(app: &TestApp, text: &str, published: bool, tags: &[&str]) -> St
                 published_at: None,
                 created_at: None,
                 tags: Tag::parse_list(tags).unwrap(),
+                properties: starpunk::domain::NoteProperties::default(),
             },
             Utc::now(),
         )

@@ -172,9 +172,9 @@ pub fn render_feed(
 /// `/x` is at the root of the host, even when the site lives under `/blog/`.
 fn item_html(note: &NoteView) -> String {
     match url::Url::parse(&note.url) {
-        Ok(permalink) => with_absolute_urls(&note.html, &permalink),
+        Ok(permalink) => with_absolute_urls(&note.html_with_photos(), &permalink),
         // The permalink is built from SITE_URL, which parsed as a URL.
-        Err(_) => note.html.clone(),
+        Err(_) => note.html_with_photos(),
     }
 }
 

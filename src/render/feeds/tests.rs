@@ -35,6 +35,8 @@ pub(crate) fn note(slug: &str, tags: &[(&str, &str)]) -> NoteView {
                 url: format!("https://example.com/blog/tag/{key}"),
             })
             .collect(),
+        name: None,
+        photos: Vec::new(),
     }
 }
 

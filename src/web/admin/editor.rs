@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NoteBody, Slug, Tag};
+use crate::domain::{NoteBody, NoteProperties, Slug, Tag};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::{NewNote, StoreError};
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
@@ -186,6 +186,7 @@ pub async fn save_new(
                 published_at: published_at.filter(|_| published),
                 created_at: None,
                 tags,
+                properties: NoteProperties::default(),
             },
             Utc::now(),
         )

@@ -1,0 +1,158 @@
+//! `/micropub`: apps post, edit, delete and restore notes, and ask about
+//! the site (W3C Micropub). Every change goes through the note service
+//! like any other writer's; answers are JSON, errors as Micropub § 3.8
+//! gives them.
+
+mod post;
+mod query;
+mod request;
+mod write;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+
+use super::bearer::{BearerError, api_error, authenticate};
+use super::{AppState, WebError};
+use crate::store::StoreError;
+use request::MicropubRequest;
+
+/// Largest request body: the largest note, with room for encoding.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Why a Micropub request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MicropubError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("there is no post at {0}")]
+    UnknownUrl(String),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error("the request is larger than {} MiB", BODY_LIMIT / 1024 / 1024)]
+    TooLarge,
+    #[error(transparent)]
+    Bearer(#[from] BearerError),
+    #[error("the post could not be saved")]
+    Store(#[source] StoreError),
+}
+
+impl MicropubError {
+    pub fn invalid(message: impl Into<String>) -> MicropubError {
+        MicropubError::Invalid(message.into())
+    }
+
+    fn response(&self) -> HttpResponse {
+        let (status, code) = match self {
+            MicropubError::Invalid(_) | MicropubError::UnknownUrl(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
+            MicropubError::UnsupportedType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request")
+            }
+            MicropubError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            MicropubError::Bearer(e) => return e.response(),
+            MicropubError::Store(e) => {
+                log::error!("micropub: {}", super::error_chain(e));
+                (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
+            }
+        };
+        api_error(status, code, &self.to_string())
+    }
+}
+
+impl From<StoreError> for MicropubError {
+    fn from(e: StoreError) -> MicropubError {
+        match e {
+            // Rules of the note service (slug, size, …) are the request's fault.
+            StoreError::InvalidSlug(_) | StoreError::InvalidBody(_) | StoreError::Invalid(_) => {
+                MicropubError::Invalid(e.to_string())
+            }
+            e => MicropubError::Store(e),
+        }
+    }
+}
+
+impl From<WebError> for MicropubError {
+    fn from(e: WebError) -> MicropubError {
+        MicropubError::Store(StoreError::Invalid(e.to_string()))
+    }
+}
+
+/// `GET /micropub?q=…`
+pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let answered = async {
+        let token = authenticate(&state, &req, None).await?;
+        query::answer(&state, &token, req.query_string()).await
+    }
+    .await;
+    answered.unwrap_or_else(|e| e.response())
+}
+
+/// `POST /micropub`: create, update, delete or undelete.
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let answered = async {
+        let request = read_request(&req, payload).await?;
+        let token = authenticate(&state, &req, request.access_token.as_deref()).await?;
+        write::perform(&state, &token, request.action).await
+    }
+    .await;
+    answered.unwrap_or_else(|e| e.response())
+}
+
+/// The body, read by its content type.
+async fn read_request(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<MicropubRequest, MicropubError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    if essence == "multipart/form-data" {
+        return Err(MicropubError::UnsupportedType(
+            "uploading files to the Micropub endpoint is not supported yet: send the post as a \
+             form or as JSON, with photos given by URL"
+                .into(),
+        ));
+    }
+    if essence != "application/json" && essence != "application/x-www-form-urlencoded" {
+        return Err(MicropubError::UnsupportedType(format!(
+            "send the post as application/x-www-form-urlencoded or application/json, not {:?}",
+            if essence.is_empty() {
+                "nothing"
+            } else {
+                &essence
+            }
+        )));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| MicropubError::invalid(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > BODY_LIMIT {
+            return Err(MicropubError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if essence == "application/json" {
+        MicropubRequest::from_json(&body)
+    } else {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+            .map_err(|e| MicropubError::invalid(format!("the form cannot be read: {e}")))?;
+        MicropubRequest::from_form(pairs)
+    }
+}
