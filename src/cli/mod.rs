@@ -1,6 +1,7 @@
 //! The `starpunk` command: serve the site, check its health, manage notes.
 
 mod note;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,9 @@ enum Command {
     /// Write, change and list notes.
     #[command(subcommand)]
     Note(note::NoteCommand),
+    /// Make, list and revoke access tokens for scripts and apps.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Print a link that signs the owner in to the admin pages once, within
     /// 10 minutes: for when the IndieAuth service is down, and for local
     /// development.
@@ -117,6 +121,7 @@ pub fn run() -> ExitCode {
         }),
         Command::Check { repair } => block_on(check(settings, repair)),
         Command::Note(command) => block_on(note::run(command, settings)),
+        Command::Token(command) => block_on(token::run(command, settings)),
         Command::LoginLink => block_on(login_link(settings)),
     };
     match outcome {

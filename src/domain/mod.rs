@@ -1,5 +1,6 @@
 //! The site's values, valid by construction. Pure: no I/O here.
 
+mod client_id;
 mod loopback;
 pub mod mf2;
 mod note;
@@ -12,6 +13,7 @@ mod slug;
 mod tag;
 mod text;
 
+pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{

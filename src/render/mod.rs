@@ -1,6 +1,7 @@
 //! Turning notes into what people and feed readers receive. Pure: no I/O.
 
 mod admin;
+mod apps;
 mod feeds;
 pub mod markdown;
 mod pages;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
+pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };

@@ -37,6 +37,12 @@ impl PageContext<'_> {
         format!("{}{}", self.site.url.path(), relative)
     }
 
+    /// An absolute URL on the site, for links other sites and apps follow
+    /// (`rel="micropub"`, the IndieAuth endpoints).
+    pub fn absolute(&self, relative: &str) -> String {
+        self.site.url.join(relative)
+    }
+
     pub fn css_href(&self) -> String {
         format!(
             "{}static/style.css?v={}",

@@ -1,6 +1,7 @@
 //! Storage: SQLite (metadata) plus Markdown files (text). The only code that
 //! touches the disk; everything above it works with domain values.
 
+mod auth_codes;
 mod check;
 mod database;
 mod debris;
@@ -17,6 +18,7 @@ mod tokens;
 
 use std::path::{Path, PathBuf};
 
+pub use auth_codes::{AuthorizationCode, CODE_LIFETIME, CodeRefusal};
 pub use check::{Problem, Report};
 pub use database::{DataVersion, SiteState, connect, ensure_dir, migrate};
 pub use debris::Repair;

@@ -227,7 +227,8 @@ impl Store {
         })
     }
 
-    /// Removes expired sessions, sign-in states and login links.
+    /// Removes expired sessions, sign-in states, authorization codes and
+    /// login links.
     pub async fn purge_expired_sign_ins(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let now = to_millis(now);
         let mut removed = 0;
@@ -238,6 +239,11 @@ impl Store {
             .rows_affected();
         removed += sqlx::query("DELETE FROM sign_in_states WHERE created_at <= ?")
             .bind(db_time(now - SIGN_IN_STATE_LIFETIME))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        removed += sqlx::query("DELETE FROM authorization_codes WHERE expires_at <= ?")
+            .bind(db_time(now))
             .execute(&self.pool)
             .await?
             .rows_affected();

@@ -60,6 +60,12 @@ impl SignInServices {
         }
     }
 
+    /// The HTTP client for outside servers (also used to read the pages of
+    /// apps asking this site for access).
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
     /// Counts an attempt from this client; refused beyond the limit.
     fn admit(&self, req: &HttpRequest, settings: &Settings) -> Result<(), WebError> {
         let Some(ip) = client_ip(req, settings) else {
@@ -371,7 +377,8 @@ pub async fn sign_out(
     Ok(response)
 }
 
-/// Starts a session and sends the owner to the dashboard.
+/// Starts a session and sends the owner to the dashboard, or back to the
+/// authorization request that sent them to sign in.
 async fn signed_in(
     state: &AppState,
     req: &HttpRequest,
@@ -382,10 +389,19 @@ async fn signed_in(
         .store
         .set_flash(&token_hash(cookie.value()), message)
         .await?;
-    let mut response = see_other(&admin_path(&state.settings));
-    response
-        .add_cookie(&cookie)
-        .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+    // Back to the app's authorization request the owner signed in for.
+    let pending = super::authorize::pending_request(req, &state.settings);
+    let target = pending.as_ref().map_or_else(
+        || admin_path(&state.settings),
+        |(request, _)| request.clone(),
+    );
+    let mut response = see_other(&target);
+    let cookies = std::iter::once(&cookie).chain(pending.as_ref().map(|(_, forget)| forget));
+    for cookie in cookies {
+        response
+            .add_cookie(cookie)
+            .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+    }
     Ok(response)
 }
 

@@ -4,11 +4,13 @@
 mod admin;
 mod assets;
 mod auth;
+mod authorize;
 pub mod bearer;
 mod conditional;
 mod error;
 mod feed;
 mod health;
+mod metadata;
 mod micropub;
 mod negotiate;
 pub(crate) mod pages;
@@ -17,6 +19,7 @@ pub mod session;
 mod sitemap;
 mod state;
 mod tags;
+mod token;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
@@ -51,6 +54,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/health", health::health))
         .service(page_and_form("/micropub", micropub::get, micropub::post))
         .service(readable("/static/style.css", assets::stylesheet))
+        .service(readable(
+            "/.well-known/oauth-authorization-server",
+            metadata::metadata,
+        ))
         .service(
             web::scope("/auth")
                 .wrap(DefaultHeaders::new().add(session::no_store()))
@@ -66,7 +73,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(error::not_found));
 }
 
-/// `/auth/…`: signing in and out.
+/// `/auth/…`: signing in and out, and the site's own authorization server
+/// for apps.
 fn sign_in_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page_and_form(
         "/login",
@@ -79,7 +87,15 @@ fn sign_in_routes(cfg: &mut web::ServiceConfig) {
         auth::login_link_page,
         auth::use_login_link,
     ))
-    .service(posted("/logout", auth::sign_out));
+    .service(posted("/logout", auth::sign_out))
+    .service(page_and_form(
+        "/authorize",
+        authorize::authorize_page,
+        authorize::authorize_form,
+    ))
+    .service(page_and_form("/token", token::verify, token::token))
+    .service(posted("/introspect", token::introspect))
+    .service(posted("/revoke", token::revoke));
 }
 
 /// `/admin…`: the owner's pages.
@@ -97,7 +113,9 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
             admin::delete,
         ))
         .service(posted("/publish/{id}", admin::set_published))
-        .service(posted("/restore/{id}", admin::restore));
+        .service(posted("/restore/{id}", admin::restore))
+        .service(readable("/apps", admin::apps))
+        .service(posted("/apps/revoke/{id}", admin::revoke_app));
 }
 
 /// A page (GET and HEAD) and the form it submits (POST) at one address.

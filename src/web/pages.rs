@@ -61,7 +61,12 @@ pub async fn home(
             fresh
         }
     };
-    Ok(cached.response.respond(&req, &page_cache_control()))
+    let mut response = cached.response.respond(&req, &page_cache_control());
+    response.headers_mut().insert(
+        actix_web::http::header::LINK,
+        super::metadata::discovery_links(&state.settings.site),
+    );
+    Ok(response)
 }
 
 /// `None` for a page past the last one (page 1 always exists).

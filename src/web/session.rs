@@ -139,6 +139,12 @@ impl FromRequest for Owner {
     }
 }
 
+/// Whether a form's CSRF token is the owner's, for handlers that read
+/// their form themselves (one address taking two kinds of `POST`).
+pub fn csrf_matches(owner: &Owner, presented: &str) -> bool {
+    same_secret(presented, owner.csrf())
+}
+
 /// A form that every state-changing admin request sends: its fields, and
 /// the CSRF token (`csrf`).
 pub trait CsrfForm: DeserializeOwned + 'static {

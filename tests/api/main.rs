@@ -15,6 +15,7 @@ mod helpers;
 mod hostile_corpus;
 mod hostile_http;
 mod indieauth_client;
+mod indieauth_server;
 mod link_previews;
 mod micropub;
 mod negotiation;

@@ -6,7 +6,7 @@ use scraper::{Html, Selector};
 /// One link of a `Link` header: its target as written and its relation
 /// types in lower case (they compare case-insensitively).
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct HeaderLink {
+pub struct HeaderLink {
     pub target: String,
     pub rels: Vec<String>,
 }
@@ -48,7 +48,7 @@ fn has_token(rels: &str, rel: &str) -> bool {
 /// Commas and semicolons inside `<…>` and quoted strings do not separate
 /// anything; parameters may come in any order; only the first `rel` of a
 /// link counts (RFC 8288 §3.3). A malformed link is skipped, not the rest.
-pub(super) fn parse_link_header(value: &str) -> Vec<HeaderLink> {
+pub fn parse_link_header(value: &str) -> Vec<HeaderLink> {
     let mut links = Vec::new();
     let mut cursor = Cursor::new(value);
     loop {

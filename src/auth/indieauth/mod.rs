@@ -21,6 +21,7 @@ use super::outbound::OutboundError;
 use crate::domain::ProfileUrl;
 
 pub use discovery::discover;
+pub use links::{HeaderLink, parse_link_header};
 pub use pkce::{Pkce, challenge_for, random_token};
 pub use redeem::{check_issuer, redeem, verify_me};
 

@@ -4,6 +4,7 @@
 //! and is visible on the public pages at the next request.
 
 mod actions;
+mod apps;
 mod dashboard;
 mod editor;
 
@@ -15,6 +16,7 @@ use super::{AppState, WebError};
 use crate::domain::Note;
 
 pub use actions::{confirm_delete, delete, restore, set_published};
+pub use apps::{apps, revoke_app};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
 

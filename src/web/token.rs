@@ -1,0 +1,274 @@
+//! The token side of the site's own IndieAuth server: codes become tokens
+//! (`POST /auth/token`), resource servers check tokens (`POST
+//! /auth/introspect`, and the older `GET /auth/token`), and apps give
+//! tokens up (`POST /auth/revoke`, and the older `action=revoke`).
+//!
+//! Every answer is JSON, errors included (`{"error", "error_description"}`),
+//! and is returned as a response rather than an `Err`, so that the HTML
+//! error pages leave it alone.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::bearer::{BearerError, api_error, authenticate};
+use super::session::token_hash;
+use crate::auth::indieauth::{challenge_for, random_token};
+use crate::config::Settings;
+use crate::domain::{ClientId, Scope, parse_redirect_uri};
+use crate::store::{AuthorizationCode, CodeRefusal, NewToken, TokenLookup};
+
+/// The fields of a form body, repeated names kept (checkboxes).
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// A body that is not a form reads as no fields, which every caller
+    /// answers as missing parameters.
+    pub fn parse(body: &[u8]) -> FormFields {
+        FormFields(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    /// The first value of `name`, if not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `POST /auth/token`: a code for a token; or the legacy `action=revoke`.
+pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form = FormFields::parse(&body);
+    if form.get("action") == Some("revoke") {
+        return revoke_named(&state, form.get("token")).await;
+    }
+    match form.get("grant_type") {
+        Some("authorization_code") => {}
+        Some(other) => {
+            return oauth_error(
+                "unsupported_grant_type",
+                &format!("grant_type {other:?} is not supported; use authorization_code"),
+            );
+        }
+        None => return oauth_error("invalid_request", "grant_type is missing"),
+    }
+    let code = match redeem_code(&state, &form).await {
+        Ok(code) => code,
+        Err(answer) => return answer,
+    };
+    if code.scopes.is_empty() {
+        // Sign-in only: no token for a code granted no scope (§ 5.3.3).
+        return redemption_answer(&state.settings, &code, None);
+    }
+    let secret = random_token();
+    let issued = state
+        .store
+        .issue_token(
+            &token_hash(&secret),
+            &NewToken {
+                name: &code.client_name,
+                client_id: &code.client_id,
+                scopes: code.scopes,
+                me: &code.me,
+                expires_at: None,
+            },
+            Utc::now(),
+        )
+        .await;
+    match issued {
+        Ok(token) => {
+            log::info!(
+                "token: issued token {} to {} [{}]",
+                token.id,
+                code.client_id,
+                code.scopes
+            );
+            redemption_answer(&state.settings, &code, Some(&secret))
+        }
+        Err(e) => BearerError::Unavailable(e.into()).response(),
+    }
+}
+
+/// Takes the form's code and checks it against the form: the same
+/// `client_id` and `redirect_uri`, and a `code_verifier` that hashes to
+/// the challenge. A failed check still uses the code up.
+pub async fn redeem_code(
+    state: &AppState,
+    form: &FormFields,
+) -> Result<AuthorizationCode, HttpResponse> {
+    let required = |name: &str| {
+        form.get(name)
+            .ok_or_else(|| oauth_error("invalid_request", &format!("{name} is missing")))
+    };
+    let code = required("code")?;
+    let client_id = required("client_id")?;
+    let redirect_uri = required("redirect_uri")?;
+    let verifier = required("code_verifier")?;
+    let taken = state
+        .store
+        .take_authorization_code(&token_hash(code), Utc::now())
+        .await
+        .map_err(|e| BearerError::Unavailable(e.into()).response())?;
+    let granted = taken.map_err(|refusal| {
+        let why = match refusal {
+            CodeRefusal::Unknown => "the code is not known here",
+            CodeRefusal::Used => "the code was already used",
+            CodeRefusal::Expired => "the code expired (codes last 10 minutes)",
+        };
+        log::warn!("token: refused a code: {why}");
+        oauth_error("invalid_grant", why)
+    })?;
+    let same_client = ClientId::parse(client_id).is_ok_and(|id| id.as_str() == granted.client_id);
+    let same_redirect =
+        parse_redirect_uri(redirect_uri).is_ok_and(|uri| uri.as_str() == granted.redirect_uri);
+    if !same_client {
+        return Err(oauth_error(
+            "invalid_grant",
+            "the code was issued to another client_id",
+        ));
+    }
+    if !same_redirect {
+        return Err(oauth_error(
+            "invalid_grant",
+            "the redirect_uri differs from the one the code was issued for",
+        ));
+    }
+    let verifier_ok = (43..=128).contains(&verifier.len())
+        && challenge_for(verifier).as_bytes() == granted.code_challenge.as_bytes();
+    if !verifier_ok {
+        log::warn!("token: PKCE check failed for {}", granted.client_id);
+        return Err(oauth_error(
+            "invalid_grant",
+            "the code_verifier does not match the code_challenge",
+        ));
+    }
+    Ok(granted)
+}
+
+/// The redemption's answer: `me`, the token when one was issued, and the
+/// owner's profile when the `profile` scope was granted.
+pub fn redemption_answer(
+    settings: &Settings,
+    code: &AuthorizationCode,
+    token: Option<&str>,
+) -> HttpResponse {
+    let mut body = json!({ "me": code.me });
+    if let Some(token) = token {
+        body["access_token"] = json!(token);
+        body["token_type"] = json!("Bearer");
+        body["scope"] = json!(code.scopes.to_string());
+    }
+    if code.scopes.contains(Scope::Profile) {
+        body["profile"] = json!({
+            "name": settings.site.author_name(),
+            "url": settings.site.owner_url(),
+        });
+    }
+    json_answer(StatusCode::OK, &body)
+}
+
+/// `GET /auth/token` with `Authorization: Bearer`: the token's `me`,
+/// `client_id` and `scope`, as resource servers asked before introspection.
+pub async fn verify(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    match authenticate(&state, &req, None).await {
+        Ok(token) => json_answer(
+            StatusCode::OK,
+            &json!({
+                "me": token.me,
+                "client_id": token.client_id,
+                "scope": token.scopes.to_string(),
+            }),
+        ),
+        Err(e) => e.response(),
+    }
+}
+
+/// `POST /auth/introspect` (RFC 7662 and IndieAuth § 6): the caller proves
+/// itself with any live token of this site; the answer says whether the
+/// form's `token` is active.
+pub async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let form = FormFields::parse(&body);
+    // The caller's own token may come in the header or, as RFC 6750
+    // allows, as the form's `access_token`; `token` is the one checked.
+    if let Err(e) = authenticate(&state, &req, form.get("access_token")).await {
+        return e.response();
+    }
+    let Some(token) = form.get("token") else {
+        return oauth_error("invalid_request", "token is missing");
+    };
+    let lookup = match state.store.find_token(&token_hash(token), Utc::now()).await {
+        Ok(lookup) => lookup,
+        Err(e) => return BearerError::Unavailable(e.into()).response(),
+    };
+    let body = match lookup {
+        TokenLookup::Live(token) => {
+            let mut body = json!({
+                "active": true,
+                "me": token.me,
+                "client_id": token.client_id,
+                "scope": token.scopes.to_string(),
+                "iat": token.created_at.timestamp(),
+            });
+            if let Some(at) = token.expires_at {
+                body["exp"] = json!(at.timestamp());
+            }
+            body
+        }
+        _ => json!({ "active": false }),
+    };
+    json_answer(StatusCode::OK, &body)
+}
+
+/// `POST /auth/revoke` (RFC 7009): 200 whether or not the token existed.
+pub async fn revoke(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+    let form = FormFields::parse(&body);
+    revoke_named(&state, form.get("token")).await
+}
+
+async fn revoke_named(state: &AppState, token: Option<&str>) -> HttpResponse {
+    let Some(token) = token else {
+        return oauth_error("invalid_request", "token is missing");
+    };
+    match state
+        .store
+        .revoke_token_by_hash(&token_hash(token), Utc::now())
+        .await
+    {
+        Ok(revoked) => {
+            if revoked {
+                log::info!("token: an app revoked its token");
+            }
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        Err(e) => BearerError::Unavailable(e.into()).response(),
+    }
+}
+
+/// An OAuth error of the token endpoint (RFC 6749 § 5.2): 400 and JSON.
+fn oauth_error(code: &str, description: &str) -> HttpResponse {
+    api_error(StatusCode::BAD_REQUEST, code, description)
+}
+
+fn json_answer(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
