@@ -1,6 +1,7 @@
 //! Storage: SQLite (metadata) plus Markdown files (text). The only code that
 //! touches the disk; everything above it works with domain values.
 
+pub mod backup;
 mod check;
 mod database;
 mod debris;
@@ -17,7 +18,9 @@ mod tokens;
 use std::path::{Path, PathBuf};
 
 pub use check::{Problem, Report};
-pub use database::{DataVersion, SiteState, connect, ensure_dir, migrate};
+pub use database::{
+    DataVersion, SiteState, connect, ensure_dir, knows_migration, latest_schema_version, migrate,
+};
 pub use debris::Repair;
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
