@@ -255,7 +255,7 @@ fn write_archive(
         .map_err(|e| BackupError::io("cannot read", database_copy, e))?;
     append(&mut tar, DATABASE_MEMBER, database.0, database.1, mtime).map_err(failed)?;
     report(progress, 1, total);
-    stall_for_tests();
+    stall_for_tests(tar.get_mut()).map_err(failed)?;
 
     for (index, row) in rows.iter().enumerate() {
         let path = notes.resolve(&row.file_path)?;
@@ -304,12 +304,15 @@ fn report(progress: Option<&Progress>, done: u64, total: u64) {
 
 /// Debug builds only: with `STARPUNK_TEST_BACKUP_STALL` set, a backup stops
 /// for a minute once its archive is half written, so a test can kill it
-/// there. Release builds have no such hook.
-fn stall_for_tests() {
+/// there (what is written so far is flushed first, so the partial archive
+/// holds it). Release builds have no such hook.
+fn stall_for_tests(_written: &mut impl Write) -> io::Result<()> {
     #[cfg(debug_assertions)]
     if std::env::var_os("STARPUNK_TEST_BACKUP_STALL").is_some() {
+        _written.flush()?;
         std::thread::sleep(Duration::from_secs(60));
     }
+    Ok(())
 }
 
 /// Whether a note whose file did not match the copy was changed by a
