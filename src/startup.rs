@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::config::Settings;
 use crate::maintenance;
+use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{
     AppState, ServingSince, SignInServices, access_log, error_pages, routes, security_headers,
@@ -76,6 +77,8 @@ pub struct Application {
     state: web::Data<AppState>,
     /// Pings the WebSub hub, when one is set.
     websub: Option<Publisher>,
+    /// Keeps `starpunk restore` from replacing the data while serving.
+    _data_lock: DataLock,
 }
 
 impl Application {
@@ -92,6 +95,8 @@ impl Application {
                     .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?
             }
         };
+        // Before the database is opened: a restore in progress finishes first.
+        let _waited = DataLock::serving(&settings.database_path).await?;
         let store = open_store(&settings).await?;
         Application::with_listener(settings, store, listener).await
     }
@@ -103,6 +108,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
+        let data_lock = DataLock::serving(&settings.database_path).await?;
         let version = store.site_state().await?.version;
         let workers = settings.workers;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
@@ -141,6 +147,7 @@ impl Application {
             server,
             state,
             websub,
+            _data_lock: data_lock,
         })
     }
 

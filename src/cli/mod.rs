@@ -1,5 +1,6 @@
 //! The `starpunk` command: serve the site, check its health, manage notes.
 
+mod backup;
 mod note;
 mod token;
 
@@ -51,6 +52,12 @@ enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Make an archive of the whole site (database and note files) while it
+    /// runs, or check one with --verify.
+    Backup(backup::BackupArgs),
+    /// Replace the site's data with an archive made by `starpunk backup`.
+    /// The server must be stopped first.
+    Restore(backup::RestoreArgs),
     /// Write, change and list notes.
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -91,6 +98,13 @@ pub fn run() -> ExitCode {
     }
     init_logging(&command);
 
+    // Checking an archive needs no site settings.
+    if let Command::Backup(args) = &command
+        && let Some((archive, json)) = args.verifying()
+    {
+        return finish(block_on(backup::verify(archive, json)));
+    }
+
     if let Command::Healthcheck { url: None } = command {
         // Only HOST and PORT matter for asking the local server.
         return match config::local_health_url(config::read_var) {
@@ -120,10 +134,17 @@ pub fn run() -> ExitCode {
             Ok(())
         }),
         Command::Check { repair } => block_on(check(settings, repair)),
+        Command::Backup(args) => block_on(backup::backup(args, settings)),
+        Command::Restore(args) => block_on(backup::restore(args, settings)),
         Command::Note(command) => block_on(note::run(command, settings)),
         Command::Token(command) => block_on(token::run(command, settings)),
         Command::LoginLink => block_on(login_link(settings)),
     };
+    finish(outcome)
+}
+
+/// The exit code for a command's outcome, its error printed on stderr.
+fn finish(outcome: Result<(), Failure>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Problems) => ExitCode::from(1),

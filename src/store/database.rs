@@ -140,6 +140,17 @@ pub async fn migrate(pool: &SqlitePool, database_path: &Path) -> Result<(), Stor
     Ok(result?)
 }
 
+/// The newest migration this binary knows: the schema version of a
+/// database it has migrated.
+pub fn latest_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether this binary knows the migration of that version.
+pub fn knows_migration(version: i64) -> bool {
+    MIGRATOR.iter().any(|m| m.version == version)
+}
+
 /// What changed last: `revision` goes up by one on every change to any note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteState {

@@ -2,6 +2,7 @@
 //! touches the disk; everything above it works with domain values.
 
 mod auth_codes;
+pub mod backup;
 mod check;
 mod database;
 mod debris;
@@ -20,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 pub use auth_codes::{AuthorizationCode, CODE_LIFETIME, CodeRefusal};
 pub use check::{Problem, Report};
-pub use database::{DataVersion, SiteState, connect, ensure_dir, migrate};
+pub use database::{
+    DataVersion, SiteState, connect, ensure_dir, knows_migration, latest_schema_version, migrate,
+};
 pub use debris::Repair;
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};

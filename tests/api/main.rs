@@ -2,6 +2,7 @@
 //! folder, driven over HTTP and through the `starpunk` binary.
 
 mod admin;
+mod backup;
 mod cli;
 mod conditional_get;
 mod damage;
