@@ -20,6 +20,10 @@ fn lock_path(database_path: &Path) -> PathBuf {
 }
 
 fn open(database_path: &Path) -> Result<(File, PathBuf), StoreError> {
+    // A first start makes the data folder here, before the database.
+    if let Some(dir) = database_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::store::ensure_dir(dir)?;
+    }
     let path = lock_path(database_path);
     OpenOptions::new()
         .create(true)
