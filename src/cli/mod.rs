@@ -1,6 +1,8 @@
 //! The `starpunk` command: serve the site, check its health, manage notes.
 
 mod backup;
+mod export;
+mod import_starpunk;
 mod note;
 mod token;
 
@@ -58,6 +60,13 @@ enum Command {
     /// Replace the site's data with an archive made by `starpunk backup`.
     /// The server must be stopped first.
     Restore(backup::RestoreArgs),
+    /// Write every note (drafts and deleted ones too) into DIR as Markdown
+    /// with YAML front matter, `YYYY/MM/<slug>.md`, in the format `note
+    /// import` reads.
+    Export(export::ExportArgs),
+    /// Move the notes of a StarPunk (Python) data folder in, keeping their
+    /// slugs, dates and published state. Running it again adds nothing.
+    ImportStarpunk(import_starpunk::ImportStarpunkArgs),
     /// Write, change and list notes.
     #[command(subcommand)]
     Note(note::NoteCommand),
@@ -136,6 +145,8 @@ pub fn run() -> ExitCode {
         Command::Check { repair } => block_on(check(settings, repair)),
         Command::Backup(args) => block_on(backup::backup(args, settings)),
         Command::Restore(args) => block_on(backup::restore(args, settings)),
+        Command::Export(args) => block_on(export::export(args, settings)),
+        Command::ImportStarpunk(args) => block_on(import_starpunk::import_starpunk(args, settings)),
         Command::Note(command) => block_on(note::run(command, settings)),
         Command::Token(command) => block_on(token::run(command, settings)),
         Command::LoginLink => block_on(login_link(settings)),

@@ -91,7 +91,8 @@ pub enum NoteCommand {
         hard: bool,
     },
     /// Import every .md file under DIR (YAML front matter optional: slug,
-    /// published, created or date, draft, tags).
+    /// published, created or date, draft, tags, and the other keys
+    /// `starpunk export` writes).
     Import { dir: PathBuf },
 }
 
@@ -369,9 +370,34 @@ async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<(), Fai
         return Err(Failure::Problems);
     }
 
+    // Oldest first, so notes get ids in the order they were written, as
+    // they had on the site they were exported from: lists and feeds break
+    // ties between equal dates by id. The sort is stable, so files with
+    // equal dates keep their path order.
+    notes.sort_by_key(|note| note.created_at.or(note.published_at));
     progress.set_message("importing");
+    let done = import_notes(store, notes, &progress, now).await?;
+    progress.finish_and_clear();
+    eprintln!(
+        "imported {} notes from {} ({} already present, skipped)",
+        done.imported,
+        dir.display(),
+        done.skipped
+    );
+    Ok(())
+}
+
+/// Imports the notes in batches, counting on `progress` from its current
+/// position. A failed batch leaves the earlier ones in place; the message
+/// says that running the import again continues.
+pub(super) async fn import_notes(
+    store: &Store,
+    notes: Vec<ImportedNote>,
+    progress: &indicatif::ProgressBar,
+    now: DateTime<Utc>,
+) -> Result<ImportOutcome, Failure> {
     let mut matched: HashSet<i64> = HashSet::new();
-    let total = notes.len();
+    let start = progress.position();
     let mut done = ImportOutcome::default();
     for batch in notes.chunks(IMPORT_BATCH) {
         let outcome = match store.import_batch(batch.to_vec(), &mut matched, now).await {
@@ -392,20 +418,13 @@ async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<(), Fai
         };
         done.imported += outcome.imported;
         done.skipped += outcome.skipped;
-        progress.set_position((total + done.imported + done.skipped) as u64);
+        progress.set_position(start + (done.imported + done.skipped) as u64);
     }
     if done.imported > 0 {
         progress.set_message("indexing");
         store.optimize_search_index().await?;
     }
-    progress.finish_and_clear();
-    eprintln!(
-        "imported {} notes from {} ({} already present, skipped)",
-        done.imported,
-        dir.display(),
-        done.skipped
-    );
-    Ok(())
+    Ok(done)
 }
 
 /// One file, with its modification time as the date when it has none.

@@ -10,6 +10,7 @@ mod scope;
 mod search;
 mod site_url;
 mod slug;
+mod source;
 mod tag;
 mod text;
 
@@ -23,5 +24,6 @@ pub use scope::{Scope, Scopes, UnknownScopes};
 pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, SearchTerm};
 pub use site_url::SiteUrl;
 pub use slug::{MAX_SLUG_LEN, RESERVED_SLUGS, Slug, SlugError};
+pub use source::source_properties;
 pub use tag::{MAX_TAG_CHARS, MAX_TAGS_PER_NOTE, Tag, TagError, url_form as tag_url_form};
 pub use text::{markdown_options, note_text, plain_text, text_of_html};

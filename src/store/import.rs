@@ -15,7 +15,8 @@ use super::notes::{db_time, find_any, numbered, to_millis};
 use super::search::index_parts;
 use super::tags::write_tags;
 use super::{NotesDir, Store, StoreError, blocking};
-use crate::domain::{NoteBody, NoteProperties, Slug, Tag};
+use crate::domain::mf2::Properties;
+use crate::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
 
 /// One file to import, parsed and valid.
 #[derive(Debug, Clone)]
@@ -25,7 +26,12 @@ pub struct ImportedNote {
     pub published: bool,
     pub created_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
+    /// When it last changed; `None` means now.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Set for a note imported as deleted (an export keeps deleted notes).
+    pub deleted_at: Option<DateTime<Utc>>,
     pub tags: Vec<Tag>,
+    pub properties: NoteProperties,
 }
 
 /// What one batch did.
@@ -67,11 +73,25 @@ struct FrontMatter {
     // A common field of other tools, accepted and ignored.
     #[allow(dead_code)]
     title: Option<serde_yaml_ng::Value>,
+    // What `starpunk export` writes besides the keys above.
+    published_at: Option<serde_yaml_ng::Value>,
+    updated: Option<serde_yaml_ng::Value>,
+    deleted: Option<serde_yaml_ng::Value>,
+    name: Option<String>,
+    summary: Option<String>,
+    #[serde(default)]
+    photos: Vec<Photo>,
+    #[serde(default)]
+    format: ContentFormat,
+    #[serde(default)]
+    properties: Properties,
 }
 
 /// Splits optional front matter (`---` … `---`) from the Markdown and reads
 /// it: `slug`, `published` (true/false or a date), `created` or `date`,
-/// `draft`, `tags`.
+/// `draft`, `tags`, and what `starpunk export` adds: `published_at`,
+/// `updated`, `deleted`, `name`, `summary`, `photos`, `format`,
+/// `properties`.
 pub fn parse_import_file(text: &str) -> Result<ImportedNote, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body) = split_front_matter(text)?;
@@ -94,11 +114,33 @@ pub fn parse_import_file(text: &str) -> Result<ImportedNote, String> {
         .or(front.date.as_ref())
         .map(|v| yaml_time(v, "created"))
         .transpose()?;
-    let (mut published, published_at) = match &front.published {
+    let (mut published, mut published_at) = match &front.published {
         None => (true, None),
         Some(serde_yaml_ng::Value::Bool(flag)) => (*flag, None),
         Some(value) => (true, Some(yaml_time(value, "published")?)),
     };
+    if let Some(value) = &front.published_at {
+        published_at = Some(yaml_time(value, "published_at")?);
+    }
+    let updated_at = front
+        .updated
+        .as_ref()
+        .map(|v| yaml_time(v, "updated"))
+        .transpose()?;
+    let deleted_at = front
+        .deleted
+        .as_ref()
+        .map(|v| yaml_time(v, "deleted"))
+        .transpose()?;
+    let properties = NoteProperties {
+        format: front.format,
+        name: front.name,
+        summary: front.summary,
+        photos: front.photos,
+        extra: front.properties,
+    }
+    .validated()
+    .map_err(|e| e.to_string())?;
     if front.draft == Some(true) {
         published = false;
     }
@@ -112,7 +154,10 @@ pub fn parse_import_file(text: &str) -> Result<ImportedNote, String> {
         published,
         created_at,
         published_at,
+        updated_at,
+        deleted_at,
         tags,
+        properties,
     })
 }
 
@@ -332,27 +377,22 @@ async fn insert_batch(
     } in planned
     {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, content_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, properties)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(slug.as_str())
         .bind(path)
         .bind(note.published)
         .bind(db_time(*created_at))
-        .bind(db_time(now))
+        .bind(db_time(note.updated_at.map_or(now, to_millis)))
         .bind(published_at.map(db_time))
+        .bind(note.deleted_at.map(|at| db_time(to_millis(at))))
         .bind(note.body.hash())
+        .bind(note.properties.to_json())
         .fetch_one(&mut *tx)
         .await?;
         write_tags(&mut *tx, id, &note.tags).await?;
-        index_parts(
-            &mut *tx,
-            id,
-            &note.body,
-            &NoteProperties::default(),
-            &note.tags,
-        )
-        .await?;
+        index_parts(&mut *tx, id, &note.body, &note.properties, &note.tags).await?;
         ids.push(id);
     }
     Ok(ids)

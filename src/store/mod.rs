@@ -6,6 +6,7 @@ pub mod backup;
 mod check;
 mod database;
 mod debris;
+mod export;
 mod files;
 mod import;
 mod listing;
@@ -14,6 +15,7 @@ mod probe;
 mod properties;
 mod search;
 mod sign_in;
+mod starpunk;
 mod tags;
 mod tokens;
 
@@ -25,6 +27,7 @@ pub use database::{
     DataVersion, SiteState, connect, ensure_dir, knows_migration, latest_schema_version, migrate,
 };
 pub use debris::Repair;
+pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
@@ -34,6 +37,7 @@ pub use search::{IndexState, SearchPage};
 pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
 };
+pub use starpunk::{OldNote, OldSite, OldText, old_time};
 pub use tags::TagCount;
 pub use tokens::{AccessToken, NewToken, TokenLookup};
 

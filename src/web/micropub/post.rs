@@ -1,18 +1,15 @@
 //! A post as Micropub sees it (mf2 properties) and as StarPunk keeps it (a
-//! note: text, tags, dates, status and [`NoteProperties`]), both ways.
-//! Creating reads properties into a note; updating reads the note back
-//! into properties, applies the update, and reads them in again, so both
-//! follow the same rules.
+//! note: text, tags, dates, status and [`NoteProperties`]), both ways: this
+//! reads properties into a note, [`crate::domain::source_properties`]
+//! reads a note back. Updating reads the note back into properties, applies
+//! the update, and reads them in again, so both follow the same rules.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::MicropubError;
-use crate::config::SiteSettings;
 use crate::domain::mf2::{Properties, text_of};
-use crate::domain::{
-    ContentFormat, NoteBody, NoteProperties, NoteWithBody, Photo, Slug, Tag, photo_value,
-};
+use crate::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
 
 /// Properties read into what a note holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,59 +125,6 @@ impl PostFields {
     }
 }
 
-/// A note as mf2 properties, as `q=source` answers: its text (as HTML when
-/// it was written as HTML), title, tags, dates, status, photos, the other
-/// properties it was given, and its URL.
-pub fn properties_of(site: &SiteSettings, note: &NoteWithBody) -> Properties {
-    let mut properties = note.note.properties.extra.clone();
-    let kept = &note.note.properties;
-    let content = match kept.format {
-        ContentFormat::Markdown => Value::String(note.body.as_str().to_owned()),
-        ContentFormat::Html => json!({ "html": note.body.as_str() }),
-    };
-    properties.insert("content".into(), vec![content]);
-    if let Some(name) = &kept.name {
-        properties.insert("name".into(), vec![json!(name)]);
-    }
-    if let Some(summary) = &kept.summary {
-        properties.insert("summary".into(), vec![json!(summary)]);
-    }
-    if !note.note.tags.is_empty() {
-        properties.insert(
-            "category".into(),
-            note.note.tags.iter().map(|t| json!(t.name())).collect(),
-        );
-    }
-    if !kept.photos.is_empty() {
-        properties.insert(
-            "photo".into(),
-            kept.photos.iter().map(photo_value).collect(),
-        );
-    }
-    properties.insert(
-        "published".into(),
-        vec![json!(iso(note.note.display_date()))],
-    );
-    properties.insert("updated".into(), vec![json!(iso(note.note.updated_at))]);
-    properties.insert(
-        "post-status".into(),
-        vec![json!(if note.note.published {
-            "published"
-        } else {
-            "draft"
-        })],
-    );
-    properties.insert(
-        "url".into(),
-        vec![json!(site.url.join(&format!("note/{}", note.note.slug)))],
-    );
-    properties
-}
-
-fn iso(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn first<'a>(properties: &'a Properties, name: &str) -> Option<&'a Value> {
     properties.get(name).and_then(|values| values.first())
 }
@@ -255,6 +199,8 @@ pub fn requested_slug(commands: &Properties) -> Result<Option<Slug>, MicropubErr
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn props(value: Value) -> Properties {

@@ -7,9 +7,9 @@ use actix_web::http::header;
 use serde_json::{Map, Value, json};
 
 use super::MicropubError;
-use super::post::properties_of;
 use super::write::any_note;
 use crate::domain::NoteWithBody;
+use crate::domain::source_properties;
 use crate::store::{AccessToken, NoteFilter};
 use crate::web::AppState;
 
@@ -89,7 +89,7 @@ pub async fn answer(
 /// One post in mf2 JSON: every property with its `type`, or only the
 /// properties asked for, without `type` (Micropub § 3.7.3).
 fn source(state: &AppState, note: &NoteWithBody, asked: &[&str]) -> Value {
-    let mut properties = properties_of(&state.settings.site, note);
+    let mut properties = source_properties(&state.settings.site.url, note);
     if asked.is_empty() {
         json!({ "type": ["h-entry"], "properties": properties })
     } else {

@@ -6,8 +6,9 @@ use actix_web::http::header;
 use chrono::Utc;
 
 use super::MicropubError;
-use super::post::{PostFields, properties_of, requested_slug};
+use super::post::{PostFields, requested_slug};
 use super::request::Action;
+use crate::domain::source_properties;
 use crate::domain::{Note, NoteWithBody, Scope, Slug};
 use crate::store::{AccessToken, NewNote};
 use crate::web::AppState;
@@ -63,7 +64,7 @@ pub async fn perform(
             let note = live_note(state, &url).await?;
             let body = state.store.read_body(&note).await?;
             let current = NoteWithBody { note, body };
-            let mut properties = properties_of(&state.settings.site, &current);
+            let mut properties = source_properties(&state.settings.site.url, &current);
             update.apply(&mut properties);
             let fields = PostFields::from_properties(properties)?;
             let note = current.note;

@@ -1,0 +1,212 @@
+//! `starpunk export` then `starpunk note import` into an empty site gives
+//! back the same site: the same notes, and the same feeds byte for byte.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use starpunk::domain::mf2::Properties;
+use starpunk::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
+use starpunk::store::NewNote;
+
+use crate::helpers::{TestApp, cli_with, run_with_input, spawn_app_with, stderr, stdout};
+
+const SITE_URL: &str = "https://notes.example/";
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+fn run_ok(vars: &HashMap<String, String>, args: &[&str]) -> (String, String) {
+    let output = run_with_input(cli_with(vars).args(args), "");
+    assert!(
+        output.status.success(),
+        "starpunk {args:?} failed: {}",
+        stderr(&output)
+    );
+    (stdout(&output), stderr(&output))
+}
+
+/// Creates a note written `minute` minutes into the site's first day.
+async fn add(
+    app: &TestApp,
+    minute: i64,
+    text: &str,
+    slug: &str,
+    change: impl FnOnce(&mut NewNote),
+) {
+    let mut new = NewNote {
+        body: NoteBody::parse(text).unwrap(),
+        slug: Some(Slug::parse(slug).unwrap()),
+        published: true,
+        published_at: None,
+        created_at: None,
+        tags: Vec::new(),
+        properties: NoteProperties::default(),
+    };
+    change(&mut new);
+    let now = at("2026-01-10T10:00:00Z") + chrono::Duration::minutes(minute);
+    app.store().create(new, now).await.unwrap();
+}
+
+/// A site with one note of every kind the export must carry.
+async fn varied_site(app: &TestApp) {
+    add(app, 1, "Plain *Markdown* note.\n", "plain", |_| {}).await;
+    add(app, 2, "<p>Hello <b>HTML</b></p>", "html-note", |n| {
+        n.properties.format = ContentFormat::Html;
+    })
+    .await;
+    add(app, 3, "Tagged, titled, with photos.\n", "rich", |n| {
+        n.tags = Tag::parse_list(&["Rust", "web dev", "Café"]).unwrap();
+        n.properties.name = Some("A title: with \"quotes\"".into());
+        n.properties.summary = Some("In short.".into());
+        n.properties.photos = vec![
+            Photo {
+                url: "https://img.example/cat.jpg".into(),
+                alt: Some("A cat".into()),
+            },
+            Photo {
+                url: "https://img.example/dog.jpg".into(),
+                alt: None,
+            },
+        ];
+        n.properties.extra =
+            Properties::from([("location".into(), vec![serde_json::json!("geo:51.5,-0.1")])]);
+    })
+    .await;
+    add(app, 4, "Just a draft.\n", "a-draft", |n| {
+        n.published = false
+    })
+    .await;
+    add(app, 5, "Written long ago.\n", "old", |n| {
+        n.created_at = Some(at("2019-03-04T05:06:07.089Z"));
+        n.published_at = Some(at("2019-03-05T00:00:00Z"));
+    })
+    .await;
+    add(app, 6, "Grüße aus Köln — 東京 ✓\n", "non-ascii", |_| {}).await;
+    add(app, 7, "To be deleted.\n", "deleted", |_| {}).await;
+    app.store()
+        .soft_delete("deleted", at("2026-01-11T00:00:00Z"))
+        .await
+        .unwrap();
+}
+
+fn list(vars: &HashMap<String, String>) -> serde_json::Value {
+    let (out, _) = run_ok(vars, &["note", "list", "--json", "--drafts", "--deleted"]);
+    serde_json::from_str(&out).expect("note list --json prints JSON")
+}
+
+/// The three feeds, without the channel's own date: it is when the data
+/// last changed, which for the imported site is the time of the import.
+async fn feeds(app: &TestApp) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in ["/feed.xml", "/feed.atom", "/feed.json"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().await.unwrap();
+        found.push(without_channel_date(&text));
+    }
+    found
+}
+
+fn without_channel_date(feed: &str) -> String {
+    let mut text = feed.to_owned();
+    for (open, close) in [
+        ("<lastBuildDate>", "</lastBuildDate>"),
+        ("<updated>", "</updated>"),
+    ] {
+        if let (Some(start), Some(end)) = (text.find(open), text.find(close)) {
+            // Only the channel's: it comes before the first item or entry.
+            let first_item = text
+                .find("<item>")
+                .or(text.find("<entry>"))
+                .unwrap_or(usize::MAX);
+            if start < first_item {
+                text.replace_range(start..end + close.len(), "");
+            }
+        }
+    }
+    text
+}
+
+fn files_under(dir: &Path, ext: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for year in std::fs::read_dir(dir).unwrap() {
+        for month in std::fs::read_dir(year.unwrap().path()).unwrap() {
+            for file in std::fs::read_dir(month.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|e| e == ext) {
+                    found.push(path.strip_prefix(dir).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test]
+async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
+    let first = spawn_app_with(&[("SITE_URL", SITE_URL)]).await;
+    varied_site(&first).await;
+    first.changed().await;
+    let export = tempfile::tempdir().unwrap();
+    let dir = export.path().join("export");
+    let dir_arg = dir.display().to_string();
+
+    let (_, summary) = run_ok(&first.vars, &["export", &dir_arg, "--json"]);
+    assert!(
+        summary.contains("exported 7 notes (1 of them deleted)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("14 files written, 0 unchanged"),
+        "{summary}"
+    );
+    assert_eq!(files_under(&dir, "md").len(), 7);
+    assert!(files_under(&dir, "md").contains(&"2019/03/old.md".to_owned()));
+    let deleted = std::fs::read_to_string(dir.join("2026/01/deleted.md")).unwrap();
+    assert!(
+        deleted.contains("\ndeleted: 2026-01-11T00:00:00.000Z\n"),
+        "{deleted}"
+    );
+
+    let mf2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("2026/01/rich.json")).unwrap())
+            .unwrap();
+    assert_eq!(mf2["type"], serde_json::json!(["h-entry"]));
+    assert_eq!(mf2["properties"]["name"][0], "A title: with \"quotes\"");
+    assert_eq!(
+        mf2["properties"]["photo"][0],
+        serde_json::json!({"value": "https://img.example/cat.jpg", "alt": "A cat"})
+    );
+    assert_eq!(
+        mf2["properties"]["url"][0],
+        "https://notes.example/note/rich"
+    );
+
+    // Exporting again into the same folder writes nothing new.
+    let (_, again) = run_ok(&first.vars, &["export", &dir_arg, "--json"]);
+    assert!(again.contains("0 files written, 14 unchanged"), "{again}");
+
+    // Import into a fresh data folder, then serve it with the same SITE_URL.
+    let data = tempfile::tempdir().unwrap();
+    let data_path = data.path().display().to_string();
+    let vars = HashMap::from([
+        ("DATA_PATH".to_owned(), data_path.clone()),
+        ("SITE_URL".to_owned(), SITE_URL.to_owned()),
+    ]);
+    let (_, imported) = run_ok(&vars, &["note", "import", &dir_arg]);
+    assert!(imported.contains("imported 7 notes"), "{imported}");
+    let second = spawn_app_with(&[("SITE_URL", SITE_URL), ("DATA_PATH", &data_path)]).await;
+
+    assert_eq!(list(&first.vars), list(&second.vars));
+    assert_eq!(feeds(&first).await, feeds(&second).await);
+    let page = second.text("/note/non-ascii").await;
+    assert!(page.contains("Grüße aus Köln"), "{page}");
+
+    // Importing the export again adds nothing.
+    let (_, twice) = run_ok(&vars, &["note", "import", &dir_arg]);
+    assert!(twice.contains("imported 0 notes"), "{twice}");
+    assert!(twice.contains("(7 already present"), "{twice}");
+}
