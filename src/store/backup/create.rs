@@ -2,8 +2,10 @@
 //! itself (`VACUUM INTO`, one read transaction, so the copy is consistent
 //! whatever writers do meanwhile); then every note file that copy refers to
 //! is added, each checked against the copy's SHA-256. A file that no longer
-//! matches was changed by a writer after the copy: the whole attempt starts
-//! again from a new copy, so every note in an archive has its own file.
+//! matches was changed by a writer after the copy: the attempt starts again
+//! from a new copy, this time holding the write lock (every writer changes
+//! a note's file only while holding it), so a writer that never pauses
+//! cannot keep a backup from finishing. Writers wait for that second copy.
 //! The archive is synced, then renamed to its final name (see `output`).
 
 use std::fs::{self, File};
@@ -29,8 +31,8 @@ use super::{BackupError, Progress, blocking};
 use crate::domain::content_hash;
 use crate::store::{NotesDir, connect};
 
-/// Fresh copies tried before giving up on a site whose notes keep changing.
-const ATTEMPTS: u32 = 5;
+/// Copies taken at most: one while writers go on, then one holding them off.
+const ATTEMPTS: u32 = 2;
 
 /// What a backup wrote.
 #[derive(Debug, Clone)]
@@ -81,7 +83,7 @@ pub async fn create(
 
     let live = connect(database_path, 1).await?;
     let notes = NotesDir::new(notes_path);
-    let written = write_consistent(&live, &notes, &work, now, progress).await;
+    let written = write_consistent(database_path, &live, &notes, &work, now, progress).await;
     live.close().await;
     let (manifest, attempts) = written?;
 
@@ -101,6 +103,7 @@ pub async fn create(
 /// Copies the database and writes the archive from the copy, again from a
 /// new copy while writers keep changing the notes it refers to.
 async fn write_consistent(
+    database_path: &Path,
     live: &SqlitePool,
     notes: &NotesDir,
     work: &WorkFolder,
@@ -109,6 +112,11 @@ async fn write_consistent(
 ) -> Result<(Manifest, u32), BackupError> {
     let mut last_changed = String::new();
     for attempt in 1..=ATTEMPTS {
+        let writers_held = if attempt == ATTEMPTS {
+            Some(hold_writers(database_path).await?)
+        } else {
+            None
+        };
         let snapshot =
             take_snapshot(live, &work.path().join(format!("copy-{attempt}.db")), now).await?;
         let (partial, notes_dir, progress) = (work.partial(), notes.clone(), progress.clone());
@@ -130,6 +138,9 @@ async fn write_consistent(
             )
         })
         .await?;
+        if let Some(held) = writers_held {
+            held.close().await?;
+        }
         fs::remove_file(&path).map_err(|e| BackupError::io("cannot remove", &path, e))?;
         let Some(index) = changed else {
             return Ok((manifest, attempt));
@@ -151,6 +162,18 @@ async fn write_consistent(
         slug: last_changed,
         attempts: ATTEMPTS,
     })
+}
+
+/// A connection holding the database's write lock until it is closed (its
+/// transaction then rolls back, having changed nothing).
+async fn hold_writers(database_path: &Path) -> Result<sqlx::SqliteConnection, BackupError> {
+    let mut held = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(database_path)
+        .busy_timeout(std::time::Duration::from_secs(30))
+        .connect()
+        .await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut held).await?;
+    Ok(held)
 }
 
 /// Copies the database with `VACUUM INTO` and reads from the copy what the

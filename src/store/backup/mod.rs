@@ -35,7 +35,7 @@ pub enum BackupError {
     #[error("{0} already exists; choose another --output or remove it")]
     OutputExists(PathBuf),
     #[error(
-        "note {slug:?} changed during each of {attempts} snapshots (a writer is busy); try again when the site is quieter"
+        "note {slug:?} changed during each of {attempts} snapshots, the last taken with writers held off; try again"
     )]
     KeptChanging { slug: String, attempts: u32 },
     #[error(
