@@ -9,8 +9,8 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from support.http import request
@@ -29,12 +29,18 @@ def path_of(driver):
 
 
 def submit_with(driver, button):
-    """Clicks a submit button and waits for the next page to load."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Clicks a submit button and waits for the next page to load.
+
+    The old page is marked with a window property that the next document
+    will not have. Chromedriver can report a half-replaced page with one of
+    several errors mid-navigation, so any driver error while waiting only
+    means "not yet"."""
+    driver.execute_script("window.__starpunkOldPage = true;")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
-    WebDriverWait(driver, 10).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.__starpunkOldPage === undefined"
+            " && document.readyState === 'complete'"))
 
 
 def button(driver, text, within=None):
