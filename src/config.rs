@@ -55,7 +55,12 @@ pub struct Settings {
     /// index of several. Not read from the environment: sitemaps.org sets
     /// it at 50 000; tests lower it.
     pub sitemap_max_urls: usize,
+    /// The largest image the media endpoint accepts, in bytes.
+    pub media_max_bytes: u64,
 }
+
+/// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
+pub const MEDIA_MAX_BYTES: u64 = 10_000_000;
 
 /// URLs per sitemap file allowed by the sitemaps.org protocol.
 pub const SITEMAP_MAX_URLS: usize = 50_000;
@@ -227,6 +232,8 @@ impl Settings {
         let feed_max_items = parse_number::<u32, _>(&vars, "FEED_MAX_ITEMS", 50, 1..=1000)?;
         let feed_cache_seconds =
             parse_number::<u32, _>(&vars, "FEED_CACHE_SECONDS", 300, 0..=31_536_000)?;
+        let media_max_bytes =
+            parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
 
         Ok(Settings {
             site,
@@ -243,6 +250,7 @@ impl Settings {
             trust_x_forwarded_for,
             websub_hub,
             sitemap_max_urls: SITEMAP_MAX_URLS,
+            media_max_bytes,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod maintenance;
+pub mod media;
 pub mod render;
 pub mod startup;
 pub mod store;

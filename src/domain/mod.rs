@@ -2,6 +2,7 @@
 
 mod client_id;
 mod loopback;
+mod media_path;
 pub mod mf2;
 mod note;
 mod profile_url;
@@ -15,6 +16,7 @@ mod tag;
 mod text;
 
 pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
+pub use media_path::MediaPath;
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{

@@ -10,6 +10,7 @@ mod conditional;
 mod error;
 mod feed;
 mod health;
+mod media;
 mod metadata;
 mod micropub;
 mod negotiate;
@@ -53,6 +54,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/robots.txt", sitemap::robots))
         .service(readable("/health", health::health))
         .service(page_and_form("/micropub", micropub::get, micropub::post))
+        .service(posted("/micropub/media", media::upload))
+        .service(readable("/media/{path:.*}", media::serve))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable(
             "/.well-known/oauth-authorization-server",

@@ -21,6 +21,7 @@ mod indieauth_client;
 mod indieauth_server;
 mod link_previews;
 mod micropub;
+mod micropub_media;
 mod negotiation;
 mod owner;
 mod pages;

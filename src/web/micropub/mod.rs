@@ -14,9 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use super::bearer::{BearerError, api_error, authenticate};
+use super::media::{UploadError, keep_image, media_url, read_multipart};
 use super::{AppState, WebError};
+use crate::domain::{MAX_PHOTOS, Scope};
 use crate::store::StoreError;
-use request::MicropubRequest;
+use request::{Action, MicropubRequest};
 
 /// Largest request body: the largest note, with room for encoding.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -34,6 +36,8 @@ pub enum MicropubError {
     TooLarge,
     #[error(transparent)]
     Bearer(#[from] BearerError),
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     #[error("the post could not be saved")]
     Store(#[source] StoreError),
 }
@@ -53,6 +57,7 @@ impl MicropubError {
             }
             MicropubError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             MicropubError::Bearer(e) => return e.response(),
+            MicropubError::Upload(e) => return e.response(),
             MicropubError::Store(e) => {
                 log::error!("micropub: {}", super::error_chain(e));
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
@@ -97,19 +102,66 @@ pub async fn post(
     payload: web::Payload,
 ) -> HttpResponse {
     let answered = async {
-        let request = read_request(&req, payload).await?;
+        let (request, photos) = read_request(&state, &req, payload).await?;
         let token = authenticate(&state, &req, request.access_token.as_deref()).await?;
-        write::perform(&state, &token, request.action).await
+        let action = with_uploaded_photos(&state, &token, request.action, photos).await?;
+        write::perform(&state, &token, action).await
     }
     .await;
     answered.unwrap_or_else(|e| e.response())
 }
 
-/// The body, read by its content type.
+/// Photos uploaded with a create are kept first, then named by their
+/// addresses among the post's `photo` values, after any given by URL.
+async fn with_uploaded_photos(
+    state: &AppState,
+    token: &crate::store::AccessToken,
+    action: Action,
+    photos: Vec<Vec<u8>>,
+) -> Result<Action, MicropubError> {
+    if photos.is_empty() {
+        return Ok(action);
+    }
+    let Action::Create {
+        kind,
+        mut properties,
+        commands,
+    } = action
+    else {
+        return Err(MicropubError::invalid(
+            "photos can be uploaded only with a new post; upload them to the media endpoint \
+             and give their URLs in an update",
+        ));
+    };
+    // Nothing is kept for a request that could not create the post.
+    if !token.scopes.contains(Scope::Create) && !token.scopes.contains(Scope::Draft) {
+        return Err(BearerError::InsufficientScope(Scope::Create).into());
+    }
+    if properties.get("photo").map_or(0, Vec::len) + photos.len() > MAX_PHOTOS {
+        return Err(MicropubError::invalid(format!(
+            "a post may have at most {MAX_PHOTOS} photos"
+        )));
+    }
+    for bytes in photos {
+        let record = keep_image(state, bytes).await?;
+        properties
+            .entry("photo".to_owned())
+            .or_default()
+            .push(serde_json::Value::String(media_url(state, &record.path)));
+    }
+    Ok(Action::Create {
+        kind,
+        properties,
+        commands,
+    })
+}
+
+/// The body, read by its content type, and the photos uploaded with it.
 async fn read_request(
+    state: &AppState,
     req: &HttpRequest,
     mut payload: web::Payload,
-) -> Result<MicropubRequest, MicropubError> {
+) -> Result<(MicropubRequest, Vec<Vec<u8>>), MicropubError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -123,15 +175,22 @@ async fn read_request(
         .trim()
         .to_owned();
     if essence == "multipart/form-data" {
-        return Err(MicropubError::UnsupportedType(
-            "uploading files to the Micropub endpoint is not supported yet: send the post as a \
-             form or as JSON, with photos given by URL"
-                .into(),
-        ));
+        let body = read_multipart(req, payload, state.settings.media_max_bytes, MAX_PHOTOS).await?;
+        let mut photos = Vec::new();
+        for (name, bytes) in body.files {
+            if name != "photo" && name != "photo[]" {
+                return Err(MicropubError::invalid(format!(
+                    "files may be sent only as `photo` or `photo[]`, not `{name}`"
+                )));
+            }
+            photos.push(bytes);
+        }
+        return Ok((MicropubRequest::from_form(body.fields)?, photos));
     }
     if essence != "application/json" && essence != "application/x-www-form-urlencoded" {
         return Err(MicropubError::UnsupportedType(format!(
-            "send the post as application/x-www-form-urlencoded or application/json, not {:?}",
+            "send the post as application/x-www-form-urlencoded, application/json or \
+             multipart/form-data, not {:?}",
             if essence.is_empty() {
                 "nothing"
             } else {
@@ -148,11 +207,12 @@ async fn read_request(
         }
         body.extend_from_slice(&chunk);
     }
-    if essence == "application/json" {
-        MicropubRequest::from_json(&body)
+    let request = if essence == "application/json" {
+        MicropubRequest::from_json(&body)?
     } else {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
             .map_err(|e| MicropubError::invalid(format!("the form cannot be read: {e}")))?;
-        MicropubRequest::from_form(pairs)
-    }
+        MicropubRequest::from_form(pairs)?
+    };
+    Ok((request, Vec::new()))
 }

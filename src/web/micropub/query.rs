@@ -40,6 +40,10 @@ pub async fn answer(
         }
         Some("config") => {
             let mut config = Map::new();
+            config.insert(
+                "media-endpoint".into(),
+                json!(format!("{}micropub/media", state.settings.site.url)),
+            );
             config.insert("syndicate-to".into(), json!([]));
             config.insert(
                 "post-types".into(),

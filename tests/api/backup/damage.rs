@@ -11,8 +11,8 @@ use super::{
     write_a_site,
 };
 
-/// The migration before the newest one; an archive at this schema is one
-/// the previous StarPunk made.
+/// An earlier migration; an archive at this schema is one an earlier
+/// StarPunk made. The test drops the tables of every later migration.
 const OLDER_SCHEMA: i64 = 20261127000002;
 
 fn flip_a_byte(bytes: &mut [u8], at: usize) {
@@ -112,7 +112,7 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
         edit_database(
             members,
             &format!(
-                "DROP TABLE authorization_codes; DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
+                "DROP TABLE authorization_codes; DROP TABLE media; DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
             ),
         );
         listing["schema_version"] = OLDER_SCHEMA.into();

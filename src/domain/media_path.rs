@@ -1,0 +1,107 @@
+//! Where an uploaded image lives, relative to the media folder:
+//! `YYYY/MM/<random>.<ext>`. Anything else in a `/media/…` URL is refused
+//! before it comes near the disk, so no request can leave the folder.
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use crate::media::ImageKind;
+
+/// Length of the random part of a name: [`random_token`]'s 43 characters.
+///
+/// [`random_token`]: crate::auth::indieauth::random_token
+const RANDOM_CHARS: usize = 43;
+
+/// A media file's path, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MediaPath(String);
+
+impl MediaPath {
+    /// A new name for an upload made at `now`; `random` is an unguessable
+    /// token.
+    pub fn new(now: DateTime<Utc>, random: &str, kind: ImageKind) -> Option<MediaPath> {
+        let path = format!(
+            "{:04}/{:02}/{random}.{}",
+            now.year(),
+            now.month(),
+            kind.extension()
+        );
+        MediaPath::parse(&path)
+    }
+
+    /// Accepts exactly `YYYY/MM/<43 URL-safe characters>.<jpg|png|gif|webp>`.
+    pub fn parse(text: &str) -> Option<MediaPath> {
+        let mut parts = text.split('/');
+        let (Some(year), Some(month), Some(name), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+        let month_ok = digits(month, 2) && matches!(month.parse::<u8>(), Ok(1..=12));
+        let (random, extension) = name.split_once('.')?;
+        let random_ok = random.len() == RANDOM_CHARS
+            && random
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (digits(year, 4) && month_ok && random_ok && ImageKind::from_extension(extension).is_some())
+            .then(|| MediaPath(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The kind its extension names.
+    pub fn kind(&self) -> ImageKind {
+        self.0
+            .rsplit_once('.')
+            .and_then(|(_, extension)| ImageKind::from_extension(extension))
+            .expect("a parsed media path ends in a known extension")
+    }
+}
+
+impl fmt::Display for MediaPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RANDOM: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJK-_0123";
+
+    #[test]
+    fn a_new_path_parses_back() {
+        let now = DateTime::parse_from_rfc3339("2026-03-04T05:06:07Z")
+            .expect("a valid date")
+            .with_timezone(&Utc);
+        let path = MediaPath::new(now, RANDOM, ImageKind::Png).expect("a valid path");
+        assert_eq!(path.as_str(), format!("2026/03/{RANDOM}.png"));
+        assert_eq!(MediaPath::parse(path.as_str()), Some(path.clone()));
+        assert_eq!(path.kind(), ImageKind::Png);
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for bad in [
+            format!("../03/{RANDOM}.png"),
+            format!("2026/../{RANDOM}.png"),
+            format!("2026/03/../{RANDOM}.png"),
+            format!("2026/13/{RANDOM}.png"),
+            format!("2026/03/{RANDOM}.svg"),
+            format!("2026/03/{RANDOM}.png.png"),
+            format!("/2026/03/{RANDOM}.png"),
+            format!("2026/03/sub/{RANDOM}.png"),
+            format!("2026/03/{}.png", &RANDOM[1..]),
+            format!("2026/03/{}%2e.png", &RANDOM[3..]),
+            "2026/03/.png".to_owned(),
+            String::new(),
+        ] {
+            assert_eq!(MediaPath::parse(&bad), None, "{bad}");
+        }
+    }
+}
