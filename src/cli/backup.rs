@@ -10,7 +10,8 @@ use serde_json::json;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::store::backup::{self, Destination, Manifest, Progress};
+use crate::store::backup::{self, Destination, Manifest, Progress, Sources};
+use crate::store::{MediaDir, NotesDir};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -55,8 +56,7 @@ pub async fn backup(args: BackupArgs, settings: Settings) -> Result<(), Failure>
     let destination = Destination::from_output(args.output.as_deref());
     let (progress, bar) = progress_bar(args.json, "backing up");
     let summary = backup::create(
-        &settings.database_path,
-        &settings.notes_path,
+        &sources(&settings),
         &destination,
         chrono::Utc::now(),
         progress,
@@ -127,14 +127,7 @@ pub async fn verify(archive: &Path, json: bool) -> Result<(), Failure> {
 
 pub async fn restore(args: RestoreArgs, settings: Settings) -> Result<(), Failure> {
     let (progress, bar) = progress_bar(args.json, "restoring");
-    let restored = backup::restore(
-        &args.file,
-        &settings.database_path,
-        &settings.notes_path,
-        args.force,
-        progress,
-    )
-    .await;
+    let restored = backup::restore(&args.file, &sources(&settings), args.force, progress).await;
     bar.finish_and_clear();
     let restored = restored?;
     let manifest = &restored.manifest;
@@ -163,11 +156,20 @@ pub async fn restore(args: RestoreArgs, settings: Settings) -> Result<(), Failur
     Ok(())
 }
 
+/// Where the settings put the data.
+fn sources(settings: &Settings) -> Sources {
+    Sources {
+        database: settings.database_path.clone(),
+        notes: NotesDir::new(&settings.notes_path),
+        media: MediaDir::in_data(&settings.data_path),
+    }
+}
+
 fn describe(manifest: &Manifest) -> String {
     let counts = manifest.counts;
     format!(
-        "{} notes: published {}, drafts {}, deleted {}",
-        counts.notes, counts.published, counts.drafts, counts.deleted
+        "{} notes: published {}, drafts {}, deleted {}; {} media files",
+        counts.notes, counts.published, counts.drafts, counts.deleted, counts.media
     )
 }
 

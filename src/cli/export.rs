@@ -1,5 +1,6 @@
 //! `starpunk export DIR`: every note as Markdown with front matter (and,
-//! with `--json`, as mf2 JSON), readable by `starpunk note import`.
+//! with `--json`, as mf2 JSON), and every stored image under `media/`
+//! with its `media.json` listing, readable by `starpunk note import`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -10,7 +11,10 @@ use super::Failure;
 use crate::config::Settings;
 use crate::domain::{NoteWithBody, source_properties};
 use crate::startup::open_store;
-use crate::store::{ExportDir, Written, export_stem, export_text};
+use crate::store::{
+    EXPORT_MEDIA_FOLDER, ExportDir, MEDIA_LISTING, MediaDir, Store, Written, export_stem,
+    export_text, media_listing,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
@@ -83,9 +87,14 @@ pub async fn export(args: ExportArgs, settings: Settings) -> Result<(), Failure>
         }
         exported += 1;
     }
+    let media = export_media(&store, &MediaDir::in_data(&settings.data_path), &out).await?;
+    tally.written += media.tally.written;
+    tally.unchanged += media.tally.unchanged;
+    damaged.extend(media.damaged);
     progress.finish_and_clear();
     eprintln!(
-        "exported {exported} notes ({deleted} of them deleted) to {}: {} files written, {} unchanged",
+        "exported {exported} notes ({deleted} of them deleted) and {} media files to {}: {} files written, {} unchanged",
+        media.exported,
         out.root().display(),
         tally.written,
         tally.unchanged
@@ -97,8 +106,64 @@ pub async fn export(args: ExportArgs, settings: Settings) -> Result<(), Failure>
         eprintln!("{problem}");
     }
     eprintln!(
-        "starpunk: {} note(s) not exported because their files are damaged; `starpunk check` says more",
+        "starpunk: {} file(s) not exported because they are damaged; `starpunk check` says more",
         damaged.len()
     );
     Err(Failure::Problems)
+}
+
+/// What exporting the media did.
+struct MediaExport {
+    exported: usize,
+    tally: Tally,
+    damaged: Vec<String>,
+}
+
+/// Writes every stored image under `media/` at its own path, and
+/// `media.json` listing the rows whose files were all written. A damaged
+/// file is reported and left out, as a damaged note is.
+async fn export_media(
+    store: &Store,
+    dir: &MediaDir,
+    out: &ExportDir,
+) -> Result<MediaExport, Failure> {
+    let mut done = MediaExport {
+        exported: 0,
+        tally: Tally::default(),
+        damaged: Vec::new(),
+    };
+    let mut listed = Vec::new();
+    'rows: for record in store.all_media().await? {
+        let mut files = Vec::new();
+        for file in record.files() {
+            let bytes = match dir.read_file(&file.path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    done.damaged.push(format!("media/{}: {e}", file.path));
+                    continue 'rows;
+                }
+            };
+            if file
+                .sha256
+                .as_deref()
+                .is_some_and(|s| s != crate::domain::content_hash(&bytes))
+            {
+                done.damaged.push(format!(
+                    "media/{}: does not match its recorded SHA-256",
+                    file.path
+                ));
+                continue 'rows;
+            }
+            files.push((file.path, bytes));
+        }
+        for (path, bytes) in files {
+            let written = out.write(&format!("{EXPORT_MEDIA_FOLDER}/{path}"), &bytes)?;
+            done.tally.count(written);
+        }
+        listed.push(record);
+        done.exported += 1;
+    }
+    let written = out.write(MEDIA_LISTING, media_listing(&listed).as_bytes())?;
+    done.tally.count(written);
+    Ok(done)
 }

@@ -1,6 +1,7 @@
 //! `starpunk import-starpunk PATH`: moves the notes of a StarPunk (Python)
 //! data folder in, with the same slugs, dates and published state, so
-//! every permalink and feed GUID stays what readers already have.
+//! every permalink and feed GUID stays what readers already have; with
+//! their tags and photos when the old site had them.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,11 +9,13 @@ use std::path::PathBuf;
 use chrono::Utc;
 
 use super::Failure;
-use super::note::import_notes;
+use super::import::import_notes;
 use crate::config::Settings;
-use crate::domain::{NoteBody, NoteProperties, Slug};
+use crate::domain::{MAX_PHOTOS, NoteBody, NoteProperties, Photo, Slug, Tag};
 use crate::startup::open_store;
-use crate::store::{ImportedNote, OldNote, OldSite, old_time};
+use crate::store::{
+    AdoptError, ImportedNote, MediaDir, OldExtras, OldNote, OldSite, Store, old_time,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportStarpunkArgs {
@@ -31,14 +34,16 @@ struct Readied {
 pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Result<(), Failure> {
     let old = OldSite::new(&args.path);
     let rows = old.notes().await?;
+    let extras = old.extras().await?;
     let store = open_store(&settings).await?;
+    let mut moved = MovedMedia::default();
 
     let mut skipped = Vec::new();
     let mut warnings = Vec::new();
     let mut notes = Vec::with_capacity(rows.len());
     for row in &rows {
         match ready(&old, row) {
-            Ok(Readied { note, warning }) => {
+            Ok(Readied { mut note, warning }) => {
                 // Same slug, same text: already moved in (the import skips
                 // it). Same slug, other text: a note of this site's own,
                 // which must not be renumbered into or overwritten.
@@ -52,6 +57,9 @@ pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Re
                     continue;
                 }
                 warnings.extend(warning);
+                note.tags = old_tags(&extras, row, &mut warnings);
+                note.properties.photos =
+                    move_photos(&old, &store, &settings, &extras, row, &mut moved).await?;
                 notes.push(note);
             }
             Err(reason) => skipped.push(format!("{:?}: {reason}", row.slug)),
@@ -77,14 +85,115 @@ pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Re
     for reason in &skipped {
         eprintln!("skipped {reason}");
     }
+    for path in &extras.unattached {
+        moved
+            .skipped
+            .push(format!("{path:?}: it is attached to no note"));
+    }
+    for reason in &moved.skipped {
+        eprintln!("skipped media {reason}");
+    }
     eprintln!(
-        "moved in {} notes from {} ({} already present, {} skipped)",
+        "moved in {} notes from {} ({} already present, {} skipped) and {} media files ({} already present, {} skipped)",
         done.imported,
         args.path.display(),
         done.skipped,
-        skipped.len()
+        skipped.len(),
+        moved.copied,
+        moved.present,
+        moved.skipped.len()
     );
     Ok(())
+}
+
+/// What moving the old images in did.
+#[derive(Default)]
+struct MovedMedia {
+    copied: usize,
+    present: usize,
+    skipped: Vec<String>,
+}
+
+/// The note's old tags; one this site cannot take is left out, with a
+/// warning.
+fn old_tags(extras: &OldExtras, row: &OldNote, warnings: &mut Vec<String>) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = Vec::new();
+    for name in extras.tags.get(&row.id).into_iter().flatten() {
+        match Tag::parse(name) {
+            Ok(tag) if !tags.iter().any(|t| t.key() == tag.key()) => tags.push(tag),
+            Ok(_) => {}
+            Err(e) => warnings.push(format!("{:?}: its tag {name:?} is left out: {e}", row.slug)),
+        }
+    }
+    if let Err(e) = Tag::parse_list(&tags.iter().map(Tag::name).collect::<Vec<_>>()) {
+        warnings.push(format!("{:?}: its tags are left out: {e}", row.slug));
+        tags.clear();
+    }
+    tags
+}
+
+/// Copies the note's old images into the media folder (each once, however
+/// many notes show it, and not again on a second run) and returns them as
+/// its photos, in the old order, with their captions as alt text. An image
+/// that cannot be moved is reported and the note keeps the others.
+async fn move_photos(
+    old: &OldSite,
+    store: &Store,
+    settings: &Settings,
+    extras: &OldExtras,
+    row: &OldNote,
+    moved: &mut MovedMedia,
+) -> Result<Vec<Photo>, Failure> {
+    let dir = MediaDir::in_data(&settings.data_path);
+    let mut photos = Vec::new();
+    for media in extras.media.get(&row.id).into_iter().flatten() {
+        let skip = |why: String| format!("{:?} of {:?}: {why}", media.path, row.slug);
+        let Some(file) = old.media_file(&media.path) else {
+            moved.skipped.push(skip("its file is missing".into()));
+            continue;
+        };
+        let bytes = match std::fs::read(&file) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                moved
+                    .skipped
+                    .push(skip(format!("cannot read {}: {e}", file.display())));
+                continue;
+            }
+        };
+        let uploaded = media.uploaded_at.as_deref().and_then(old_time);
+        let created_at = uploaded.or_else(|| row.created_at.as_deref().and_then(old_time));
+        let (record, new) = match store
+            .adopt_media(&dir, bytes, created_at.unwrap_or_else(Utc::now))
+            .await
+        {
+            Ok(adopted) => adopted,
+            Err(AdoptError::Store(e)) => return Err(e.into()),
+            Err(refused) => {
+                moved.skipped.push(skip(refused.to_string()));
+                continue;
+            }
+        };
+        if new {
+            moved.copied += 1;
+        } else {
+            moved.present += 1;
+        }
+        photos.push(Photo {
+            url: settings.site.url.join(&format!("media/{}", record.path)),
+            alt: media.alt.clone(),
+        });
+    }
+    if photos.len() > MAX_PHOTOS {
+        moved.skipped.push(format!(
+            "{} of the photos of {:?}: a note shows at most {}",
+            photos.len() - MAX_PHOTOS,
+            row.slug,
+            MAX_PHOTOS
+        ));
+        photos.truncate(MAX_PHOTOS);
+    }
+    Ok(photos)
 }
 
 /// Reads one old note, or says why it cannot be moved in.

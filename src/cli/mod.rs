@@ -2,6 +2,7 @@
 
 mod backup;
 mod export;
+mod import;
 mod import_starpunk;
 mod note;
 mod token;

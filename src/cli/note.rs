@@ -2,8 +2,7 @@
 //! while the server runs on the same data; the server notices within a
 //! second.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
@@ -14,10 +13,7 @@ use crate::config::Settings;
 use crate::domain::{Note, NoteBody, NoteProperties, Slug, Tag};
 use crate::render::markdown;
 use crate::startup::open_store;
-use crate::store::{ImportOutcome, ImportedNote, NewNote, Store, StoreError, parse_import_file};
-
-/// Notes written per transaction during an import.
-const IMPORT_BATCH: usize = 1000;
+use crate::store::{MediaDir, NewNote, Store, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum NoteCommand {
@@ -209,7 +205,10 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                 eprintln!("{slug} deleted (its file is kept; --hard removes it)");
             }
         }
-        NoteCommand::Import { dir } => import(&store, &dir, now).await?,
+        NoteCommand::Import { dir } => {
+            let media = MediaDir::in_data(&settings.data_path);
+            super::import::import(&store, &media, &dir, now).await?;
+        }
     }
     Ok(())
 }
@@ -323,132 +322,6 @@ async fn list(
     }
     if rows.is_empty() {
         eprintln!("no notes yet");
-    }
-    Ok(())
-}
-
-/// Reads and checks every file first, so a bad file stops the import before
-/// anything is written; then imports in batches.
-async fn import(store: &Store, dir: &Path, now: DateTime<Utc>) -> Result<(), Failure> {
-    let mut paths = Vec::new();
-    collect_markdown(dir, &mut paths)
-        .map_err(|e| Failure::message(format!("cannot read folder {}: {e}", dir.display())))?;
-    paths.sort();
-    if paths.is_empty() {
-        return Err(Failure::message(format!(
-            "no .md files in {}",
-            dir.display()
-        )));
-    }
-
-    let progress = indicatif::ProgressBar::new(paths.len() as u64 * 2).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg:9} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    progress.set_message("reading");
-    let mut notes = Vec::with_capacity(paths.len());
-    let mut problems = Vec::new();
-    for path in &paths {
-        match read_import(path) {
-            Ok(note) => notes.push(note),
-            Err(e) => problems.push(format!("{}: {e}", path.display())),
-        }
-        progress.inc(1);
-    }
-    if !problems.is_empty() {
-        progress.abandon();
-        for problem in &problems {
-            eprintln!("{problem}");
-        }
-        eprintln!(
-            "starpunk: nothing imported: {} file(s) cannot be read as notes",
-            problems.len()
-        );
-        return Err(Failure::Problems);
-    }
-
-    // Oldest first, so notes get ids in the order they were written, as
-    // they had on the site they were exported from: lists and feeds break
-    // ties between equal dates by id. The sort is stable, so files with
-    // equal dates keep their path order.
-    notes.sort_by_key(|note| note.created_at.or(note.published_at));
-    progress.set_message("importing");
-    let done = import_notes(store, notes, &progress, now).await?;
-    progress.finish_and_clear();
-    eprintln!(
-        "imported {} notes from {} ({} already present, skipped)",
-        done.imported,
-        dir.display(),
-        done.skipped
-    );
-    Ok(())
-}
-
-/// Imports the notes in batches, counting on `progress` from its current
-/// position. A failed batch leaves the earlier ones in place; the message
-/// says that running the import again continues.
-pub(super) async fn import_notes(
-    store: &Store,
-    notes: Vec<ImportedNote>,
-    progress: &indicatif::ProgressBar,
-    now: DateTime<Utc>,
-) -> Result<ImportOutcome, Failure> {
-    let mut matched: HashSet<i64> = HashSet::new();
-    let start = progress.position();
-    let mut done = ImportOutcome::default();
-    for batch in notes.chunks(IMPORT_BATCH) {
-        let outcome = match store.import_batch(batch.to_vec(), &mut matched, now).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                progress.abandon();
-                if done.imported + done.skipped > 0 {
-                    eprintln!(
-                        "starpunk: the import stopped after {} notes ({} new, {} already present); \
-                         running it again continues where it stopped",
-                        done.imported + done.skipped,
-                        done.imported,
-                        done.skipped
-                    );
-                }
-                return Err(e.into());
-            }
-        };
-        done.imported += outcome.imported;
-        done.skipped += outcome.skipped;
-        progress.set_position(start + (done.imported + done.skipped) as u64);
-    }
-    if done.imported > 0 {
-        progress.set_message("indexing");
-        store.optimize_search_index().await?;
-    }
-    Ok(done)
-}
-
-/// One file, with its modification time as the date when it has none.
-fn read_import(path: &Path) -> Result<ImportedNote, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut note = parse_import_file(&text)?;
-    if note.created_at.is_none() && note.published_at.is_none() {
-        note.created_at = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .map(DateTime::<Utc>::from);
-    }
-    Ok(note)
-}
-
-fn collect_markdown(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_markdown(&path, found)?;
-        } else if path.extension().is_some_and(|e| e == "md") {
-            found.push(path);
-        }
     }
     Ok(())
 }

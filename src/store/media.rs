@@ -10,7 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, SqliteConnection};
 
 use super::notes::{db_time, to_millis};
 use super::{Store, StoreError, blocking};
@@ -41,9 +42,11 @@ impl MediaDir {
     }
 }
 
-/// What the site knows about one stored image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the site knows about one stored image. Serialised as it is listed
+/// in an export's `media.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaRecord {
+    #[serde(with = "media_path_text")]
     pub path: MediaPath,
     pub content_type: String,
     pub bytes: u64,
@@ -66,6 +69,76 @@ struct MediaRow {
 }
 
 const MEDIA_COLUMNS: &str = "path, content_type, bytes, width, height, sha256, created_at";
+
+/// One file a media row owns, relative to the media folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub path: String,
+    /// Its SHA-256 as recorded, when the row records one.
+    pub sha256: Option<String>,
+}
+
+impl MediaRecord {
+    /// Every file this row owns. Backup, restore, export and import all ask
+    /// here, so a row's files are known in this one place.
+    pub fn files(&self) -> Vec<MediaFile> {
+        vec![MediaFile {
+            path: self.path.as_str().to_owned(),
+            sha256: Some(self.sha256.clone()),
+        }]
+    }
+}
+
+/// Every media row through `conn`, oldest first; none when the database
+/// predates the media table. A row this program could not have written is
+/// an error naming it, never silently left out.
+pub(crate) async fn media_records(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<MediaRecord>, StoreError> {
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'media')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query_as::<_, MediaRow>(&format!(
+        "SELECT {MEDIA_COLUMNS} FROM media ORDER BY created_at, id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let path = row.path.clone();
+            row.into_record().ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "the media row for {path:?} is not one StarPunk writes (a bad path or size)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// `MediaPath` as plain text in `media.json`, checked when read back.
+mod media_path_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use crate::domain::MediaPath;
+
+    pub fn serialize<S: Serializer>(path: &MediaPath, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(path.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<MediaPath, D::Error> {
+        let text = String::deserialize(input)?;
+        MediaPath::parse(&text).ok_or_else(|| {
+            D::Error::custom(format!(
+                "{text:?} is not a media path (YYYY/MM/<name>.<jpg|png|gif|webp>)"
+            ))
+        })
+    }
+}
 
 impl MediaRow {
     /// `None` for a row whose path was not written by this program.
@@ -142,6 +215,26 @@ impl Store {
         Ok(row.and_then(MediaRow::into_record))
     }
 
+    /// Every stored image, oldest first.
+    pub async fn all_media(&self) -> Result<Vec<MediaRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        media_records(&mut conn).await
+    }
+
+    /// The image stored with these bytes, if there is one.
+    pub async fn find_media_by_hash(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<MediaRecord>, StoreError> {
+        let row = sqlx::query_as::<_, MediaRow>(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE sha256 = ? ORDER BY id LIMIT 1"
+        ))
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(MediaRow::into_record))
+    }
+
     /// The bytes of a stored image.
     pub async fn read_media(
         &self,
@@ -156,7 +249,7 @@ impl Store {
 /// Writes `bytes` to `path` so that the name appears only once the whole
 /// file is on disk: a temporary file in the same folder, fsynced, renamed
 /// (never over an existing file), and the folder fsynced.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let folder = path
         .parent()
         .ok_or_else(|| StoreError::Invalid("a media file has no folder".into()))?;

@@ -11,12 +11,14 @@ mod files;
 mod import;
 mod listing;
 mod media;
+mod media_transfer;
 mod notes;
 mod probe;
 mod properties;
 mod search;
 mod sign_in;
 mod starpunk;
+mod starpunk_media;
 mod tags;
 mod tokens;
 
@@ -32,7 +34,10 @@ pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
-pub use media::{MediaDir, MediaRecord};
+pub use media::{MediaDir, MediaFile, MediaRecord};
+pub use media_transfer::{
+    AdoptError, EXPORT_MEDIA_FOLDER, MEDIA_LISTING, media_listing, read_exported_media,
+};
 pub use notes::{DamagedNote, NewNote, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
 pub use search::{IndexState, SearchPage};
@@ -40,6 +45,7 @@ pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,
 };
 pub use starpunk::{OldNote, OldSite, OldText, old_time};
+pub use starpunk_media::{OldExtras, OldMedia};
 pub use tags::TagCount;
 pub use tokens::{AccessToken, NewToken, TokenLookup};
 
@@ -89,6 +95,8 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Damaged(Box<DamagedNote>),
+    #[error("{0} already holds a different file; nothing was replaced")]
+    Occupied(String),
     #[error("refusing the note path {0:?}: it would leave the notes folder")]
     UnsafePath(String),
     // The cause is the `source`, printed once by whoever prints the chain.

@@ -1,14 +1,15 @@
-//! Reading a data folder of StarPunk's first, Python version: its
-//! `starpunk.db` (opened read-only: moving in must never change the old
-//! site) and its `notes/YYYY/MM/*.md` files. Only reading happens here;
-//! the notes are written through the import of the note service.
+//! Reading a data folder of StarPunk's Python version: its `starpunk.db`
+//! (opened read-only: moving in must never change the old site), its
+//! `notes/YYYY/MM/*.md` files and, from its later versions, its tags and
+//! its uploaded images (`media/YYYY/MM/…`). Only reading happens here; the
+//! notes are written through the import of the note service.
 
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
 use super::StoreError;
 use crate::domain::content_hash;
@@ -17,6 +18,7 @@ use crate::domain::content_hash;
 /// bad value skips one note instead of the whole move).
 #[derive(Debug, Clone)]
 pub struct OldNote {
+    pub id: i64,
     pub slug: String,
     pub file_path: String,
     pub published: bool,
@@ -40,12 +42,16 @@ impl OldSite {
         }
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.root.join("starpunk.db")
     }
 
-    /// Every row of the old `notes` table, oldest first.
-    pub async fn notes(&self) -> Result<Vec<OldNote>, StoreError> {
+    /// The old database, read-only.
+    pub(super) async fn open(&self) -> Result<SqliteConnection, StoreError> {
         let path = self.database_path();
         if !path.is_file() {
             return Err(StoreError::Invalid(format!(
@@ -54,17 +60,23 @@ impl OldSite {
                 self.root.display()
             )));
         }
-        let mut conn = SqliteConnectOptions::from_str("sqlite:")?
+        Ok(SqliteConnectOptions::from_str("sqlite:")?
             .filename(&path)
             .read_only(true)
             .connect()
-            .await?;
+            .await?)
+    }
+
+    /// Every row of the old `notes` table, oldest first.
+    pub async fn notes(&self) -> Result<Vec<OldNote>, StoreError> {
+        let path = self.database_path();
+        let mut conn = self.open().await?;
         // Casts, because the old site's columns were loosely typed: a
         // date may have been stored as text or as SQLite's own form.
         let rows = sqlx::query(
             "SELECT CAST(slug AS TEXT), CAST(file_path AS TEXT), CAST(published AS INTEGER),
                     CAST(created_at AS TEXT), CAST(updated_at AS TEXT),
-                    CAST(deleted_at AS TEXT), CAST(content_hash AS TEXT)
+                    CAST(deleted_at AS TEXT), CAST(content_hash AS TEXT), id
                FROM notes ORDER BY created_at, id",
         )
         .fetch_all(&mut conn)
@@ -79,6 +91,7 @@ impl OldSite {
         rows.iter()
             .map(|row| {
                 Ok(OldNote {
+                    id: row.try_get(7)?,
                     slug: row.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
                     file_path: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
                     published: row.try_get::<Option<i64>, _>(2)?.unwrap_or(0) != 0,
@@ -140,7 +153,7 @@ impl OldSite {
     }
 }
 
-fn stays_inside(path: &Path) -> bool {
+pub(super) fn stays_inside(path: &Path) -> bool {
     !path.as_os_str().is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)))
 }
 

@@ -1,13 +1,16 @@
 //! `starpunk export` then `starpunk note import` into an empty site gives
-//! back the same site: the same notes, and the same feeds byte for byte.
+//! back the same site: the same notes, the same photos at the same URLs,
+//! and the same feeds byte for byte.
 
 use std::collections::HashMap;
+use std::io::Cursor;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use starpunk::domain::mf2::Properties;
 use starpunk::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
-use starpunk::store::NewNote;
+use starpunk::store::{MediaDir, MediaRecord, NewNote};
 
 use crate::helpers::{TestApp, cli_with, run_with_input, spawn_app_with, stderr, stdout};
 
@@ -49,8 +52,23 @@ async fn add(
     app.store().create(new, now).await.unwrap();
 }
 
-/// A site with one note of every kind the export must carry.
-async fn varied_site(app: &TestApp) {
+/// Keeps a small PNG as the media endpoint would.
+async fn upload(app: &TestApp, at_time: &str) -> MediaRecord {
+    let pixels = RgbImage::from_fn(6, 3, |x, y| Rgb([x as u8 * 40, y as u8 * 80, 200]));
+    let mut png = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut png, ImageFormat::Png)
+        .unwrap();
+    let image = starpunk::media::clean(&png.into_inner()).unwrap();
+    app.store()
+        .save_media(&MediaDir::in_data(app.data_path()), image, at(at_time))
+        .await
+        .unwrap()
+}
+
+/// A site with one note of every kind the export must carry; returns its
+/// uploaded photo.
+async fn varied_site(app: &TestApp) -> MediaRecord {
     add(app, 1, "Plain *Markdown* note.\n", "plain", |_| {}).await;
     add(app, 2, "<p>Hello <b>HTML</b></p>", "html-note", |n| {
         n.properties.format = ContentFormat::Html;
@@ -89,6 +107,15 @@ async fn varied_site(app: &TestApp) {
         .soft_delete("deleted", at("2026-01-11T00:00:00Z"))
         .await
         .unwrap();
+    let photo = upload(app, "2026-01-10T10:08:00.123Z").await;
+    add(app, 8, "With a photo of my own.\n", "uploaded", |n| {
+        n.properties.photos = vec![Photo {
+            url: format!("{SITE_URL}media/{}", photo.path),
+            alt: Some("Stripes".into()),
+        }];
+    })
+    .await;
+    photo
 }
 
 fn list(vars: &HashMap<String, String>) -> serde_json::Value {
@@ -129,10 +156,15 @@ fn without_channel_date(feed: &str) -> String {
     text
 }
 
+/// Notes' files: under the year folders, not `media/`.
 fn files_under(dir: &Path, ext: &str) -> Vec<String> {
     let mut found = Vec::new();
     for year in std::fs::read_dir(dir).unwrap() {
-        for month in std::fs::read_dir(year.unwrap().path()).unwrap() {
+        let year = year.unwrap();
+        if !year.file_type().unwrap().is_dir() || year.file_name() == "media" {
+            continue;
+        }
+        for month in std::fs::read_dir(year.path()).unwrap() {
             for file in std::fs::read_dir(month.unwrap().path()).unwrap() {
                 let path = file.unwrap().path();
                 if path.extension().is_some_and(|e| e == ext) {
@@ -148,7 +180,7 @@ fn files_under(dir: &Path, ext: &str) -> Vec<String> {
 #[tokio::test]
 async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
     let first = spawn_app_with(&[("SITE_URL", SITE_URL)]).await;
-    varied_site(&first).await;
+    let photo = varied_site(&first).await;
     first.changed().await;
     let export = tempfile::tempdir().unwrap();
     let dir = export.path().join("export");
@@ -156,14 +188,25 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
 
     let (_, summary) = run_ok(&first.vars, &["export", &dir_arg, "--json"]);
     assert!(
-        summary.contains("exported 7 notes (1 of them deleted)"),
+        summary.contains("exported 8 notes (1 of them deleted) and 1 media files"),
         "{summary}"
     );
+    // Eight notes twice (Markdown and JSON), the image and media.json.
     assert!(
-        summary.contains("14 files written, 0 unchanged"),
+        summary.contains("18 files written, 0 unchanged"),
         "{summary}"
     );
-    assert_eq!(files_under(&dir, "md").len(), 7);
+    assert_eq!(files_under(&dir, "md").len(), 8);
+    let stored = std::fs::read(first.data_path().join("media").join(photo.path.as_str())).unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("media").join(photo.path.as_str())).unwrap(),
+        stored
+    );
+    let uploaded = std::fs::read_to_string(dir.join("2026/01/uploaded.md")).unwrap();
+    assert!(
+        uploaded.contains(&format!("- url: {SITE_URL}media/{}\n", photo.path)),
+        "{uploaded}"
+    );
     assert!(files_under(&dir, "md").contains(&"2019/03/old.md".to_owned()));
     let deleted = std::fs::read_to_string(dir.join("2026/01/deleted.md")).unwrap();
     assert!(
@@ -187,7 +230,7 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
 
     // Exporting again into the same folder writes nothing new.
     let (_, again) = run_ok(&first.vars, &["export", &dir_arg, "--json"]);
-    assert!(again.contains("0 files written, 14 unchanged"), "{again}");
+    assert!(again.contains("0 files written, 18 unchanged"), "{again}");
 
     // Import into a fresh data folder, then serve it with the same SITE_URL.
     let data = tempfile::tempdir().unwrap();
@@ -197,7 +240,10 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
         ("SITE_URL".to_owned(), SITE_URL.to_owned()),
     ]);
     let (_, imported) = run_ok(&vars, &["note", "import", &dir_arg]);
-    assert!(imported.contains("imported 7 notes"), "{imported}");
+    assert!(
+        imported.contains("imported 8 notes") && imported.contains("and 1 media files"),
+        "{imported}"
+    );
     let second = spawn_app_with(&[("SITE_URL", SITE_URL), ("DATA_PATH", &data_path)]).await;
 
     assert_eq!(list(&first.vars), list(&second.vars));
@@ -205,8 +251,59 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
     let page = second.text("/note/non-ascii").await;
     assert!(page.contains("Grüße aus Köln"), "{page}");
 
+    // The photo is back at the same path, with the same row: the same URL
+    // serves the same bytes with the same validators.
+    assert_eq!(
+        second.store().find_media(&photo.path).await.unwrap(),
+        Some(photo.clone())
+    );
+    let url = format!("/media/{}", photo.path);
+    let (before, after) = (first.get(&url).await, second.get(&url).await);
+    assert_eq!(after.status(), 200);
+    for name in ["content-type", "etag", "last-modified"] {
+        assert_eq!(
+            before.headers().get(name),
+            after.headers().get(name),
+            "{name}"
+        );
+    }
+    assert_eq!(after.bytes().await.unwrap(), stored);
+
     // Importing the export again adds nothing.
     let (_, twice) = run_ok(&vars, &["note", "import", &dir_arg]);
     assert!(twice.contains("imported 0 notes"), "{twice}");
-    assert!(twice.contains("(7 already present"), "{twice}");
+    assert!(
+        twice.contains("(8 already present") && twice.contains("0 media files (1 already present)"),
+        "{twice}"
+    );
+}
+
+#[tokio::test]
+async fn an_export_whose_image_was_changed_imports_nothing() {
+    let first = spawn_app_with(&[("SITE_URL", SITE_URL)]).await;
+    let photo = varied_site(&first).await;
+    let export = tempfile::tempdir().unwrap();
+    let dir_arg = export.path().display().to_string();
+    run_ok(&first.vars, &["export", &dir_arg]);
+    let image = export.path().join("media").join(photo.path.as_str());
+    let mut bytes = std::fs::read(&image).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&image, bytes).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let vars = HashMap::from([
+        ("DATA_PATH".to_owned(), data.path().display().to_string()),
+        ("SITE_URL".to_owned(), SITE_URL.to_owned()),
+    ]);
+    let output = run_with_input(cli_with(&vars).args(["note", "import", &dir_arg]), "");
+    assert_eq!(output.status.code(), Some(1));
+    let said = stderr(&output);
+    assert!(
+        said.contains(photo.path.as_str())
+            && said.contains("does not match the SHA-256 media.json records")
+            && said.contains("nothing imported"),
+        "{said}"
+    );
+    assert!(!data.path().join("media").exists());
 }

@@ -1,10 +1,11 @@
 //! Making a backup while the site runs. The database is copied by SQLite
 //! itself (`VACUUM INTO`, one read transaction, so the copy is consistent
-//! whatever writers do meanwhile); then every note file that copy refers to
-//! is added, each checked against the copy's SHA-256. A file that no longer
-//! matches was changed by a writer after the copy: the attempt starts again
-//! from a new copy, this time holding the write lock (every writer changes
-//! a note's file only while holding it), so a writer that never pauses
+//! whatever writers do meanwhile); then every note file and media file that
+//! copy refers to is added, each checked against the copy's SHA-256. A file
+//! that no longer matches was changed by a writer after the copy: the
+//! attempt starts again from a new copy, this time holding the write lock
+//! (every writer changes a note's file only while holding it, and media
+//! files never change once their row exists), so a writer that never pauses
 //! cannot keep a backup from finishing. Writers wait for that second copy.
 //! The archive is synced, then renamed to its final name (see `output`).
 
@@ -19,17 +20,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use sha2::{Digest, Sha256};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqlitePool};
 
-use super::manifest::{
-    Counts, DATABASE_MEMBER, MANIFEST_NAME, Manifest, Member, MemberKind, NOTES_FOLDER,
-};
+use super::manifest::{DATABASE_MEMBER, MANIFEST_NAME, Manifest};
 use super::output::{Destination, WorkFolder, place, remove_abandoned};
+use super::snapshot::{ArchiveFile, Owner, Snapshot, take_snapshot};
 use super::{BackupError, Progress, blocking};
 use crate::domain::content_hash;
-use crate::store::{NotesDir, connect};
+use crate::store::{MediaDir, NotesDir, connect};
 
 /// Copies taken at most: one while writers go on, then one holding them off.
 const ATTEMPTS: u32 = 2;
@@ -44,32 +43,24 @@ pub struct BackupSummary {
     pub manifest: Manifest,
 }
 
-/// A note row of a database copy.
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct NoteRow {
-    id: i64,
-    slug: String,
-    file_path: String,
-    content_hash: String,
+/// Where the data to back up lives.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub database: PathBuf,
+    pub notes: NotesDir,
+    pub media: MediaDir,
 }
 
-struct Snapshot {
-    path: PathBuf,
-    rows: Vec<NoteRow>,
-    manifest: Manifest,
-}
-
-/// Backs up the database at `database_path` and the note files under
-/// `notes_path` into one archive at `destination`.
+/// Backs up the database, the note files and the media files it refers to
+/// into one archive at `destination`.
 pub async fn create(
-    database_path: &Path,
-    notes_path: &Path,
+    sources: &Sources,
     destination: &Destination,
     now: DateTime<Utc>,
     progress: Option<Progress>,
 ) -> Result<BackupSummary, BackupError> {
-    if !database_path.is_file() {
-        return Err(BackupError::NothingToBackUp(database_path.to_owned()));
+    if !sources.database.is_file() {
+        return Err(BackupError::NothingToBackUp(sources.database.clone()));
     }
     if let Destination::File(file) = destination
         && file.exists()
@@ -81,9 +72,8 @@ pub async fn create(
     remove_abandoned(&folder)?;
     let work = WorkFolder::new(&folder)?;
 
-    let live = connect(database_path, 1).await?;
-    let notes = NotesDir::new(notes_path);
-    let written = write_consistent(database_path, &live, &notes, &work, now, progress).await;
+    let live = connect(&sources.database, 1).await?;
+    let written = write_consistent(sources, &live, &work, now, progress).await;
     live.close().await;
     let (manifest, attempts) = written?;
 
@@ -101,11 +91,10 @@ pub async fn create(
 }
 
 /// Copies the database and writes the archive from the copy, again from a
-/// new copy while writers keep changing the notes it refers to.
+/// new copy while writers keep changing the files it refers to.
 async fn write_consistent(
-    database_path: &Path,
+    sources: &Sources,
     live: &SqlitePool,
-    notes: &NotesDir,
     work: &WorkFolder,
     now: DateTime<Utc>,
     progress: Option<Progress>,
@@ -113,53 +102,58 @@ async fn write_consistent(
     let mut last_changed = String::new();
     for attempt in 1..=ATTEMPTS {
         let writers_held = if attempt == ATTEMPTS {
-            Some(hold_writers(database_path).await?)
+            Some(hold_writers(&sources.database).await?)
         } else {
             None
         };
-        let snapshot =
-            take_snapshot(live, &work.path().join(format!("copy-{attempt}.db")), now).await?;
-        let (partial, notes_dir, progress) = (work.partial(), notes.clone(), progress.clone());
-        let Snapshot {
-            path,
-            rows,
-            manifest,
-        } = snapshot;
-        let rows = Arc::new(rows);
-        let (manifest_out, rows_out, path_out) = (manifest.clone(), rows.clone(), path.clone());
-        let changed = blocking(move || {
-            write_archive(
-                &partial,
-                &manifest_out,
-                &path_out,
-                &rows_out,
-                &notes_dir,
-                progress.as_ref(),
-            )
-        })
-        .await?;
+        let copy = work.path().join(format!("copy-{attempt}.db"));
+        let snapshot = take_snapshot(live, &copy, &sources.notes, &sources.media, now).await;
+        let snapshot = match snapshot {
+            Ok(snapshot) => Arc::new(snapshot),
+            Err(e) => {
+                if let Some(held) = writers_held {
+                    held.close().await?;
+                }
+                return Err(e);
+            }
+        };
+        let (partial, progress, writing) = (work.partial(), progress.clone(), snapshot.clone());
+        let changed =
+            blocking(move || write_archive(&partial, &writing, progress.as_ref())).await?;
         if let Some(held) = writers_held {
             held.close().await?;
         }
-        fs::remove_file(&path).map_err(|e| BackupError::io("cannot remove", &path, e))?;
-        let Some(index) = changed else {
-            return Ok((manifest, attempt));
+        fs::remove_file(&snapshot.path)
+            .map_err(|e| BackupError::io("cannot remove", &snapshot.path, e))?;
+        let Some(file) = changed else {
+            return Ok((snapshot.manifest.clone(), attempt));
         };
-        let row = &rows[index];
-        if !changed_since_copy(live, notes, row).await? {
-            return Err(BackupError::DamagedNote {
-                slug: row.slug.clone(),
-                path: row.file_path.clone(),
-            });
-        }
-        log::info!(
-            "note {:?} changed during the backup; copying again",
-            row.slug
-        );
-        last_changed.clone_from(&row.slug);
+        let what = match file.owner {
+            Owner::Note(index) => {
+                let row = &snapshot.notes[index];
+                if !note_changed_since_copy(live, &sources.notes, row.id, &file).await? {
+                    return Err(BackupError::DamagedNote {
+                        slug: row.slug.clone(),
+                        path: row.file_path.clone(),
+                    });
+                }
+                format!("note {:?}", row.slug)
+            }
+            Owner::Media(index) => {
+                let path = snapshot.media[index].path.as_str();
+                if !media_changed_since_copy(live, path, &file).await? {
+                    return Err(BackupError::DamagedMedia {
+                        path: file.name.clone(),
+                    });
+                }
+                format!("media {path}")
+            }
+        };
+        log::info!("{what} changed during the backup; copying again");
+        last_changed = what;
     }
     Err(BackupError::KeptChanging {
-        slug: last_changed,
+        what: last_changed,
         attempts: ATTEMPTS,
     })
 }
@@ -176,93 +170,19 @@ async fn hold_writers(database_path: &Path) -> Result<sqlx::SqliteConnection, Ba
     Ok(held)
 }
 
-/// Copies the database with `VACUUM INTO` and reads from the copy what the
-/// archive needs.
-async fn take_snapshot(
-    live: &SqlitePool,
-    into: &Path,
-    now: DateTime<Utc>,
-) -> Result<Snapshot, BackupError> {
-    let target = into.to_str().ok_or_else(|| {
-        BackupError::io(
-            "cannot use the folder of",
-            into,
-            io::Error::new(io::ErrorKind::InvalidInput, "the path is not UTF-8"),
-        )
-    })?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(target)
-        .execute(live)
-        .await?;
-
-    let mut copy = SqliteConnectOptions::from_str("sqlite:")?
-        .filename(into)
-        .read_only(true)
-        .connect()
-        .await?;
-    let rows: Vec<NoteRow> =
-        sqlx::query_as("SELECT id, slug, file_path, content_hash FROM notes ORDER BY file_path")
-            .fetch_all(&mut copy)
-            .await?;
-    let (notes, published, drafts, deleted): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*),
-                COALESCE(SUM(published = 1 AND deleted_at IS NULL), 0),
-                COALESCE(SUM(published = 0 AND deleted_at IS NULL), 0),
-                COALESCE(SUM(deleted_at IS NOT NULL), 0)
-           FROM notes",
-    )
-    .fetch_one(&mut copy)
-    .await?;
-    let schema_version: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&mut copy)
-            .await?;
-    copy.close().await?;
-
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    let counts = Counts {
-        notes: count(notes),
-        published: count(published),
-        drafts: count(drafts),
-        deleted: count(deleted),
-    };
-    let mut manifest = Manifest::new(schema_version, now, counts);
-    let path = into.to_owned();
-    let database_hash =
-        blocking(move || hash_file(&path).map_err(|e| BackupError::io("cannot read", &path, e)))
-            .await?;
-    manifest.members.push(Member {
-        path: DATABASE_MEMBER.to_owned(),
-        kind: MemberKind::Database,
-        sha256: database_hash,
-    });
-    manifest.members.extend(rows.iter().map(|row| Member {
-        path: format!("{NOTES_FOLDER}/{}", row.file_path),
-        kind: MemberKind::Note,
-        sha256: row.content_hash.clone(),
-    }));
-    Ok(Snapshot {
-        path: into.to_owned(),
-        rows,
-        manifest,
-    })
-}
-
-/// Writes and syncs the archive; `Some(i)` when note `rows[i]`'s file no
-/// longer matches the copy (the archive is then incomplete).
+/// Writes and syncs the archive; `Some(file)` when a file no longer
+/// matches the copy (the archive is then incomplete).
 fn write_archive(
     partial: &Path,
-    manifest: &Manifest,
-    database_copy: &Path,
-    rows: &[NoteRow],
-    notes: &NotesDir,
+    snapshot: &Snapshot,
     progress: Option<&Progress>,
-) -> Result<Option<usize>, BackupError> {
+) -> Result<Option<ArchiveFile>, BackupError> {
     let failed = |e| BackupError::io("cannot write", partial, e);
     let file = File::create(partial).map_err(failed)?;
     let mut tar = tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::default()));
+    let manifest = &snapshot.manifest;
     let mtime = u64::try_from(manifest.created_at.timestamp()).unwrap_or(0);
-    let total = rows.len() as u64 + 1;
+    let total = snapshot.files.len() as u64 + 1;
 
     let listing = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
     append(
@@ -273,25 +193,23 @@ fn write_archive(
         mtime,
     )
     .map_err(failed)?;
-    let database = File::open(database_copy)
+    let database = File::open(&snapshot.path)
         .and_then(|f| f.metadata().map(|m| (f, m.len())))
-        .map_err(|e| BackupError::io("cannot read", database_copy, e))?;
+        .map_err(|e| BackupError::io("cannot read", &snapshot.path, e))?;
     append(&mut tar, DATABASE_MEMBER, database.0, database.1, mtime).map_err(failed)?;
     report(progress, 1, total);
     stall_for_tests(tar.get_mut()).map_err(failed)?;
 
-    for (index, row) in rows.iter().enumerate() {
-        let path = notes.resolve(&row.file_path)?;
-        let bytes = match fs::read(&path) {
+    for (index, file) in snapshot.files.iter().enumerate() {
+        let bytes = match fs::read(&file.source) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Some(index)),
-            Err(e) => return Err(BackupError::io("cannot read note file", &path, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Some(file.clone())),
+            Err(e) => return Err(BackupError::io("cannot read", &file.source, e)),
         };
-        if content_hash(&bytes) != row.content_hash {
-            return Ok(Some(index));
+        if content_hash(&bytes) != file.sha256 {
+            return Ok(Some(file.clone()));
         }
-        let name = format!("{NOTES_FOLDER}/{}", row.file_path);
-        append(&mut tar, &name, &bytes[..], bytes.len() as u64, mtime).map_err(failed)?;
+        append(&mut tar, &file.name, &bytes[..], bytes.len() as u64, mtime).map_err(failed)?;
         report(progress, index as u64 + 2, total);
     }
 
@@ -342,31 +260,46 @@ fn stall_for_tests(_written: &mut impl Write) -> io::Result<()> {
 /// writer since (the row moved on, or the file now matches it) rather than
 /// damaged. Taking the write lock waits for a writer in the middle of a
 /// change, which may have replaced the file but not yet its row.
-async fn changed_since_copy(
+async fn note_changed_since_copy(
     live: &SqlitePool,
     notes: &NotesDir,
-    row: &NoteRow,
+    id: i64,
+    file: &ArchiveFile,
 ) -> Result<bool, BackupError> {
     let mut turn = live.begin_with("BEGIN IMMEDIATE").await?;
     let current: Option<(String, String)> =
         sqlx::query_as("SELECT file_path, content_hash FROM notes WHERE id = ?")
-            .bind(row.id)
+            .bind(id)
             .fetch_optional(&mut *turn)
             .await?;
     let changed = match current {
         None => true,
-        Some((path, hash)) if path != row.file_path || hash != row.content_hash => true,
-        Some((path, hash)) => fs::read(notes.resolve(&path)?)
-            .map(|bytes| content_hash(&bytes) == hash)
-            .unwrap_or(false),
+        Some((_, hash)) if hash != file.sha256 => true,
+        Some((path, _)) if notes.resolve(&path)? != file.source => true,
+        Some(_) => reads_as(&file.source, &file.sha256),
     };
     turn.rollback().await?;
     Ok(changed)
 }
 
-/// SHA-256 of a file, read in pieces.
-pub(super) fn hash_file(path: &Path) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(format!("{:x}", hasher.finalize()))
+/// Whether a media file that did not match the copy belongs to a row
+/// removed since (its file may go with it) rather than damaged.
+async fn media_changed_since_copy(
+    live: &SqlitePool,
+    path: &str,
+    file: &ArchiveFile,
+) -> Result<bool, BackupError> {
+    let mut turn = live.begin_with("BEGIN IMMEDIATE").await?;
+    let still_there: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM media WHERE path = ?)")
+            .bind(path)
+            .fetch_one(&mut *turn)
+            .await?;
+    let changed = !still_there || reads_as(&file.source, &file.sha256);
+    turn.rollback().await?;
+    Ok(changed)
+}
+
+fn reads_as(path: &Path, sha256: &str) -> bool {
+    fs::read(path).is_ok_and(|bytes| content_hash(&bytes) == sha256)
 }

@@ -14,11 +14,15 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 pub const DATABASE_MEMBER: &str = "starpunk.db";
 /// Note files sit under this folder in the archive, at their `file_path`.
 pub const NOTES_FOLDER: &str = "notes";
+/// Media files sit under this folder in the archive, at their path in the
+/// media folder.
+pub const MEDIA_FOLDER: &str = "media";
 
 const FORMAT: &str = "starpunk-backup";
 /// Raised when a reader of the previous version could not restore an
-/// archive of the new one (an added member kind is such a change).
-pub const FORMAT_VERSION: u32 = 1;
+/// archive of the new one (an added member kind is such a change). Format
+/// 2 added media; format 1 archives are still read.
+pub const FORMAT_VERSION: u32 = 2;
 
 const NAME_PREFIX: &str = "starpunk-backup-";
 const NAME_SUFFIX: &str = ".tar.gz";
@@ -37,13 +41,16 @@ pub struct Manifest {
     pub members: Vec<Member>,
 }
 
-/// Notes in the archive's database, by state.
+/// Notes in the archive's database, by state, and its media rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub notes: u64,
     pub published: u64,
     pub drafts: u64,
     pub deleted: u64,
+    /// Absent from format 1 archives, which hold no media.
+    #[serde(default)]
+    pub media: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +69,8 @@ pub enum MemberKind {
     Database,
     /// A note's Markdown file: restored under `NOTES_PATH`.
     Note,
+    /// An uploaded image's file: restored under `DATA_PATH/media`.
+    Media,
 }
 
 impl Manifest {
@@ -132,6 +141,7 @@ impl Manifest {
                     member.path == DATABASE_MEMBER
                 }
                 MemberKind::Note => note_path(&member.path).is_some(),
+                MemberKind::Media => media_path(&member.path).is_some(),
             };
             if !placed {
                 return Err(format!(
@@ -150,7 +160,17 @@ impl Manifest {
 /// A note member's path relative to the notes folder, if the archive path
 /// is one (`notes/…`, every part a plain name, no way out of the folder).
 pub fn note_path(archive_path: &str) -> Option<&str> {
-    let relative = archive_path.strip_prefix(NOTES_FOLDER)?.strip_prefix('/')?;
+    inside(NOTES_FOLDER, archive_path)
+}
+
+/// A media member's path relative to the media folder (`media/…`), on the
+/// same terms as [`note_path`].
+pub fn media_path(archive_path: &str) -> Option<&str> {
+    inside(MEDIA_FOLDER, archive_path)
+}
+
+fn inside<'a>(folder: &str, archive_path: &'a str) -> Option<&'a str> {
+    let relative = archive_path.strip_prefix(folder)?.strip_prefix('/')?;
     let safe = !relative.is_empty()
         && Path::new(relative)
             .components()
@@ -223,6 +243,7 @@ mod tests {
             "notes/",
             "/etc/passwd",
             "other/x.md",
+            "media/../notes/x.md",
         ] {
             let mut manifest = manifest();
             manifest.members[1].path = path.into();
@@ -233,16 +254,39 @@ mod tests {
     }
 
     #[test]
+    fn a_format_1_manifest_without_media_still_reads() {
+        let mut value = serde_json::to_value(manifest()).unwrap();
+        value["format_version"] = 1.into();
+        value["counts"].as_object_mut().unwrap().remove("media");
+        let read = Manifest::parse(&serde_json::to_vec(&value).unwrap()).unwrap();
+        assert_eq!(read.counts.media, 0);
+    }
+
+    #[test]
+    fn media_members_belong_under_media() {
+        let mut manifest = manifest();
+        manifest.members.push(Member {
+            path: "media/2026/11/x.jpg".into(),
+            kind: MemberKind::Media,
+            sha256: "c".repeat(64),
+        });
+        assert!(Manifest::parse(&serde_json::to_vec(&manifest).unwrap()).is_ok());
+        manifest.members[2].path = "notes/2026/11/x.jpg".into();
+        let error = Manifest::parse(&serde_json::to_vec(&manifest).unwrap()).unwrap_err();
+        assert!(error.contains("where none belongs"), "{error}");
+    }
+
+    #[test]
     fn a_newer_format_or_kind_is_named_as_such() {
         let mut value = serde_json::to_value(manifest()).unwrap();
-        value["format_version"] = 2.into();
+        value["format_version"] = (FORMAT_VERSION + 1).into();
         let error = Manifest::parse(&serde_json::to_vec(&value).unwrap()).unwrap_err();
         assert!(error.contains("newer StarPunk"), "{error}");
 
         let mut value = serde_json::to_value(manifest()).unwrap();
-        value["members"][1]["kind"] = "media".into();
+        value["members"][1]["kind"] = "video".into();
         let error = Manifest::parse(&serde_json::to_vec(&value).unwrap()).unwrap_err();
-        assert!(error.contains("unknown variant `media`"), "{error}");
+        assert!(error.contains("unknown variant `video`"), "{error}");
     }
 
     #[test]

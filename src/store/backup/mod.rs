@@ -1,5 +1,5 @@
 //! Backups: one `.tar.gz` archive holding a consistent snapshot of the
-//! database and every file its notes reference, listed with their SHA-256
+//! database and every file its notes and media rows reference, listed with their SHA-256
 //! in a manifest; checked member by member before it is trusted; restored
 //! by swapping the data folder's contents whole.
 
@@ -10,10 +10,11 @@ mod output;
 mod prune;
 mod read;
 mod restore;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 
-pub use create::{BackupSummary, create};
+pub use create::{BackupSummary, Sources, create};
 pub use lock::DataLock;
 pub use manifest::{Counts, Manifest, Member, MemberKind, is_default_name};
 pub use output::Destination;
@@ -35,14 +36,19 @@ pub enum BackupError {
     #[error("{0} already exists; choose another --output or remove it")]
     OutputExists(PathBuf),
     #[error(
-        "note {slug:?} changed during each of {attempts} snapshots, the last taken with writers held off; try again"
+        "{what} changed during each of {attempts} snapshots, the last taken with writers held off; try again"
     )]
-    KeptChanging { slug: String, attempts: u32 },
+    KeptChanging { what: String, attempts: u32 },
     #[error(
         "note {slug:?}: its file {path} is missing or does not match its recorded SHA-256; \
          run `starpunk check` (and `starpunk check --repair` for leftovers of interrupted writes), then back up again"
     )]
     DamagedNote { slug: String, path: String },
+    #[error(
+        "the media file {path} is missing or does not match its recorded SHA-256; \
+         run `starpunk check`, then back up again"
+    )]
+    DamagedMedia { path: String },
     #[error("{archive} cannot be restored: {reason}")]
     Damaged { archive: PathBuf, reason: String },
     #[error(

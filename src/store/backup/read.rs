@@ -15,10 +15,13 @@ use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 use super::manifest::{
-    DATABASE_MEMBER, MANIFEST_NAME, Manifest, MemberKind, NOTES_FOLDER, note_path,
+    DATABASE_MEMBER, MANIFEST_NAME, MEDIA_FOLDER, Manifest, MemberKind, NOTES_FOLDER, media_path,
+    note_path,
 };
 use super::{BackupError, Progress, blocking};
-use crate::store::{NotesDir, Store, connect, knows_migration, latest_schema_version, migrate};
+use crate::store::{
+    MediaDir, NotesDir, Store, connect, knows_migration, latest_schema_version, migrate,
+};
 
 /// A manifest larger than this is not one StarPunk wrote (a million notes
 /// list in about 150 MB).
@@ -92,7 +95,7 @@ fn read_failure(error: &io::Error) -> String {
     format!("it is damaged or not a .tar.gz archive ({error})")
 }
 
-/// Extracts every member into `into` (`starpunk.db`, `notes/…`), checking
+/// Extracts every member into `into` (`starpunk.db`, `notes/…`, `media/…`), checking
 /// each against the manifest. `durable` syncs each file, for a restore.
 pub(super) async fn extract(
     archive: &Path,
@@ -143,6 +146,9 @@ fn extract_members(
             MemberKind::Note => into
                 .join(NOTES_FOLDER)
                 .join(note_path(&name).expect("the manifest's paths were checked")),
+            MemberKind::Media => into
+                .join(MEDIA_FOLDER)
+                .join(media_path(&name).expect("the manifest's paths were checked")),
         };
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)
@@ -276,5 +282,53 @@ async fn check_open_copy(
     if let Some(problem) = report.problems.first() {
         return Err(damaged(format!("`starpunk check` fails on it: {problem}")));
     }
+    let media = store.all_media().await?;
+    if media.len() as u64 != manifest.counts.media {
+        return Err(damaged(format!(
+            "its database holds {} media files, its manifest says {}",
+            media.len(),
+            manifest.counts.media
+        )));
+    }
+    let listed: HashMap<&str, (MemberKind, &str)> = manifest
+        .members
+        .iter()
+        .map(|m| (m.path.as_str(), (m.kind, m.sha256.as_str())))
+        .collect();
+    for file in media.iter().flat_map(|record| record.files()) {
+        let name = format!("{MEDIA_FOLDER}/{}", file.path);
+        match listed.get(name.as_str()) {
+            Some((MemberKind::Media, sha256))
+                if file.sha256.as_deref().is_none_or(|s| s == *sha256) => {}
+            Some(_) => {
+                return Err(damaged(format!(
+                    "{name} is not the file its database records"
+                )));
+            }
+            None => {
+                return Err(damaged(format!(
+                    "its database records the media file {name}, which it does not hold"
+                )));
+            }
+        }
+    }
     Ok(report.notes)
+}
+
+/// The first file a media row owns that is not in `dir`, as
+/// `media/<path>`.
+pub(super) async fn missing_media(
+    store: &Store,
+    dir: &MediaDir,
+) -> Result<Option<String>, BackupError> {
+    let media = store.all_media().await?;
+    let root = dir.root().to_owned();
+    blocking(move || {
+        Ok(media
+            .iter()
+            .flat_map(|record| record.files())
+            .find(|file| !root.join(&file.path).is_file())
+            .map(|file| format!("{MEDIA_FOLDER}/{}", file.path)))
+    })
+    .await
 }

@@ -1,10 +1,10 @@
 //! Restoring an archive into the data folder. Everything is extracted,
 //! verified and migrated in a temporary folder inside the data folder (the
 //! same file system, so moves are renames); then the data is swapped: the
-//! current database and notes folder are moved aside, the new ones moved
-//! in, and the old ones removed only once the restored data passes
-//! `check`. Any failure moves everything back. Only the database files
-//! and the notes folder move, never the data folder itself, which may be
+//! current database, notes folder and media folder are moved aside, the
+//! new ones moved in, and the old ones removed only once the restored data
+//! passes `check`. Any failure moves everything back. Only the database
+//! files and those folders move, never the data folder itself, which may be
 //! a mount point (a container's volume); other files in it, such as
 //! backups, stay where they are.
 
@@ -12,11 +12,12 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::create::Sources;
 use super::lock::DataLock;
-use super::manifest::{DATABASE_MEMBER, Manifest, NOTES_FOLDER};
-use super::read::{check_copy, extract};
+use super::manifest::{DATABASE_MEMBER, MEDIA_FOLDER, Manifest, NOTES_FOLDER};
+use super::read::{check_copy, extract, missing_media};
 use super::{BackupError, Progress, sync_folder};
-use crate::store::{NotesDir, Store, connect, ensure_dir, latest_schema_version, migrate};
+use crate::store::{Store, connect, ensure_dir, latest_schema_version, migrate};
 
 /// A database's companion files, moved with it.
 const DATABASE_SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
@@ -30,16 +31,15 @@ pub struct RestoreSummary {
     pub migrated_from: Option<i64>,
 }
 
-/// Replaces the data at `database_path` and `notes_path` with the
-/// archive's. Refuses while a server runs, and over existing notes unless
-/// `force`.
+/// Replaces the data at `target` with the archive's. Refuses while a
+/// server runs, and over existing notes or media unless `force`.
 pub async fn restore(
     archive: &Path,
-    database_path: &Path,
-    notes_path: &Path,
+    target: &Sources,
     force: bool,
     progress: Option<Progress>,
 ) -> Result<RestoreSummary, BackupError> {
+    let database_path = target.database.as_path();
     let data = database_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -48,7 +48,7 @@ pub async fn restore(
     let Some(_lock) = DataLock::exclusive(database_path)? else {
         return Err(BackupError::ServerRunning(data));
     };
-    if !force && holds_data(database_path, notes_path)? {
+    if !force && holds_data(target)? {
         return Err(BackupError::DataPresent(data));
     }
 
@@ -59,17 +59,20 @@ pub async fn restore(
     let new = staging.path().join("new");
     let manifest = extract(archive, &new, true, progress).await?;
     check_copy(archive, &new, &manifest).await?;
-    let new_notes = new.join(NOTES_FOLDER);
-    fs::create_dir_all(&new_notes)
-        .map_err(|e| BackupError::io("cannot create folder", &new_notes, e))?;
+    // An archive without notes or media still replaces what is there.
+    for folder in [NOTES_FOLDER, MEDIA_FOLDER] {
+        let folder = new.join(folder);
+        fs::create_dir_all(&folder)
+            .map_err(|e| BackupError::io("cannot create folder", &folder, e))?;
+    }
     sync_folder(&new)?;
 
     let old = staging.path().join("old");
     fs::create_dir(&old).map_err(|e| BackupError::io("cannot create folder", &old, e))?;
     let mut swap = Swap::default();
-    let swapped = swap_in(&mut swap, &new, &old, database_path, notes_path);
+    let swapped = swap_in(&mut swap, &new, &old, target);
     let checked = match swapped {
-        Ok(()) => check_restored(database_path, notes_path).await,
+        Ok(()) => check_restored(target).await,
         Err(e) => Err(e),
     };
     let notes = match checked {
@@ -96,17 +99,24 @@ pub async fn restore(
     })
 }
 
-/// Whether there are notes to lose: a database, or anything in the notes
-/// folder.
-fn holds_data(database_path: &Path, notes_path: &Path) -> Result<bool, BackupError> {
-    if database_path.exists() {
+/// Whether there is data to lose: a database, or anything in the notes
+/// or media folder.
+fn holds_data(target: &Sources) -> Result<bool, BackupError> {
+    if target.database.exists() {
         return Ok(true);
     }
-    match fs::read_dir(notes_path) {
-        Ok(mut entries) => Ok(entries.next().is_some()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(BackupError::io("cannot read folder", notes_path, e)),
+    for folder in [target.notes.root(), target.media.root()] {
+        match fs::read_dir(folder) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    return Ok(true);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(BackupError::io("cannot read folder", folder, e)),
+        }
     }
+    Ok(false)
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -116,13 +126,12 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Moves the current data into `old` and the new data into place.
-fn swap_in(
-    swap: &mut Swap,
-    new: &Path,
-    old: &Path,
-    database_path: &Path,
-    notes_path: &Path,
-) -> Result<(), BackupError> {
+fn swap_in(swap: &mut Swap, new: &Path, old: &Path, target: &Sources) -> Result<(), BackupError> {
+    let database_path = target.database.as_path();
+    let folders = [
+        (NOTES_FOLDER, target.notes.root()),
+        (MEDIA_FOLDER, target.media.root()),
+    ];
     let database_name = database_path
         .file_name()
         .map_or_else(|| OsString::from(DATABASE_MEMBER), OsString::from);
@@ -132,8 +141,10 @@ fn swap_in(
             swap.rename(&live, &with_suffix(&old.join(&database_name), suffix))?;
         }
     }
-    if notes_path.exists() {
-        swap.rename(notes_path, &old.join(NOTES_FOLDER))?;
+    for (name, live) in folders {
+        if live.exists() {
+            swap.rename(live, &old.join(name))?;
+        }
     }
     for suffix in DATABASE_SUFFIXES {
         let staged = with_suffix(&new.join(DATABASE_MEMBER), suffix);
@@ -141,12 +152,16 @@ fn swap_in(
             swap.rename(&staged, &with_suffix(database_path, suffix))?;
         }
     }
-    swap.rename(&new.join(NOTES_FOLDER), notes_path)?;
-    for folder in [database_path.parent(), notes_path.parent()]
+    for (name, live) in folders {
+        if let Some(parent) = live.parent().filter(|p| !p.as_os_str().is_empty()) {
+            ensure_dir(parent)?;
+        }
+        swap.rename(&new.join(name), live)?;
+    }
+    let parents = [database_path.parent()]
         .into_iter()
-        .flatten()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+        .chain(folders.iter().map(|(_, live)| live.parent()));
+    for folder in parents.flatten().filter(|p| !p.as_os_str().is_empty()) {
         sync_folder(folder)?;
     }
     Ok(())
@@ -183,16 +198,21 @@ impl Swap {
 }
 
 /// Opens the restored data where it now lives and checks it.
-async fn check_restored(database_path: &Path, notes_path: &Path) -> Result<usize, BackupError> {
-    let pool = connect(database_path, 1).await?;
-    let store = Store::new(pool.clone(), NotesDir::new(notes_path));
+async fn check_restored(target: &Sources) -> Result<usize, BackupError> {
+    let pool = connect(&target.database, 1).await?;
+    let store = Store::new(pool.clone(), target.notes.clone());
     let checked = async {
-        migrate(&pool, database_path).await?;
+        migrate(&pool, &target.database).await?;
         let report = store.check().await?;
-        match report.problems.first() {
-            Some(problem) => Err(BackupError::RestoredDataFailsCheck(problem.to_string())),
-            None => Ok(report.notes),
+        if let Some(problem) = report.problems.first() {
+            return Err(BackupError::RestoredDataFailsCheck(problem.to_string()));
         }
+        if let Some(missing) = missing_media(&store, &target.media).await? {
+            return Err(BackupError::RestoredDataFailsCheck(format!(
+                "{missing} is missing"
+            )));
+        }
+        Ok(report.notes)
     }
     .await;
     pool.close().await;

@@ -1,0 +1,160 @@
+//! `starpunk note import DIR`: Markdown files, with or without front
+//! matter, and the media of a `starpunk export`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::Failure;
+use crate::store::{
+    EXPORT_MEDIA_FOLDER, ImportOutcome, ImportedNote, MediaDir, Store, parse_import_file,
+    read_exported_media,
+};
+
+/// Notes written per transaction during an import.
+const IMPORT_BATCH: usize = 1000;
+
+/// Reads and checks every file first (notes, and the media an export
+/// lists), so a bad file stops the import before anything is written; then
+/// puts the media back and imports the notes in batches.
+pub(super) async fn import(
+    store: &Store,
+    media: &MediaDir,
+    dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let mut paths = Vec::new();
+    collect_markdown(dir, &mut paths)
+        .map_err(|e| Failure::message(format!("cannot read folder {}: {e}", dir.display())))?;
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Failure::message(format!(
+            "no .md files in {}",
+            dir.display()
+        )));
+    }
+
+    let progress = indicatif::ProgressBar::new(paths.len() as u64 * 2).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:9} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    progress.set_message("reading");
+    let mut notes = Vec::with_capacity(paths.len());
+    let mut problems = Vec::new();
+    for path in &paths {
+        match read_import(path) {
+            Ok(note) => notes.push(note),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+        progress.inc(1);
+    }
+    let images = read_exported_media(dir).unwrap_or_else(|found| {
+        problems.extend(found);
+        Vec::new()
+    });
+    if !problems.is_empty() {
+        progress.abandon();
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        eprintln!(
+            "starpunk: nothing imported: {} file(s) cannot be read as notes or media",
+            problems.len()
+        );
+        return Err(Failure::Problems);
+    }
+
+    // Oldest first, so notes get ids in the order they were written, as
+    // they had on the site they were exported from: lists and feeds break
+    // ties between equal dates by id. The sort is stable, so files with
+    // equal dates keep their path order.
+    notes.sort_by_key(|note| note.created_at.or(note.published_at));
+    // Images first, so that a note is never shown before its photos.
+    progress.set_message("media");
+    let from = dir.join(EXPORT_MEDIA_FOLDER);
+    let mut new_images = 0;
+    for record in &images {
+        new_images += usize::from(store.import_media(media, &from, record).await?);
+    }
+    progress.set_message("importing");
+    let done = import_notes(store, notes, &progress, now).await?;
+    progress.finish_and_clear();
+    eprintln!(
+        "imported {} notes from {} ({} already present, skipped) and {new_images} media files ({} already present)",
+        done.imported,
+        dir.display(),
+        done.skipped,
+        images.len() - new_images
+    );
+    Ok(())
+}
+
+/// Imports the notes in batches, counting on `progress` from its current
+/// position. A failed batch leaves the earlier ones in place; the message
+/// says that running the import again continues.
+pub(super) async fn import_notes(
+    store: &Store,
+    notes: Vec<ImportedNote>,
+    progress: &indicatif::ProgressBar,
+    now: DateTime<Utc>,
+) -> Result<ImportOutcome, Failure> {
+    let mut matched: HashSet<i64> = HashSet::new();
+    let start = progress.position();
+    let mut done = ImportOutcome::default();
+    for batch in notes.chunks(IMPORT_BATCH) {
+        let outcome = match store.import_batch(batch.to_vec(), &mut matched, now).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                progress.abandon();
+                if done.imported + done.skipped > 0 {
+                    eprintln!(
+                        "starpunk: the import stopped after {} notes ({} new, {} already present); \
+                         running it again continues where it stopped",
+                        done.imported + done.skipped,
+                        done.imported,
+                        done.skipped
+                    );
+                }
+                return Err(e.into());
+            }
+        };
+        done.imported += outcome.imported;
+        done.skipped += outcome.skipped;
+        progress.set_position(start + (done.imported + done.skipped) as u64);
+    }
+    if done.imported > 0 {
+        progress.set_message("indexing");
+        store.optimize_search_index().await?;
+    }
+    Ok(done)
+}
+
+/// One file, with its modification time as the date when it has none.
+fn read_import(path: &Path) -> Result<ImportedNote, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut note = parse_import_file(&text)?;
+    if note.created_at.is_none() && note.published_at.is_none() {
+        note.created_at = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(DateTime::<Utc>::from);
+    }
+    Ok(note)
+}
+
+fn collect_markdown(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_markdown(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
