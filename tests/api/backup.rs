@@ -3,6 +3,7 @@
 
 mod archive;
 mod damage;
+mod media;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -65,7 +65,7 @@ pub enum BackupError {
     )]
     ServerRunning(PathBuf),
     #[error(
-        "{0} already holds notes; restoring replaces them all: add --force to do so (make a backup of them first)"
+        "{0} already holds notes or media; restoring replaces them all: add --force to do so (make a backup of them first)"
     )]
     DataPresent(PathBuf),
     #[error(
