@@ -13,6 +13,7 @@ mod health;
 mod media;
 mod metadata;
 mod micropub;
+mod multipart;
 mod negotiate;
 pub(crate) mod pages;
 mod search;

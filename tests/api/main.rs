@@ -20,6 +20,7 @@ mod import_starpunk;
 mod indieauth_client;
 mod indieauth_server;
 mod link_previews;
+mod media_auth;
 mod micropub;
 mod micropub_media;
 mod negotiation;
