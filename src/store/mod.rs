@@ -32,7 +32,7 @@ pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
-pub use media::{MediaDir, MediaRecord};
+pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
 pub use notes::{DamagedNote, NewNote, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
 pub use search::{IndexState, SearchPage};

@@ -70,7 +70,7 @@ pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord,
         .acquire()
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let image = tokio::task::spawn_blocking(move || media::clean(&bytes))
+    let image = tokio::task::spawn_blocking(move || media::prepare(&bytes))
         .await
         .map_err(|e| failed(e.to_string()))??;
     let dir = MediaDir::in_data(&state.settings.data_path);
@@ -128,9 +128,10 @@ pub async fn upload(
     answered.unwrap_or_else(|e: UploadError| e.response())
 }
 
-/// `GET /media/{path}`: a stored image, with a strong ETag (its SHA-256)
-/// and a year of caching. Only paths the site could have made are looked
-/// up, so nothing outside the media folder is ever read.
+/// `GET /media/{path}`: a stored image or its web variant, with a strong
+/// ETag (its SHA-256) and a year of caching. Only paths the site could
+/// have made are looked up, so nothing outside the media folder is ever
+/// read.
 pub async fn serve(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -142,7 +143,8 @@ pub async fn serve(
         .find_media(&path)
         .await?
         .ok_or(WebError::NotFound)?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", record.sha256))
+    let file = record.file(&path).ok_or(WebError::NotFound)?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", file.sha256))
         .map_err(|_| WebError::Internal(StoreError::Invalid("a media hash is not hex".into())))?;
     let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(record.created_at.into()))
         .expect("an HTTP date is a valid header value");

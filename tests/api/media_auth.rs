@@ -5,38 +5,16 @@
 
 use std::io::Cursor;
 
-use chrono::Utc;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use reqwest::header::AUTHORIZATION;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use starpunk::domain::Scopes;
-use starpunk::store::NewToken;
-use starpunk::web::session::token_hash;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, spawn_app_with};
+use crate::media_support::media_token as token;
 
 const BOUNDARY: &str = "starpunk-test-boundary";
-
-async fn token(app: &TestApp, scopes: &str) -> String {
-    let secret = format!("limits-token-{}", scopes.replace(' ', "-"));
-    app.store()
-        .issue_token(
-            &token_hash(&secret),
-            &NewToken {
-                name: "Upload app",
-                client_id: "https://app.example/",
-                scopes: Scopes::parse(scopes).unwrap(),
-                me: "https://ada.example/",
-                expires_at: None,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    secret
-}
 
 /// A PNG of noise, which does not compress: about 1.2 KB.
 fn noisy_png() -> Vec<u8> {
