@@ -21,6 +21,7 @@ mod indieauth_client;
 mod indieauth_server;
 mod link_previews;
 mod media_auth;
+mod media_cleanup;
 mod media_support;
 mod media_variants;
 mod micropub;
