@@ -5,6 +5,7 @@
 //! a file that is not whole. A crash in between leaves at worst a file
 //! without a row, which `check` reports.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -242,6 +243,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.and_then(MediaRow::into_record))
+    }
+
+    /// The rows of the uploads at `paths` (those that exist), by path: what
+    /// a page or feed needs to show its photos, in one query.
+    pub async fn find_media_many(
+        &self,
+        paths: impl IntoIterator<Item = MediaPath>,
+    ) -> Result<HashMap<MediaPath, MediaRecord>, StoreError> {
+        let paths: Vec<String> = paths.into_iter().map(|p| p.as_str().to_owned()).collect();
+        if paths.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let json = serde_json::to_string(&paths).expect("strings serialise");
+        let rows = sqlx::query_as::<_, MediaRow>(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE path IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(MediaRow::into_record)
+            .map(|record| (record.path.clone(), record))
+            .collect())
     }
 
     /// The bytes of a stored image.

@@ -22,6 +22,7 @@ mod sitemap;
 mod state;
 mod tags;
 mod token;
+mod views;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};

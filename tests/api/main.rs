@@ -22,6 +22,7 @@ mod indieauth_server;
 mod link_previews;
 mod media_auth;
 mod media_cleanup;
+mod media_pages;
 mod media_support;
 mod media_variants;
 mod micropub;
