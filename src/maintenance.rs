@@ -1,7 +1,8 @@
 //! What the running server does in the background: notice changes made by
 //! other processes, resolve leftovers of interrupted writes, build the
 //! search index when it is missing, keep an up-to-date count of damaged
-//! notes for `/health`, and tell the WebSub hub (if any) about every change.
+//! notes for `/health`, tell the WebSub hub (if any) about every change,
+//! and remove uploads no note used.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,8 +38,32 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
             state.watch_changes(),
         )));
     }
+    tasks.push(tokio::spawn(remove_unused_uploads(state.clone())));
     tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
     tasks
+}
+
+/// How often uploads no note used are looked for.
+const UNUSED_MEDIA_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// Removes uploads that no note has used within a day of their upload
+/// (an app uploads first, then posts), at start-up and hourly.
+async fn remove_unused_uploads(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(UNUSED_MEDIA_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let dir = crate::store::MediaDir::in_data(&state.settings.data_path);
+    loop {
+        tick.tick().await;
+        let cutoff = chrono::Utc::now() - crate::store::UNUSED_MEDIA_GRACE;
+        match state.store.remove_unused_media(&dir, cutoff).await {
+            Ok(removed) => {
+                for record in removed {
+                    log::info!("removed the upload {}: no note used it", record.path);
+                }
+            }
+            Err(e) => log::warn!("cannot remove unused uploads: {}", error_chain(&e)),
+        }
+    }
 }
 
 /// How often expired sessions, sign-in states and login links are removed.

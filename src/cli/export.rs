@@ -136,18 +136,14 @@ async fn export_media(
     'rows: for record in store.all_media().await? {
         let mut files = Vec::new();
         for file in record.files() {
-            let bytes = match dir.read_file(&file.path) {
+            let bytes = match dir.read_file(file.path.as_str()) {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     done.damaged.push(format!("media/{}: {e}", file.path));
                     continue 'rows;
                 }
             };
-            if file
-                .sha256
-                .as_deref()
-                .is_some_and(|s| s != crate::domain::content_hash(&bytes))
-            {
+            if file.sha256 != crate::domain::content_hash(&bytes) {
                 done.damaged.push(format!(
                     "media/{}: does not match its recorded SHA-256",
                     file.path

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, ConfigError, Settings};
 use crate::startup::{Application, open_store};
+use crate::store::{MediaDir, UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
 use crate::web::error_chain;
 
 #[derive(Debug, Parser)]
@@ -270,6 +271,7 @@ fn healthcheck(url: &str) -> ExitCode {
 
 async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
     let store = open_store(&settings).await?;
+    let media = MediaDir::in_data(&settings.data_path);
     if repair {
         for done in store.repair(std::time::Duration::ZERO).await? {
             println!("repaired: {done}");
@@ -277,15 +279,32 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
         if let Some(indexed) = store.ensure_search_index().await? {
             println!("repaired: search index rebuilt ({indexed} notes)");
         }
+        let cutoff = chrono::Utc::now() - UNUSED_MEDIA_GRACE;
+        for record in store.remove_unused_media(&media, cutoff).await? {
+            println!(
+                "repaired: removed the upload {}: no note used it",
+                record.path
+            );
+        }
+        for path in store
+            .remove_unknown_media_files(&media, UNKNOWN_MEDIA_MIN_AGE)
+            .await?
+        {
+            println!("repaired: removed {path} from the media folder: it belonged to no upload");
+        }
     }
     let report = store.check().await?;
+    let media_report = store.check_media(&media).await?;
     for leftover in &report.leftovers {
         println!("leftover: {leftover}");
     }
     for problem in &report.problems {
         println!("{problem}");
     }
-    let notes = report.notes;
+    for problem in &media_report.problems {
+        println!("{problem}");
+    }
+    let (notes, uploads) = (report.notes, media_report.uploads);
     if !report.leftovers.is_empty() {
         eprintln!(
             "starpunk: {} leftover(s) of interrupted writes: harmless; `starpunk check --repair` \
@@ -293,16 +312,15 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
             report.leftovers.len()
         );
     }
-    if report.problems.is_empty() {
+    let problems = report.problems.len() + media_report.problems.len();
+    if problems == 0 {
         println!(
-            "ok: {notes} notes, every file present and unchanged, no unknown files, search index in step"
+            "ok: {notes} notes and {uploads} uploads, every file present and unchanged, \
+             no unknown files, search index in step"
         );
         return Ok(());
     }
-    eprintln!(
-        "starpunk: {} problem(s) found in {notes} notes",
-        report.problems.len()
-    );
+    eprintln!("starpunk: {problems} problem(s) found in {notes} notes and {uploads} uploads");
     Err(Failure::Problems)
 }
 

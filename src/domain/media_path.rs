@@ -49,6 +49,15 @@ impl MediaPath {
             .then(|| MediaPath(text.to_owned()))
     }
 
+    /// The upload a photo URL names: the path after its last `/media/`.
+    /// Any host will do, so a note keeps its uploads after the site moves
+    /// to another address; the random names make a mistaken match
+    /// practically impossible.
+    pub fn in_url(url: &str) -> Option<MediaPath> {
+        let (_, path) = url.rsplit_once("/media/")?;
+        MediaPath::parse(path)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -83,6 +92,22 @@ mod tests {
         assert_eq!(path.as_str(), format!("2026/03/{RANDOM}.png"));
         assert_eq!(MediaPath::parse(path.as_str()), Some(path.clone()));
         assert_eq!(path.kind(), ImageKind::Png);
+    }
+
+    #[test]
+    fn photo_urls_name_their_upload() {
+        let path = format!("2026/03/{RANDOM}.jpg");
+        for url in [
+            format!("https://example.com/media/{path}"),
+            format!("http://old.example/blog/media/{path}"),
+        ] {
+            assert_eq!(MediaPath::in_url(&url), MediaPath::parse(&path), "{url}");
+        }
+        assert_eq!(MediaPath::in_url("https://example.com/photo.jpg"), None);
+        assert_eq!(
+            MediaPath::in_url(&format!("https://example.com/media/{path}?size=2")),
+            None
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod apps;
 mod feeds;
 pub mod markdown;
 mod pages;
+mod photos;
 pub mod sanitise;
 mod sitemap;
 mod snippet;
@@ -22,10 +23,11 @@ pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
     TagPage, TagsPage, css, css_version,
 };
+pub use photos::{MediaLookup, PhotoFile, PhotoView, own_uploads};
 pub use sitemap::{SitemapIndex, SitemapLayout, UrlSet, robots_txt, sitemap_part_url};
 
 use crate::config::SiteSettings;
-use crate::domain::{ContentFormat, NoteWithBody, Photo, Tag};
+use crate::domain::{ContentFormat, NoteWithBody, Tag};
 
 /// A note prepared for display: its absolute URL, title and safe HTML.
 #[derive(Debug, Clone)]
@@ -41,7 +43,7 @@ pub struct NoteView {
     pub tags: Vec<TagView>,
     /// A title the author gave (`name`), shown above the text.
     pub name: Option<String>,
-    pub photos: Vec<Photo>,
+    pub photos: Vec<PhotoView>,
 }
 
 /// A tag as pages and feeds show it.
@@ -66,7 +68,9 @@ impl TagView {
 }
 
 impl NoteView {
-    pub fn new(site: &SiteSettings, note: &NoteWithBody) -> NoteView {
+    /// `media` holds the rows of the site's uploads among the note's
+    /// photos (see [`own_uploads`]).
+    pub fn new(site: &SiteSettings, note: &NoteWithBody, media: &MediaLookup) -> NoteView {
         let text = note.body.as_str();
         let properties = &note.note.properties;
         let html = match properties.format {
@@ -97,21 +101,18 @@ impl NoteView {
                 .map(|t| TagView::new(site, t))
                 .collect(),
             name: properties.name.clone(),
-            photos: properties.photos.clone(),
+            photos: properties
+                .photos
+                .iter()
+                .map(|photo| PhotoView::new(site, photo, media))
+                .collect(),
         }
     }
 
     /// The text's HTML with the photos first, for feeds (pages show the
     /// photos as `u-photo` beside the text instead).
     pub fn html_with_photos(&self) -> String {
-        let mut html = String::new();
-        for photo in &self.photos {
-            html.push_str(&format!(
-                "<p><img src=\"{}\" alt=\"{}\"></p>",
-                escape(&photo.url),
-                escape(photo.alt.as_deref().unwrap_or(""))
-            ));
-        }
+        let mut html: String = self.photos.iter().map(PhotoView::html).collect();
         html.push_str(&self.html);
         html
     }

@@ -502,7 +502,10 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 /// Calls `visit` with every file under `dir`, depth first, until it
 /// returns `true`; returns whether it did.
-fn walk_files(dir: &Path, visit: &mut dyn FnMut(&Path) -> bool) -> Result<bool, StoreError> {
+pub(super) fn walk_files(
+    dir: &Path,
+    visit: &mut dyn FnMut(&Path) -> bool,
+) -> Result<bool, StoreError> {
     let entries = fs::read_dir(dir).map_err(|e| StoreError::io("cannot list", dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io("cannot list", dir, e))?;

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::files::{CreatedFile, Durability};
+use super::media_refs::link_media;
 use super::notes::{db_time, find_any, numbered, to_millis};
 use super::search::index_parts;
 use super::tags::write_tags;
@@ -392,6 +393,7 @@ async fn insert_batch(
         .fetch_one(&mut *tx)
         .await?;
         write_tags(&mut *tx, id, &note.tags).await?;
+        link_media(&mut *tx, id, &note.properties).await?;
         index_parts(&mut *tx, id, &note.body, &note.properties, &note.tags).await?;
         ids.push(id);
     }

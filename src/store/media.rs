@@ -5,6 +5,7 @@
 //! a file that is not whole. A crash in between leaves at worst a file
 //! without a row, which `check` reports.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use sqlx::{FromRow, SqliteConnection};
 use super::notes::{db_time, to_millis};
 use super::{Store, StoreError, blocking};
 use crate::domain::{MediaPath, content_hash};
-use crate::media::CleanImage;
+use crate::media::{ImageKind, PreparedImage};
 
 /// The folder of uploaded images. Paths handed to it are [`MediaPath`]s,
 /// which cannot leave it.
@@ -55,10 +56,59 @@ pub struct MediaRecord {
     /// SHA-256 of the file, hex.
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// The smaller copy pages show, when the image is wider than that.
+    /// Absent from listings made before web copies existed.
+    #[serde(default)]
+    pub web: Option<WebVariant>,
+}
+
+/// The copy of a wide image made for pages: a file of its own, in the
+/// upload's format.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebVariant {
+    #[serde(with = "media_path_text")]
+    pub path: MediaPath,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+}
+
+/// One file a media row owns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaFile<'a> {
+    pub path: &'a MediaPath,
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+impl MediaRecord {
+    /// Every file the row owns: the upload, then its web variant.
+    pub fn files(&self) -> Vec<MediaFile<'_>> {
+        let mut files = vec![MediaFile {
+            path: &self.path,
+            bytes: self.bytes,
+            sha256: &self.sha256,
+        }];
+        if let Some(web) = &self.web {
+            files.push(MediaFile {
+                path: &web.path,
+                bytes: web.bytes,
+                sha256: &web.sha256,
+            });
+        }
+        files
+    }
+
+    /// The file of the row at `path`, if it owns one there.
+    pub fn file(&self, path: &MediaPath) -> Option<MediaFile<'_>> {
+        self.files().into_iter().find(|file| file.path == path)
+    }
 }
 
 #[derive(FromRow)]
-struct MediaRow {
+pub(super) struct MediaRow {
     path: String,
     content_type: String,
     bytes: i64,
@@ -66,28 +116,15 @@ struct MediaRow {
     height: i64,
     sha256: String,
     created_at: DateTime<Utc>,
+    web_path: Option<String>,
+    web_width: Option<i64>,
+    web_height: Option<i64>,
+    web_bytes: Option<i64>,
+    web_sha256: Option<String>,
 }
 
-const MEDIA_COLUMNS: &str = "path, content_type, bytes, width, height, sha256, created_at";
-
-/// One file a media row owns, relative to the media folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MediaFile {
-    pub path: String,
-    /// Its SHA-256 as recorded, when the row records one.
-    pub sha256: Option<String>,
-}
-
-impl MediaRecord {
-    /// Every file this row owns. Backup, restore, export and import all ask
-    /// here, so a row's files are known in this one place.
-    pub fn files(&self) -> Vec<MediaFile> {
-        vec![MediaFile {
-            path: self.path.as_str().to_owned(),
-            sha256: Some(self.sha256.clone()),
-        }]
-    }
-}
+pub(super) const MEDIA_COLUMNS: &str = "path, content_type, bytes, width, height, sha256, created_at, \
+     web_path, web_width, web_height, web_bytes, web_sha256";
 
 /// Every media row through `conn`, oldest first; none when the database
 /// predates the media table. A row this program could not have written is
@@ -141,8 +178,26 @@ mod media_path_text {
 }
 
 impl MediaRow {
-    /// `None` for a row whose path was not written by this program.
-    fn into_record(self) -> Option<MediaRecord> {
+    /// `None` for a row whose paths were not written by this program.
+    pub(super) fn into_record(self) -> Option<MediaRecord> {
+        let web = match (
+            self.web_path,
+            self.web_width,
+            self.web_height,
+            self.web_bytes,
+            self.web_sha256,
+        ) {
+            (Some(path), Some(width), Some(height), Some(bytes), Some(sha256)) => {
+                Some(WebVariant {
+                    path: MediaPath::parse(&path)?,
+                    width: u32::try_from(width).ok()?,
+                    height: u32::try_from(height).ok()?,
+                    bytes: u64::try_from(bytes).ok()?,
+                    sha256,
+                })
+            }
+            _ => None,
+        };
         Some(MediaRecord {
             path: MediaPath::parse(&self.path)?,
             content_type: self.content_type,
@@ -151,38 +206,63 @@ impl MediaRow {
             height: u32::try_from(self.height).ok()?,
             sha256: self.sha256,
             created_at: self.created_at,
+            web,
         })
     }
 }
 
 impl Store {
-    /// Keeps an image under a new unguessable name and records it.
+    /// Keeps an image (and its web variant) under new unguessable names
+    /// and records it.
     pub async fn save_media(
         &self,
         dir: &MediaDir,
-        image: CleanImage,
+        prepared: PreparedImage,
         now: DateTime<Utc>,
     ) -> Result<MediaRecord, StoreError> {
-        let random = crate::auth::indieauth::random_token();
-        let path = MediaPath::new(now, &random, image.kind)
-            .ok_or_else(|| StoreError::Invalid("cannot name the uploaded file".into()))?;
+        let PreparedImage { image, web } = prepared;
         let record = MediaRecord {
-            path,
+            path: new_path(now, image.kind)?,
             content_type: image.kind.content_type().to_owned(),
             bytes: image.bytes.len() as u64,
             width: image.width,
             height: image.height,
             sha256: content_hash(&image.bytes),
             created_at: to_millis(now),
+            web: match &web {
+                None => None,
+                Some(web) => Some(WebVariant {
+                    path: new_path(now, web.kind)?,
+                    width: web.width,
+                    height: web.height,
+                    bytes: web.bytes.len() as u64,
+                    sha256: content_hash(&web.bytes),
+                }),
+            },
         };
-        let file = dir.file(&record.path);
-        {
-            let file = file.clone();
-            blocking(move || write_durably(&file, &image.bytes)).await?;
+        let mut writes = vec![(dir.file(&record.path), image.bytes)];
+        if let (Some(variant), Some(web)) = (&record.web, web) {
+            writes.push((dir.file(&variant.path), web.bytes));
         }
+        let files: Vec<PathBuf> = writes.iter().map(|(file, _)| file.clone()).collect();
+        let written = blocking(move || {
+            let mut done = Vec::new();
+            for (file, bytes) in writes {
+                if let Err(e) = write_durably(&file, &bytes) {
+                    remove_files(&done);
+                    return Err(e);
+                }
+                done.push(file);
+            }
+            Ok(())
+        })
+        .await;
+        written?;
+        let web = record.web.as_ref();
         let inserted = sqlx::query(
-            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at,
+                                web_path, web_width, web_height, web_bytes, web_sha256)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.path.as_str())
         .bind(&record.content_type)
@@ -191,12 +271,18 @@ impl Store {
         .bind(i64::from(record.height))
         .bind(&record.sha256)
         .bind(db_time(record.created_at))
+        .bind(web.map(|w| w.path.as_str()))
+        .bind(web.map(|w| i64::from(w.width)))
+        .bind(web.map(|w| i64::from(w.height)))
+        .bind(web.map(|w| w.bytes as i64))
+        .bind(web.map(|w| w.sha256.as_str()))
         .execute(&self.pool)
         .await;
         if let Err(e) = inserted {
-            // Nothing refers to the file yet: take it back.
+            // Nothing refers to the files yet: take them back.
             let _ = blocking(move || {
-                fs::remove_file(&file).map_err(|e| StoreError::io("remove", &file, e))
+                remove_files(&files);
+                Ok(())
             })
             .await;
             return Err(e.into());
@@ -204,10 +290,11 @@ impl Store {
         Ok(record)
     }
 
-    /// The image stored at `path`, if there is one.
+    /// The image that owns the file at `path` (the upload or its web
+    /// variant), if there is one.
     pub async fn find_media(&self, path: &MediaPath) -> Result<Option<MediaRecord>, StoreError> {
         let row = sqlx::query_as::<_, MediaRow>(&format!(
-            "SELECT {MEDIA_COLUMNS} FROM media WHERE path = ?"
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE path = ?1 OR web_path = ?1"
         ))
         .bind(path.as_str())
         .fetch_optional(&self.pool)
@@ -235,6 +322,30 @@ impl Store {
         Ok(row.and_then(MediaRow::into_record))
     }
 
+    /// The rows of the uploads at `paths` (those that exist), by path: what
+    /// a page or feed needs to show its photos, in one query.
+    pub async fn find_media_many(
+        &self,
+        paths: impl IntoIterator<Item = MediaPath>,
+    ) -> Result<HashMap<MediaPath, MediaRecord>, StoreError> {
+        let paths: Vec<String> = paths.into_iter().map(|p| p.as_str().to_owned()).collect();
+        if paths.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let json = serde_json::to_string(&paths).expect("strings serialise");
+        let rows = sqlx::query_as::<_, MediaRow>(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE path IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(MediaRow::into_record)
+            .map(|record| (record.path.clone(), record))
+            .collect())
+    }
+
     /// The bytes of a stored image.
     pub async fn read_media(
         &self,
@@ -243,6 +354,22 @@ impl Store {
     ) -> Result<Vec<u8>, StoreError> {
         let file = dir.file(path);
         blocking(move || fs::read(&file).map_err(|e| StoreError::io("read", &file, e))).await
+    }
+}
+
+fn new_path(now: DateTime<Utc>, kind: ImageKind) -> Result<MediaPath, StoreError> {
+    let random = crate::auth::indieauth::random_token();
+    MediaPath::new(now, &random, kind)
+        .ok_or_else(|| StoreError::Invalid("cannot name the uploaded file".into()))
+}
+
+/// Removes files written for an upload that is not kept. Best effort: a
+/// file left behind has no row, which `check --repair` cleans up.
+fn remove_files(files: &[PathBuf]) {
+    for file in files {
+        if let Err(e) = fs::remove_file(file) {
+            log::warn!("cannot remove {}: {e}", file.display());
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::media::write_durably;
 use super::notes::db_time;
 use super::{MediaDir, MediaRecord, Store, StoreError, blocking};
 use crate::domain::content_hash;
-use crate::media::{CleanImage, ImageKind};
+use crate::media::{CleanImage, ImageKind, PreparedImage};
 
 /// The listing of an export's media, beside its `media/` folder.
 pub const MEDIA_LISTING: &str = "media.json";
@@ -61,15 +61,13 @@ pub fn read_exported_media(dir: &Path) -> Result<Vec<MediaRecord>, Vec<String>> 
         .iter()
         .flat_map(MediaRecord::files)
         .filter_map(|file| {
-            let path = dir.join(EXPORT_MEDIA_FOLDER).join(&file.path);
+            let path = dir.join(EXPORT_MEDIA_FOLDER).join(file.path.as_str());
             match fs::read(&path) {
                 Err(e) => Some(format!("{}: {e}", path.display())),
-                Ok(bytes) if file.sha256.as_deref().is_some_and(|s| s != content_hash(&bytes)) => {
-                    Some(format!(
-                        "{}: does not match the SHA-256 {MEDIA_LISTING} records (changed or damaged)",
-                        path.display()
-                    ))
-                }
+                Ok(bytes) if file.sha256 != content_hash(&bytes) => Some(format!(
+                    "{}: does not match the SHA-256 {MEDIA_LISTING} records (changed or damaged)",
+                    path.display()
+                )),
                 Ok(_) => None,
             }
         })
@@ -111,13 +109,19 @@ impl Store {
         let files: Vec<(PathBuf, PathBuf)> = record
             .files()
             .into_iter()
-            .map(|file| (from.join(&file.path), dir.root().join(&file.path)))
+            .map(|file| {
+                (
+                    from.join(file.path.as_str()),
+                    dir.root().join(file.path.as_str()),
+                )
+            })
             .collect();
         let copies = files.clone();
         let written = blocking(move || copy_in(&copies)).await?;
         let inserted = sqlx::query(
-            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at,
+                                web_path, web_width, web_height, web_bytes, web_sha256)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(record.path.as_str())
         .bind(&record.content_type)
@@ -126,6 +130,16 @@ impl Store {
         .bind(i64::from(record.height))
         .bind(&record.sha256)
         .bind(db_time(record.created_at))
+        .bind(record.web.as_ref().map(|web| web.path.as_str()))
+        .bind(record.web.as_ref().map(|web| i64::from(web.width)))
+        .bind(record.web.as_ref().map(|web| i64::from(web.height)))
+        .bind(
+            record
+                .web
+                .as_ref()
+                .map(|web| i64::try_from(web.bytes).unwrap_or(i64::MAX)),
+        )
+        .bind(record.web.as_ref().map(|web| web.sha256.as_str()))
         .execute(&self.pool)
         .await;
         if let Err(e) = inserted {
@@ -168,7 +182,9 @@ impl Store {
             width,
             height,
         };
-        Ok((self.save_media(dir, image, created_at).await?, true))
+        // Kept as it came, so it gets no web copy: pages show it whole.
+        let prepared = PreparedImage { image, web: None };
+        Ok((self.save_media(dir, prepared, created_at).await?, true))
     }
 }
 

@@ -11,6 +11,8 @@ mod files;
 mod import;
 mod listing;
 mod media;
+mod media_check;
+mod media_refs;
 mod media_transfer;
 mod notes;
 mod probe;
@@ -34,7 +36,9 @@ pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
 pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
-pub use media::{MediaDir, MediaFile, MediaRecord};
+pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
+pub use media_check::{MediaProblem, MediaReport};
+pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
 pub use media_transfer::{
     AdoptError, EXPORT_MEDIA_FOLDER, MEDIA_LISTING, media_listing, read_exported_media,
 };

@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{FromRow, SqliteConnection};
 
 use super::files::{CreatedFile, Durability, FileDamage};
+use super::media_refs::link_media;
 use super::search::{index_note, unindex};
 use super::tags::{forget_unused_tags, write_tags};
 use super::{NotesDir, Store, StoreError, blocking};
@@ -192,6 +193,7 @@ impl Store {
             note.tags = new.tags.clone();
             let written = async {
                 write_tags(&mut tx, note.id, &note.tags).await?;
+                link_media(&mut tx, note.id, &note.properties).await?;
                 index_note(&mut tx, &note, &new.body).await
             }
             .await;

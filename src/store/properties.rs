@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::media_refs::link_media;
 use super::notes::{COLUMNS, NoteRow, db_time, find_live, to_millis};
 use super::search::index_note;
 use super::{Store, StoreError};
@@ -38,6 +39,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let updated = Note::from(row);
+        link_media(&mut tx, updated.id, &updated.properties).await?;
         if updated.properties.format != note.properties.format {
             let body = self.read_body(&updated).await?;
             index_note(&mut tx, &updated, &body).await?;

@@ -10,8 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::conditional::Cached;
 use super::negotiate::preferred;
 use super::state::{DocumentKey, Versioned};
+use super::views::note_views;
 use super::{AppState, WebError};
-use crate::render::{FeedChannel, FeedFormat, NoteView, render_feed, site_feed_url};
+use crate::render::{FeedChannel, FeedFormat, render_feed, site_feed_url};
 
 /// What `/feed` offers, in order of preference, and the media types each
 /// answers to: generic XML means RSS, generic JSON means JSON Feed.
@@ -85,7 +86,7 @@ async fn render_site_feed(state: &AppState, format: FeedFormat) -> Result<Cached
         .await?;
     state.report_damage(&page.damaged);
     let site = &state.settings.site;
-    let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
+    let notes = note_views(state, &page.notes).await?;
     let channel = FeedChannel::site(
         site,
         state.settings.websub_hub.as_ref(),

@@ -2,22 +2,17 @@
 //! keeps an upload, `GET /media/…` serves it. Photos sent with a
 //! multipart Micropub post are kept the same way.
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use futures_util::StreamExt;
 
-use super::bearer::{BearerError, api_error, authenticate, require};
+use super::bearer::{BearerError, api_error, require};
+use super::multipart::{MultipartRules, header_token, read_multipart};
 use super::{AppState, WebError, is_not_modified};
 use crate::domain::{MediaPath, Scope};
 use crate::media::{self, ImageError};
-use crate::store::{MediaDir, MediaRecord, StoreError};
-
-/// The most bytes of text fields in one multipart body (a note's text and
-/// its properties), apart from the files.
-const TEXT_FIELDS_LIMIT: usize = 4 * 1024 * 1024;
+use crate::store::{AccessToken, MediaDir, MediaRecord, StoreError};
 
 /// Uploads are never changed in place (a new upload gets a new name), so
 /// they may be cached for a year.
@@ -32,6 +27,13 @@ pub enum UploadError {
     NotAnImage(#[from] ImageError),
     #[error("the file is larger than the {0} bytes this site accepts")]
     TooLarge(u64),
+    #[error("the request is larger than this site accepts")]
+    BodyTooLarge,
+    #[error(
+        "with the access token in the body, a request may carry {0} bytes of files in all; \
+         send the token in the Authorization header to send more"
+    )]
+    BodyTokenTooLarge(u64),
     #[error(transparent)]
     Bearer(#[from] BearerError),
     #[error("the file could not be saved")]
@@ -44,7 +46,9 @@ impl UploadError {
             UploadError::Invalid(_) => StatusCode::BAD_REQUEST,
             UploadError::NotAnImage(ImageError::TooManyPixels) => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::NotAnImage(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            UploadError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            UploadError::TooLarge(_)
+            | UploadError::BodyTooLarge
+            | UploadError::BodyTokenTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::Bearer(e) => return e.response(),
             UploadError::Store(e) => {
                 log::error!("media: {}", super::error_chain(e));
@@ -56,89 +60,19 @@ impl UploadError {
     }
 }
 
-/// A multipart body: its text fields in order, and its files (parts that
-/// carry a file name) with the name of their part.
-#[derive(Debug, Default)]
-pub struct MultipartBody {
-    pub fields: Vec<(String, String)>,
-    pub files: Vec<(String, Vec<u8>)>,
-}
-
-impl MultipartBody {
-    /// The `access_token` field, which is a credential, not a property.
-    pub fn access_token(&self) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(name, _)| name == "access_token")
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// Reads a multipart body. Each file may hold `file_limit` bytes and there
-/// may be `max_files` of them; reading stops as soon as either is passed,
-/// so no more than the limits is ever held.
-pub async fn read_multipart(
-    req: &HttpRequest,
-    payload: web::Payload,
-    file_limit: u64,
-    max_files: usize,
-) -> Result<MultipartBody, UploadError> {
-    let unreadable = |e: actix_multipart::MultipartError| {
-        UploadError::Invalid(format!("the multipart body cannot be read: {e}"))
-    };
-    let mut parts = Multipart::new(req.headers(), payload);
-    let mut body = MultipartBody::default();
-    let mut text_bytes = 0;
-    while let Some(part) = parts.next().await {
-        let mut part = part.map_err(unreadable)?;
-        let name = part.name().unwrap_or_default().to_owned();
-        let is_file = part
-            .content_disposition()
-            .is_some_and(|disposition| disposition.get_filename().is_some());
-        let limit = if is_file {
-            if body.files.len() == max_files {
-                return Err(UploadError::Invalid(format!(
-                    "send at most {max_files} files at once"
-                )));
-            }
-            file_limit
-        } else {
-            (TEXT_FIELDS_LIMIT - text_bytes) as u64
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(unreadable)?;
-            if (bytes.len() + chunk.len()) as u64 > limit {
-                return Err(if is_file {
-                    UploadError::TooLarge(file_limit)
-                } else {
-                    UploadError::Invalid(format!(
-                        "the text fields are larger than {TEXT_FIELDS_LIMIT} bytes"
-                    ))
-                });
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if is_file {
-            body.files.push((name, bytes));
-        } else {
-            text_bytes += bytes.len();
-            let text = String::from_utf8(bytes)
-                .map_err(|_| UploadError::Invalid(format!("the field `{name}` is not UTF-8")))?;
-            body.fields.push((name, text));
-        }
-    }
-    Ok(body)
-}
-
 /// Checks, cleans and keeps one uploaded image.
 pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord, UploadError> {
-    // Decoding and encoding take a while: off the async threads.
-    let image = tokio::task::spawn_blocking(move || media::clean(&bytes))
+    let failed = |e: String| UploadError::Store(StoreError::Invalid(format!("image task: {e}")));
+    // Decoding and encoding take a while and much memory: off the async
+    // threads, and only a few at once, so uploads cannot starve the pages.
+    let _turn = state
+        .image_work
+        .acquire()
         .await
-        .map_err(|e| {
-            UploadError::Store(StoreError::Invalid(format!("image task failed: {e}")))
-        })??;
+        .map_err(|e| failed(e.to_string()))?;
+    let image = tokio::task::spawn_blocking(move || media::prepare(&bytes))
+        .await
+        .map_err(|e| failed(e.to_string()))??;
     let dir = MediaDir::in_data(&state.settings.data_path);
     state
         .store
@@ -160,8 +94,16 @@ pub async fn upload(
     payload: web::Payload,
 ) -> HttpResponse {
     let answered = async {
-        let mut body = read_multipart(&req, payload, state.settings.media_max_bytes, 1).await?;
-        let token = authenticate(&state, &req, body.access_token()).await?;
+        let header = header_token(&state, &req).await?;
+        if let Some(token) = &header {
+            require(token, Scope::Media)?;
+        }
+        let rules = MultipartRules {
+            file_limit: state.settings.media_max_bytes,
+            max_files: 1,
+            may_send_files: |token: &AccessToken| require(token, Scope::Media),
+        };
+        let (mut body, token) = read_multipart(&state, &req, payload, header, rules).await?;
         require(&token, Scope::Media)?;
         let bytes = match body.files.pop() {
             Some((name, bytes)) if name == "file" => bytes,
@@ -186,9 +128,10 @@ pub async fn upload(
     answered.unwrap_or_else(|e: UploadError| e.response())
 }
 
-/// `GET /media/{path}`: a stored image, with a strong ETag (its SHA-256)
-/// and a year of caching. Only paths the site could have made are looked
-/// up, so nothing outside the media folder is ever read.
+/// `GET /media/{path}`: a stored image or its web variant, with a strong
+/// ETag (its SHA-256) and a year of caching. Only paths the site could
+/// have made are looked up, so nothing outside the media folder is ever
+/// read.
 pub async fn serve(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -200,7 +143,8 @@ pub async fn serve(
         .find_media(&path)
         .await?
         .ok_or(WebError::NotFound)?;
-    let etag = HeaderValue::from_str(&format!("\"{}\"", record.sha256))
+    let file = record.file(&path).ok_or(WebError::NotFound)?;
+    let etag = HeaderValue::from_str(&format!("\"{}\"", file.sha256))
         .map_err(|_| WebError::Internal(StoreError::Invalid("a media hash is not hex".into())))?;
     let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(record.created_at.into()))
         .expect("an HTTP date is a valid header value");

@@ -13,6 +13,7 @@ mod health;
 mod media;
 mod metadata;
 mod micropub;
+mod multipart;
 mod negotiate;
 pub(crate) mod pages;
 mod search;
@@ -21,6 +22,7 @@ mod sitemap;
 mod state;
 mod tags;
 mod token;
+mod views;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};

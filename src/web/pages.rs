@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use super::conditional::Cached;
 use super::state::Versioned;
+use super::views::note_views;
 use super::{AppState, WebError};
-use crate::render::{HomePage, NotePage, NoteView, PageContext};
+use crate::render::{HomePage, NotePage, PageContext};
 use crate::store::StoreError;
 
 /// Notes on each page of the list.
@@ -88,7 +89,7 @@ async fn render_home(state: &AppState, page: u64) -> Result<Option<Cached>, WebE
     };
     let html = HomePage {
         ctx: PageContext { site },
-        notes: found.notes.iter().map(|n| NoteView::new(site, n)).collect(),
+        notes: note_views(state, &found.notes).await?,
         page,
         newer: (page > 1).then(|| page_link(page - 1)),
         older: found.has_older.then(|| page_link(page + 1)),
@@ -122,7 +123,10 @@ pub async fn note(
             let site = &state.settings.site;
             let html = NotePage {
                 ctx: PageContext { site },
-                note: NoteView::new(site, &found),
+                note: note_views(&state, std::slice::from_ref(&found))
+                    .await?
+                    .pop()
+                    .expect("one view for one note"),
             }
             .render()
             .map_err(render_failed)?;

@@ -18,6 +18,10 @@ use crate::store::{DamagedNote, DataVersion, DatabaseProbe, Store};
 /// How often the server looks for changes made by other processes (the CLI).
 pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Images decoded at once. Each may take hundreds of megabytes and a
+/// core for a second or more; the rest wait their turn.
+const IMAGE_WORKERS: usize = 2;
+
 /// Rendered pages kept in memory, by total body size.
 const PAGE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -30,6 +34,8 @@ pub struct AppState {
     pub health: HealthState,
     /// Outbound HTTP and the rate limit for signing in.
     pub sign_in: super::SignInServices,
+    /// Turns to decode an uploaded image.
+    pub image_work: tokio::sync::Semaphore,
     /// Counts the changes of the data seen, from this process or another;
     /// each background task watches it with its own receiver.
     changes: tokio::sync::watch::Sender<u64>,
@@ -59,6 +65,7 @@ impl AppState {
             feed_cache_control,
             health: HealthState::new(database_probe),
             sign_in,
+            image_work: tokio::sync::Semaphore::new(IMAGE_WORKERS),
             changes: tokio::sync::watch::Sender::new(0),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),

@@ -12,10 +12,11 @@ use super::pages::{
     HTML, ListQuery, NOTES_PER_PAGE, page_cache_control, page_number, render_failed,
 };
 use super::state::Versioned;
+use super::views::note_views;
 use super::{AppState, WebError};
 use crate::domain::tag_url_form;
 use crate::render::{
-    FeedChannel, FeedFormat, NoteView, PageContext, TagPage, TagView, TagsPage, render_feed,
+    FeedChannel, FeedFormat, PageContext, TagPage, TagView, TagsPage, render_feed,
 };
 
 /// `GET /tags`: every tag on a published note.
@@ -110,7 +111,7 @@ async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Cac
     };
     let html = TagPage {
         ctx: PageContext { site },
-        notes: found.notes.iter().map(|n| NoteView::new(site, n)).collect(),
+        notes: note_views(state, &found.notes).await?,
         newer: (page > 1).then(|| page_link(page - 1)),
         older: found.has_older.then(|| page_link(page + 1)),
         tag,
@@ -149,7 +150,7 @@ pub async fn tag_feed(
                 .await?;
             state.report_damage(&page.damaged);
             let site = &state.settings.site;
-            let notes: Vec<NoteView> = page.notes.iter().map(|n| NoteView::new(site, n)).collect();
+            let notes = note_views(&state, &page.notes).await?;
             // No hub: WebSub pings name the site's three feeds only, so a
             // tag feed naming the hub would promise pushes that never come.
             let channel =

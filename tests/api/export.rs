@@ -59,7 +59,7 @@ async fn upload(app: &TestApp, at_time: &str) -> MediaRecord {
     DynamicImage::ImageRgb8(pixels)
         .write_to(&mut png, ImageFormat::Png)
         .unwrap();
-    let image = starpunk::media::clean(&png.into_inner()).unwrap();
+    let image = starpunk::media::prepare(&png.into_inner()).unwrap();
     app.store()
         .save_media(&MediaDir::in_data(app.data_path()), image, at(at_time))
         .await

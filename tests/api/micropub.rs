@@ -1,6 +1,6 @@
 //! `/micropub`, walked through the micropub.rocks server tests in their
-//! order (create, update, delete, query, authentication), with tokens the
-//! site itself issued; then the rules the tests do not cover.
+//! order (create, update, delete, query, media, authentication), with
+//! tokens the site itself issued; then the rules the tests do not cover.
 
 use chrono::Utc;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
@@ -535,6 +535,48 @@ async fn queries() {
         error_of(mp.query("").await, 400).await["error"],
         "invalid_request"
     );
+}
+
+/// 700, 701, 702: a JPEG, a PNG and a GIF uploaded to the media endpoint
+/// that `q=config` names; each is then served at its `Location`.
+#[tokio::test]
+async fn uploading_to_the_media_endpoint() {
+    use image::ImageFormat;
+    use reqwest::multipart::{Form, Part};
+
+    let app = spawn_app().await;
+    let mp = client(&app).await;
+    let config: Value = mp.query("q=config").await.json().await.unwrap();
+    let endpoint = config["media-endpoint"].as_str().unwrap().to_owned();
+    for (test, format, media_type) in [
+        (700, ImageFormat::Jpeg, "image/jpeg"),
+        (701, ImageFormat::Png, "image/png"),
+        (702, ImageFormat::Gif, "image/gif"),
+    ] {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::new_rgb8(12, 8)
+            .write_to(&mut bytes, format)
+            .unwrap();
+        let part = Part::bytes(bytes.into_inner())
+            .file_name(format!("rocks-{test}"))
+            .mime_str(media_type)
+            .unwrap();
+        let response = app
+            .client
+            .post(&endpoint)
+            .header(AUTHORIZATION, format!("Bearer {}", mp.token))
+            .multipart(Form::new().part("file", part))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "test {test}");
+        let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        let served = app.client.get(&location).send().await.unwrap();
+        assert_eq!(served.status(), 200, "test {test}");
+        assert_eq!(served.headers()[CONTENT_TYPE], media_type, "test {test}");
+        let served = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+        assert_eq!((served.width(), served.height()), (12, 8), "test {test}");
+    }
 }
 
 #[tokio::test]

@@ -101,6 +101,10 @@ async fn error_of(response: reqwest::Response, status: u16) -> Value {
     response.json().await.unwrap()
 }
 
+fn original_has(bytes: &[u8]) -> bool {
+    jpeg_with_exif().windows(bytes.len()).any(|w| w == bytes)
+}
+
 /// The stored file behind a media URL, read from the data folder.
 fn stored_file(app: &TestApp, location: &str) -> Vec<u8> {
     let relative = location.strip_prefix(&app.url("/media/")).unwrap();
@@ -212,6 +216,13 @@ async fn location_and_orientation_are_taken_out_of_photos() {
     assert!(
         !stored.windows(2).any(|w| w == [0xFF, 0xE1]),
         "an APP1 block is left"
+    );
+    // The GPS entry itself (GPSLatitudeRef = "N"), wherever it might hide.
+    let gps_entry = [0, 1, 0, 2, 0, 0, 0, 2, b'N', 0, 0, 0];
+    assert!(original_has(&gps_entry), "the test image carries GPS");
+    assert!(
+        !stored.windows(gps_entry.len()).any(|w| w == gps_entry),
+        "the GPS tag is left"
     );
     let decoded = image::load_from_memory(&stored).unwrap();
     // Turned upright: the 4 × 2 sensor image is 2 wide and 4 tall.

@@ -61,7 +61,9 @@ fn entry(note: &NoteView) -> Entry {
         title: Text::plain(note.title.clone()),
         published: Some(fixed(note.published)),
         updated: fixed(note.updated),
-        links: vec![link(&note.url, "alternate", Some("text/html"))],
+        links: std::iter::once(link(&note.url, "alternate", Some("text/html")))
+            .chain(enclosures(note))
+            .collect(),
         content: Some(Content {
             value: Some(item_html(note)),
             content_type: Some("html".into()),
@@ -79,6 +81,18 @@ fn entry(note: &NoteView) -> Entry {
             .collect(),
         ..Entry::default()
     }
+}
+
+/// A `rel="enclosure"` link for each photo that is an upload of this
+/// site, with its type and length.
+fn enclosures(note: &NoteView) -> impl Iterator<Item = Link> + '_ {
+    note.photos.iter().filter_map(|photo| {
+        let file = photo.file.as_ref()?;
+        Some(Link {
+            length: Some(file.bytes.to_string()),
+            ..link(&photo.url, "enclosure", Some(&file.media_type))
+        })
+    })
 }
 
 fn link(href: &str, rel: &str, media_type: Option<&str>) -> Link {

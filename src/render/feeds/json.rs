@@ -48,8 +48,21 @@ struct Item<'a> {
     summary: &'a str,
     date_published: String,
     date_modified: String,
+    /// The first photo, as pages show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<&'a str>,
+    /// Every photo that is an upload of this site, at full size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
 }
 
 /// The feed for these notes (newest first): each item's `id` is its
@@ -90,6 +103,19 @@ fn item(note: &NoteView) -> Item<'_> {
         summary: &note.excerpt,
         date_published: rfc3339(note.published),
         date_modified: rfc3339(note.updated),
+        image: note.photos.first().map(|photo| photo.src.as_str()),
         tags: note.tags.iter().map(|tag| tag.name.as_str()).collect(),
+        attachments: note
+            .photos
+            .iter()
+            .filter_map(|photo| {
+                let file = photo.file.as_ref()?;
+                Some(Attachment {
+                    url: &photo.url,
+                    mime_type: &file.media_type,
+                    size_in_bytes: file.bytes,
+                })
+            })
+            .collect(),
     }
 }

@@ -1,14 +1,15 @@
 //! RSS 2.0, with Atom `self` and WebSub `hub` links.
 
 use rss::extension::atom::{AtomExtension, Link};
-use rss::{CategoryBuilder, ChannelBuilder, GuidBuilder, ItemBuilder};
+use rss::{CategoryBuilder, ChannelBuilder, EnclosureBuilder, GuidBuilder, ItemBuilder};
 
 use super::{FeedChannel, FeedFormat, item_html};
 use crate::config::SiteSettings;
 use crate::render::NoteView;
 
 /// The channel for these notes (newest first): the full HTML of each in
-/// `description`, a `category` per tag with the tag's page as its domain.
+/// `description`, a `category` per tag with the tag's page as its domain,
+/// and its first upload as the `enclosure` (RSS allows one).
 pub fn rss(site: &SiteSettings, channel: &FeedChannel, notes: &[NoteView]) -> String {
     let items = notes
         .iter()
@@ -24,6 +25,7 @@ pub fn rss(site: &SiteSettings, channel: &FeedChannel, notes: &[NoteView]) -> St
                 ))
                 .pub_date(Some(note.published.to_rfc2822()))
                 .description(Some(item_html(note)))
+                .enclosure(enclosure(note))
                 .categories(
                     note.tags
                         .iter()
@@ -63,4 +65,19 @@ pub fn rss(site: &SiteSettings, channel: &FeedChannel, notes: &[NoteView]) -> St
         .items(items)
         .build()
         .to_string()
+}
+
+/// The note's first photo that is an upload of this site: RSS needs its
+/// length and type, which only uploads have.
+fn enclosure(note: &NoteView) -> Option<rss::Enclosure> {
+    note.photos.iter().find_map(|photo| {
+        let file = photo.file.as_ref()?;
+        Some(
+            EnclosureBuilder::default()
+                .url(photo.url.clone())
+                .length(file.bytes.to_string())
+                .mime_type(file.media_type.clone())
+                .build(),
+        )
+    })
 }

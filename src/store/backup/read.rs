@@ -298,8 +298,7 @@ async fn check_open_copy(
     for file in media.iter().flat_map(|record| record.files()) {
         let name = format!("{MEDIA_FOLDER}/{}", file.path);
         match listed.get(name.as_str()) {
-            Some((MemberKind::Media, sha256))
-                if file.sha256.as_deref().is_none_or(|s| s == *sha256) => {}
+            Some((MemberKind::Media, sha256)) if file.sha256 == *sha256 => {}
             Some(_) => {
                 return Err(damaged(format!(
                     "{name} is not the file its database records"
@@ -327,7 +326,7 @@ pub(super) async fn missing_media(
         Ok(media
             .iter()
             .flat_map(|record| record.files())
-            .find(|file| !root.join(&file.path).is_file())
+            .find(|file| !root.join(file.path.as_str()).is_file())
             .map(|file| format!("{MEDIA_FOLDER}/{}", file.path)))
     })
     .await

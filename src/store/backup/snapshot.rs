@@ -157,13 +157,9 @@ fn media_members(media: &[MediaRecord], dir: &MediaDir) -> Result<Vec<ArchiveFil
     let mut files = Vec::new();
     for (index, record) in media.iter().enumerate() {
         for file in record.files() {
-            let source = dir.root().join(&file.path);
+            let source = dir.root().join(file.path.as_str());
             let name = format!("{MEDIA_FOLDER}/{}", file.path);
-            let sha256 = match file.sha256 {
-                Some(sha256) => sha256,
-                None => hash_file(&source)
-                    .map_err(|_| BackupError::DamagedMedia { path: name.clone() })?,
-            };
+            let sha256 = file.sha256.to_owned();
             files.push(ArchiveFile {
                 name,
                 source,

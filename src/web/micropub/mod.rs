@@ -14,10 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use super::bearer::{BearerError, api_error, authenticate};
-use super::media::{UploadError, keep_image, media_url, read_multipart};
+use super::media::{UploadError, keep_image, media_url};
+use super::multipart::{MultipartRules, header_token, read_multipart};
 use super::{AppState, WebError};
 use crate::domain::{MAX_PHOTOS, Scope};
-use crate::store::StoreError;
+use crate::store::{AccessToken, StoreError};
 use request::{Action, MicropubRequest};
 
 /// Largest request body: the largest note, with room for encoding.
@@ -95,15 +96,21 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     answered.unwrap_or_else(|e| e.response())
 }
 
-/// `POST /micropub`: create, update, delete or undelete.
+/// `POST /micropub`: create, update, delete or undelete. A token in the
+/// header is checked before the body is read.
 pub async fn post(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
     let answered = async {
-        let (request, photos) = read_request(&state, &req, payload).await?;
-        let token = authenticate(&state, &req, request.access_token.as_deref()).await?;
+        let header = header_token(&state, &req).await?;
+        let (request, photos, token) = read_request(&state, &req, payload, header).await?;
+        let token = match (token, request.access_token.as_deref()) {
+            (Some(_), Some(_)) => return Err(BearerError::Both.into()),
+            (Some(token), None) => token,
+            (None, body_token) => authenticate(&state, &req, body_token).await?,
+        };
         let action = with_uploaded_photos(&state, &token, request.action, photos).await?;
         write::perform(&state, &token, action).await
     }
@@ -111,11 +118,21 @@ pub async fn post(
     answered.unwrap_or_else(|e| e.response())
 }
 
+/// Whether a token may send photos with a post: only with a create, so it
+/// needs a scope that creates.
+fn may_post_photos(token: &AccessToken) -> Result<(), BearerError> {
+    if token.scopes.contains(Scope::Create) || token.scopes.contains(Scope::Draft) {
+        Ok(())
+    } else {
+        Err(BearerError::InsufficientScope(Scope::Create))
+    }
+}
+
 /// Photos uploaded with a create are kept first, then named by their
 /// addresses among the post's `photo` values, after any given by URL.
 async fn with_uploaded_photos(
     state: &AppState,
-    token: &crate::store::AccessToken,
+    token: &AccessToken,
     action: Action,
     photos: Vec<Vec<u8>>,
 ) -> Result<Action, MicropubError> {
@@ -134,9 +151,7 @@ async fn with_uploaded_photos(
         ));
     };
     // Nothing is kept for a request that could not create the post.
-    if !token.scopes.contains(Scope::Create) && !token.scopes.contains(Scope::Draft) {
-        return Err(BearerError::InsufficientScope(Scope::Create).into());
-    }
+    may_post_photos(token)?;
     if properties.get("photo").map_or(0, Vec::len) + photos.len() > MAX_PHOTOS {
         return Err(MicropubError::invalid(format!(
             "a post may have at most {MAX_PHOTOS} photos"
@@ -156,12 +171,14 @@ async fn with_uploaded_photos(
     })
 }
 
-/// The body, read by its content type, and the photos uploaded with it.
+/// The body, read by its content type, and the photos uploaded with it;
+/// for a multipart body, also the token that authorised reading it.
 async fn read_request(
     state: &AppState,
     req: &HttpRequest,
     mut payload: web::Payload,
-) -> Result<(MicropubRequest, Vec<Vec<u8>>), MicropubError> {
+    header: Option<AccessToken>,
+) -> Result<(MicropubRequest, Vec<Vec<u8>>, Option<AccessToken>), MicropubError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -175,7 +192,12 @@ async fn read_request(
         .trim()
         .to_owned();
     if essence == "multipart/form-data" {
-        let body = read_multipart(req, payload, state.settings.media_max_bytes, MAX_PHOTOS).await?;
+        let rules = MultipartRules {
+            file_limit: state.settings.media_max_bytes,
+            max_files: MAX_PHOTOS,
+            may_send_files: may_post_photos,
+        };
+        let (body, token) = read_multipart(state, req, payload, header, rules).await?;
         let mut photos = Vec::new();
         for (name, bytes) in body.files {
             if name != "photo" && name != "photo[]" {
@@ -185,7 +207,11 @@ async fn read_request(
             }
             photos.push(bytes);
         }
-        return Ok((MicropubRequest::from_form(body.fields)?, photos));
+        return Ok((
+            MicropubRequest::from_form(body.fields)?,
+            photos,
+            Some(token),
+        ));
     }
     if essence != "application/json" && essence != "application/x-www-form-urlencoded" {
         return Err(MicropubError::UnsupportedType(format!(
@@ -214,5 +240,5 @@ async fn read_request(
             .map_err(|e| MicropubError::invalid(format!("the form cannot be read: {e}")))?;
         MicropubRequest::from_form(pairs)?
     };
-    Ok((request, Vec::new()))
+    Ok((request, Vec::new(), header))
 }

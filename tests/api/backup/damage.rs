@@ -112,7 +112,7 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
         edit_database(
             members,
             &format!(
-                "DROP TABLE authorization_codes; DROP TABLE media; DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
+                "DROP TABLE authorization_codes; DROP TABLE note_media; DROP TABLE media; DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
             ),
         );
         listing["schema_version"] = OLDER_SCHEMA.into();

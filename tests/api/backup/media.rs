@@ -23,7 +23,7 @@ use crate::helpers::settings_from;
 
 /// A small PNG, different for each `n`, cleaned as the media endpoint
 /// cleans uploads.
-fn image(n: u32) -> starpunk::media::CleanImage {
+fn image(n: u32) -> starpunk::media::PreparedImage {
     let pixels = RgbImage::from_fn(5, 4, |x, y| {
         Rgb([(n % 251) as u8, (x * 50) as u8, (y * 60 + n / 251) as u8])
     });
@@ -31,7 +31,7 @@ fn image(n: u32) -> starpunk::media::CleanImage {
     DynamicImage::ImageRgb8(pixels)
         .write_to(&mut png, ImageFormat::Png)
         .unwrap();
-    starpunk::media::clean(&png.into_inner()).unwrap()
+    starpunk::media::prepare(&png.into_inner()).unwrap()
 }
 
 async fn store_of(vars: &HashMap<String, String>) -> (Store, MediaDir) {
@@ -290,4 +290,48 @@ fn backups_taken_while_images_keep_arriving_hold_every_image_they_record() {
             assert_eq!(starpunk::domain::content_hash(bytes), record.sha256);
         }
     }
+}
+
+#[test]
+fn a_wide_images_web_copy_is_backed_up_and_restored_with_it() {
+    let (site, out, empty) = (tempdir(), tempdir(), tempdir());
+    let vars = vars_for(site.path());
+    write_a_site(&vars);
+    let kept = runtime().block_on(async {
+        let (store, dir) = store_of(&vars).await;
+        let pixels = RgbImage::from_fn(1600, 8, |x, _| Rgb([(x % 256) as u8, 90, 30]));
+        let mut png = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(pixels)
+            .write_to(&mut png, ImageFormat::Png)
+            .unwrap();
+        let prepared = starpunk::media::prepare(&png.into_inner()).unwrap();
+        let kept = store.save_media(&dir, prepared, Utc::now()).await.unwrap();
+        store.pool().close().await;
+        kept
+    });
+    let web = kept
+        .web
+        .clone()
+        .expect("a 1600 px wide image gets a web copy");
+    let archive = archive_of(&backup(&vars, out.path(), &[]));
+    let listing = manifest(&read_members(&archive));
+    let member = listing["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"] == format!("media/{}", web.path))
+        .unwrap_or_else(|| panic!("the web copy media/{} is not listed", web.path))
+        .clone();
+    assert_eq!(member["sha256"], web.sha256.as_str());
+
+    let target = empty.path().join("data");
+    ok(
+        &vars_for(&target),
+        &["restore", archive.to_str().unwrap()],
+        "",
+    );
+    let restored = media_files(&target);
+    assert_eq!(restored.len(), 2);
+    assert_eq!(restored, media_files(site.path()));
+    assert_check_clean(&vars_for(&target));
 }

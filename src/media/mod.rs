@@ -1,6 +1,11 @@
 //! Uploaded images: recognised by their content, never by the name or type
-//! the client gave, turned upright and cleaned of metadata. Pure: bytes in,
-//! bytes out; the store keeps the result.
+//! the client gave, turned upright and cleaned of metadata, with a smaller
+//! copy for pages when they are wide. Pure: bytes in, bytes out; the store
+//! keeps the result.
+
+mod web;
+
+pub use web::WEB_WIDTH;
 
 use std::io::Cursor;
 
@@ -86,6 +91,14 @@ pub struct CleanImage {
     pub height: u32,
 }
 
+/// An upload as it will be kept: the image, and a copy at most
+/// [`WEB_WIDTH`] pixels wide for pages when the image is wider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedImage {
+    pub image: CleanImage,
+    pub web: Option<CleanImage>,
+}
+
 /// Why an upload is not an image the site keeps.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
@@ -101,17 +114,19 @@ pub enum ImageError {
 /// other metadata (camera, location, time), because it is decoded to
 /// pixels and encoded again. Animated GIFs and WebPs are kept as uploaded,
 /// since re-encoding keeps only their first frame; GIF carries no EXIF.
-pub fn clean(bytes: &[u8]) -> Result<CleanImage, ImageError> {
+/// They get no smaller copy either, for the same reason.
+pub fn prepare(bytes: &[u8]) -> Result<PreparedImage, ImageError> {
     let kind = ImageKind::sniff(bytes).ok_or(ImageError::NotAnImage)?;
     let unreadable = |e| ImageError::Unreadable(kind, e);
     if kind == ImageKind::Gif || (kind == ImageKind::WebP && is_animated_webp(bytes)) {
         let (width, height) = dimensions(kind, bytes)?;
-        return Ok(CleanImage {
+        let image = CleanImage {
             kind,
             bytes: bytes.to_vec(),
             width,
             height,
-        });
+        };
+        return Ok(PreparedImage { image, web: None });
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
     reader.limits(limits());
@@ -119,13 +134,15 @@ pub fn clean(bytes: &[u8]) -> Result<CleanImage, ImageError> {
     let orientation = decoder.orientation().map_err(unreadable)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(|e| refusal(kind, e))?;
     image.apply_orientation(orientation);
+    let web = web::web_copy(kind, &image).map_err(unreadable)?;
     let bytes = encode(kind, &image).map_err(unreadable)?;
-    Ok(CleanImage {
+    let image = CleanImage {
         kind,
         bytes,
         width: image.width(),
         height: image.height(),
-    })
+    };
+    Ok(PreparedImage { image, web })
 }
 
 fn limits() -> Limits {
@@ -186,10 +203,10 @@ fn encode(kind: ImageKind, image: &DynamicImage) -> Result<Vec<u8>, image::Image
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn png(width: u32, height: u32) -> Vec<u8> {
+    pub(super) fn png(width: u32, height: u32) -> Vec<u8> {
         let mut out = Cursor::new(Vec::new());
         DynamicImage::new_rgb8(width, height)
             .write_to(&mut out, ImageFormat::Png)
@@ -200,7 +217,7 @@ mod tests {
     #[test]
     fn text_is_not_an_image() {
         assert!(matches!(
-            clean(b"just some text, named photo.jpg"),
+            prepare(b"just some text, named photo.jpg"),
             Err(ImageError::NotAnImage)
         ));
     }
@@ -209,14 +226,16 @@ mod tests {
     fn a_truncated_image_is_unreadable() {
         let bytes = png(4, 4);
         assert!(matches!(
-            clean(&bytes[..30]),
+            prepare(&bytes[..30]),
             Err(ImageError::Unreadable(ImageKind::Png, _))
         ));
     }
 
     #[test]
     fn a_png_keeps_its_size_and_kind() {
-        let image = clean(&png(3, 2)).expect("a PNG is kept");
+        let prepared = prepare(&png(3, 2)).expect("a PNG is kept");
+        assert_eq!(prepared.web, None);
+        let image = prepared.image;
         assert_eq!(
             (image.kind, image.width, image.height),
             (ImageKind::Png, 3, 2)

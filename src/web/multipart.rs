@@ -1,0 +1,182 @@
+//! Multipart bodies (uploads, and Micropub posts with photos), read only as
+//! far as the sender has earned. A token in the `Authorization` header is
+//! checked before a byte of the body is read. A token in the body
+//! (`access_token`, which Micropub allows) is checked the moment its part
+//! has arrived; such a request may carry one file's worth of bytes in all,
+//! so a stranger can make the server hold no more than that.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+
+use super::AppState;
+use super::bearer::{BearerError, authenticate};
+use super::media::UploadError;
+use crate::store::AccessToken;
+
+/// The most bytes of text fields in one multipart body (a note's text and
+/// its properties), apart from the files.
+const TEXT_FIELDS_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// What each part costs beyond its bytes (its entry in the list), counted
+/// against the text limit so that a flood of empty parts is bounded too.
+const PART_COST: u64 = 64;
+
+/// Boundaries and part headers around the content: room for them when a
+/// declared `Content-Length` is compared with what the content may hold.
+const FRAMING_ALLOWANCE: u64 = 64 * 1024;
+
+/// How much a multipart body may hold, and who may send files.
+pub struct MultipartRules<F> {
+    /// The most bytes of one file.
+    pub file_limit: u64,
+    /// The most files in one body.
+    pub max_files: usize,
+    /// Whether a token may send files at all (its scopes): asked before
+    /// the first byte of a file is read, or as soon as a token in the body
+    /// arrives after files.
+    pub may_send_files: F,
+}
+
+/// A multipart body: its text fields in order (without `access_token`),
+/// and its files (parts that carry a file name) with the name of their
+/// part.
+#[derive(Debug, Default)]
+pub struct MultipartBody {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// The token in the `Authorization` header, checked; `None` when the
+/// request has no such header (its token may be in the body).
+pub async fn header_token(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<AccessToken>, BearerError> {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    authenticate(state, req, None).await.map(Some)
+}
+
+/// Reads a multipart body sent with `header` (the checked header token, if
+/// any) and returns it with the token that authorised it. Reading stops as
+/// soon as a limit is passed or a token is refused, so no more than the
+/// limits is ever held.
+pub async fn read_multipart<F>(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    header: Option<AccessToken>,
+    rules: MultipartRules<F>,
+) -> Result<(MultipartBody, AccessToken), UploadError>
+where
+    F: Fn(&AccessToken) -> Result<(), BearerError>,
+{
+    let in_header = header.is_some();
+    // With the token in the body, the files together may hold one file's
+    // worth; with it in the header, each file may.
+    let files_limit = if in_header {
+        rules.file_limit.saturating_mul(rules.max_files as u64)
+    } else {
+        rules.file_limit
+    };
+    let allowed = files_limit
+        .saturating_add(TEXT_FIELDS_LIMIT)
+        .saturating_add(FRAMING_ALLOWANCE);
+    if declared_length(req).is_some_and(|length| length > allowed) {
+        return Err(too_large(in_header, rules.file_limit));
+    }
+
+    let unreadable = |e: actix_multipart::MultipartError| {
+        UploadError::Invalid(format!("the multipart body cannot be read: {e}"))
+    };
+    let mut token = header;
+    let mut parts = Multipart::new(req.headers(), payload);
+    let mut body = MultipartBody::default();
+    let (mut text_bytes, mut file_bytes) = (0u64, 0u64);
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(unreadable)?;
+        let name = part.name().unwrap_or_default().to_owned();
+        let is_file = part
+            .content_disposition()
+            .is_some_and(|disposition| disposition.get_filename().is_some());
+        let limit = if is_file {
+            if let Some(token) = &token {
+                (rules.may_send_files)(token)?;
+            }
+            if body.files.len() == rules.max_files {
+                return Err(UploadError::Invalid(format!(
+                    "send at most {} files at once",
+                    rules.max_files
+                )));
+            }
+            // A file may not pass its own limit nor the request's.
+            rules.file_limit.min(files_limit - file_bytes)
+        } else {
+            text_bytes += PART_COST + name.len() as u64;
+            TEXT_FIELDS_LIMIT.saturating_sub(text_bytes)
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(unreadable)?;
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(if !is_file {
+                    UploadError::Invalid(format!(
+                        "the text fields are larger than {TEXT_FIELDS_LIMIT} bytes"
+                    ))
+                } else if (bytes.len() + chunk.len()) as u64 > rules.file_limit {
+                    UploadError::TooLarge(rules.file_limit)
+                } else {
+                    too_large(in_header, rules.file_limit)
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            file_bytes += bytes.len() as u64;
+            body.files.push((name, bytes));
+            continue;
+        }
+        text_bytes += bytes.len() as u64;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UploadError::Invalid(format!("the field `{name}` is not UTF-8")))?;
+        if name != "access_token" {
+            body.fields.push((name, text));
+            continue;
+        }
+        if in_header {
+            return Err(BearerError::Both.into());
+        }
+        if token.is_some() {
+            return Err(UploadError::Invalid("send `access_token` once".into()));
+        }
+        let checked = authenticate(state, req, Some(&text)).await?;
+        if !body.files.is_empty() {
+            (rules.may_send_files)(&checked)?;
+        }
+        token = Some(checked);
+    }
+    let token = token.ok_or(BearerError::Missing)?;
+    Ok((body, token))
+}
+
+/// The `Content-Length` the client declared, if any.
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn too_large(in_header: bool, file_limit: u64) -> UploadError {
+    if in_header {
+        UploadError::BodyTooLarge
+    } else {
+        UploadError::BodyTokenTooLarge(file_limit)
+    }
+}
