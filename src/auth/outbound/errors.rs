@@ -33,7 +33,7 @@ pub enum OutboundError {
     Interrupted { url: String, reason: String },
     #[error("{url} is on this machine or a private network, which is not fetched")]
     PrivateAddress { url: String },
-    #[error("{0}")]
+    #[error(transparent)]
     Unreachable(Unreachable),
 }
 /// A URL as it may appear in a message or log: without a user name,

@@ -15,8 +15,8 @@ Micropub clients tried:
   IndieAuth flow in a web browser, with a fixed `client_id` on the
   internet, a fixed callback port and no PKCE (which this site requires),
   and opens each new post in a browser; not usable without a person.
-- npm's Micropub helpers are libraries for servers or need an
-  interactive sign-in; PyPI's client was enough, so no Node is needed.
+- npm's `micropub-helper` (a client class) was not run: PyPI's client
+  does the job, and Node would be one more toolchain for CI to install.
 """
 
 import secrets
