@@ -57,6 +57,11 @@ pub struct Settings {
     pub sitemap_max_urls: usize,
     /// The largest image the media endpoint accepts, in bytes.
     pub media_max_bytes: u64,
+    /// Private addresses that apps' pages may still be read from. Not read
+    /// from the environment and empty: the site reads apps' pages only on
+    /// the public internet. Tests name the loopback addresses their fake
+    /// apps listen on.
+    pub app_pages_private_allowed: Vec<std::net::IpAddr>,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -251,6 +256,7 @@ impl Settings {
             websub_hub,
             sitemap_max_urls: SITEMAP_MAX_URLS,
             media_max_bytes,
+            app_pages_private_allowed: Vec::new(),
         })
     }
 

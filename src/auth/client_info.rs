@@ -3,10 +3,8 @@
 //! Document (IndieAuth 2024) or an HTML page with an `h-app` and
 //! `rel="redirect_uri"` links (IndieAuth 2022).
 
-use std::net::IpAddr;
-
 use scraper::{ElementRef, Html, Selector};
-use url::{Host, Url};
+use url::Url;
 
 use super::indieauth::parse_link_header;
 use super::outbound::{Outbound, OutboundError};
@@ -20,28 +18,12 @@ pub struct ClientInfo {
     pub redirect_uris: Vec<Url>,
 }
 
-/// Why the app's page was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientInfoError {
-    #[error("its address {host} is on a private network, which this site does not fetch")]
-    PrivateAddress { host: String },
-    #[error("its host {host} cannot be found: {reason}")]
-    Unresolved { host: String, reason: String },
-    #[error("{0}")]
-    Fetch(#[from] OutboundError),
-}
-
-/// Reads the app's page. Unless `allow_private` (development), a
-/// `client_id` whose host is or resolves to a loopback or private address
-/// is not fetched at all.
+/// Reads the app's page, through an [`Outbound`] that keeps to public
+/// addresses: anyone can send the owner a link naming any `client_id`.
 pub async fn fetch_client_info(
     outbound: &Outbound,
     client_id: &ClientId,
-    allow_private: bool,
-) -> Result<ClientInfo, ClientInfoError> {
-    if !allow_private {
-        check_public(client_id.url()).await?;
-    }
+) -> Result<ClientInfo, OutboundError> {
     let page = outbound.get_page(client_id.url()).await?;
     let is_json = page
         .content_type
@@ -63,65 +45,6 @@ pub async fn fetch_client_info(
         }
     }
     Ok(info)
-}
-
-async fn check_public(url: &Url) -> Result<(), ClientInfoError> {
-    let host_text = url.host_str().unwrap_or_default().to_owned();
-    let private = || ClientInfoError::PrivateAddress {
-        host: host_text.clone(),
-    };
-    let addresses: Vec<IpAddr> = match url.host() {
-        Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
-        Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-        Some(Host::Domain(name)) => {
-            let port = url.port_or_known_default().unwrap_or(443);
-            tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|e| ClientInfoError::Unresolved {
-                    host: host_text.clone(),
-                    reason: e.to_string(),
-                })?
-                .map(|addr| addr.ip())
-                .collect()
-        }
-        None => return Err(private()),
-    };
-    if addresses.iter().all(|ip| is_public(*ip)) {
-        Ok(())
-    } else {
-        Err(private())
-    }
-}
-
-/// Whether anyone on the internet could reach this address: not this
-/// machine, a private or link-local network, or a reserved range.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(ip) => {
-            let [a, b, ..] = ip.octets();
-            !(ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-                || ip.is_documentation()
-                // 100.64.0.0/10, shared address space (carrier-grade NAT).
-                || (a == 100 && (64..128).contains(&b))
-                || a == 0
-                || a >= 240)
-        }
-        IpAddr::V6(ip) => {
-            if let Some(v4) = ip.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = ip.segments()[0];
-            !(ip.is_loopback()
-                || ip.is_unspecified()
-                // fc00::/7 unique local, fe80::/10 link-local.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -223,27 +146,5 @@ mod tests {
         assert_eq!(info.name.as_deref(), Some("App"));
         assert_eq!(info.redirect_uris.len(), 1);
         assert_eq!(from_json("not json", &base()), ClientInfo::default());
-    }
-
-    #[test]
-    fn private_addresses_are_not_public() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.0.1",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["93.184.216.34", "2606:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
     }
 }

@@ -5,14 +5,26 @@
 //! Every address here comes from outside (the profile page, the metadata,
 //! redirects), so each request is bounded: a few redirects, https only in
 //! production, a short timeout, and a cap on how much of an answer is read.
+//! Requests to addresses an app names also stay on the public internet
+//! ([`AddressPolicy`]).
+
+mod address;
+mod errors;
+mod redirect;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
-use reqwest::redirect::{Attempt, Policy};
+use reqwest::redirect::Policy;
 use url::Url;
+
+use address::CheckedResolver;
+pub use address::{AddressPolicy, Unreachable, is_public};
+pub use errors::{OutboundError, shown_url};
+use errors::{find_source, innermost_reason};
+use redirect::{RedirectRefused, check_address, check_scheme, follow_redirect};
 
 /// How many redirects a request may follow before it is given up.
 pub const MAX_REDIRECTS: usize = 5;
@@ -39,6 +51,7 @@ pub struct OutboundRules {
 pub struct Outbound {
     clients: Arc<OnceLock<Clients>>,
     rules: OutboundRules,
+    addresses: AddressPolicy,
 }
 
 #[derive(Debug)]
@@ -60,38 +73,21 @@ pub struct Fetched {
     pub content_type: Option<String>,
     pub body: String,
 }
-
-/// Why a request gave no usable answer. The messages name the URL (without
-/// its query) and never the data sent, which may hold a code or verifier.
-#[derive(Debug, thiserror::Error)]
-pub enum OutboundError {
-    #[error("outgoing requests cannot be set up: {0}")]
-    Setup(String),
-    #[error("{url} is not an http or https URL")]
-    NotHttp { url: String },
-    #[error("{url} does not use https, which production requires of every request and redirect")]
-    HttpsRequired { url: String },
-    #[error("{url} did not answer within {}", shown_duration(*after))]
-    Timeout { url: String, after: Duration },
-    #[error("cannot connect to {url}: {reason}")]
-    CannotConnect { url: String, reason: String },
-    #[error("{url} redirected more than {MAX_REDIRECTS} times")]
-    TooManyRedirects { url: String },
-    #[error("the answer from {url} is larger than {} KiB", limit / 1024)]
-    TooLarge { url: String, limit: usize },
-    #[error("{url} answered with HTTP status {status}")]
-    BadStatus { url: String, status: StatusCode },
-    #[error("the answer from {url} is not JSON")]
-    NotJson { url: String },
-    #[error("the connection to {url} broke off: {reason}")]
-    Interrupted { url: String, reason: String },
-}
-
 impl Outbound {
     pub fn new(rules: OutboundRules) -> Outbound {
         Outbound {
             clients: Arc::new(OnceLock::new()),
             rules,
+            addresses: AddressPolicy::Any,
+        }
+    }
+
+    /// The same rules, and every request and redirect kept to `policy`.
+    pub fn with_address_policy(self, policy: AddressPolicy) -> Outbound {
+        Outbound {
+            clients: Arc::new(OnceLock::new()),
+            rules: self.rules,
+            addresses: policy,
         }
     }
 
@@ -101,19 +97,28 @@ impl Outbound {
         }
         let rules = &self.rules;
         let https_only = rules.https_only;
+        let policy = self.addresses.clone();
         let build = |redirects: Policy| {
-            reqwest::Client::builder()
+            let mut builder = reqwest::Client::builder()
                 .user_agent(rules.user_agent.as_str())
                 .connect_timeout(rules.timeout)
                 .timeout(rules.timeout)
                 .https_only(https_only)
-                .redirect(redirects)
+                .redirect(redirects);
+            if policy != AddressPolicy::Any {
+                // A proxy would resolve names itself, past the check.
+                builder = builder.no_proxy().dns_resolver(Arc::new(CheckedResolver {
+                    policy: policy.clone(),
+                }));
+            }
+            builder
                 .build()
                 .map_err(|e| OutboundError::Setup(innermost_reason(&e)))
         };
+        let redirect_policy = policy.clone();
         let built = Clients {
             follows_redirects: build(Policy::custom(move |attempt| {
-                follow_redirect(attempt, https_only)
+                follow_redirect(attempt, https_only, &redirect_policy)
             }))?,
             no_redirects: build(Policy::none())?,
         };
@@ -235,6 +240,7 @@ impl Outbound {
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, OutboundError> {
         check_scheme(url, self.rules.https_only)?;
+        check_address(url, &self.addresses)?;
         request
             .send()
             .await
@@ -281,7 +287,15 @@ impl Outbound {
                 RedirectRefused::TooMany => OutboundError::TooManyRedirects { url },
                 RedirectRefused::NotHttps(hop) => OutboundError::HttpsRequired { url: hop.clone() },
                 RedirectRefused::NotHttp(hop) => OutboundError::NotHttp { url: hop.clone() },
+                RedirectRefused::PrivateAddress(hop) => {
+                    OutboundError::PrivateAddress { url: hop.clone() }
+                }
             };
+        }
+        // A name (first asked for or a redirect's) that resolved to an
+        // address the policy refuses: nothing was sent.
+        if let Some(unreachable) = find_source::<Unreachable>(error) {
+            return OutboundError::Unreachable(unreachable.clone());
         }
         if error.is_timeout() {
             OutboundError::Timeout {
@@ -301,77 +315,6 @@ impl Outbound {
         }
     }
 }
-
-/// Why a redirect was not followed; found again in the error's sources.
-#[derive(Debug, thiserror::Error)]
-enum RedirectRefused {
-    #[error("too many redirects")]
-    TooMany,
-    #[error("redirect to {0}, which is not https")]
-    NotHttps(String),
-    #[error("redirect to {0}, which is not http or https")]
-    NotHttp(String),
-}
-
-fn follow_redirect(attempt: Attempt, https_only: bool) -> reqwest::redirect::Action {
-    // `previous` starts with the URL first asked for, so it counts the
-    // redirects taken so far, this one included.
-    let hops = attempt.previous().len();
-    match redirect_refusal(hops, attempt.url(), https_only) {
-        Some(refusal) => attempt.error(refusal),
-        None => attempt.follow(),
-    }
-}
-
-fn redirect_refusal(hops: usize, next: &Url, https_only: bool) -> Option<RedirectRefused> {
-    if hops > MAX_REDIRECTS {
-        Some(RedirectRefused::TooMany)
-    } else {
-        match check_scheme(next, https_only) {
-            Ok(()) => None,
-            Err(OutboundError::HttpsRequired { url }) => Some(RedirectRefused::NotHttps(url)),
-            Err(_) => Some(RedirectRefused::NotHttp(shown_url(next))),
-        }
-    }
-}
-
-fn check_scheme(url: &Url, https_only: bool) -> Result<(), OutboundError> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if !https_only => Ok(()),
-        "http" => Err(OutboundError::HttpsRequired {
-            url: shown_url(url),
-        }),
-        _ => Err(OutboundError::NotHttp {
-            url: shown_url(url),
-        }),
-    }
-}
-
-/// A URL as it may appear in a message or log: without a user name,
-/// password, query or fragment, any of which could carry a secret.
-pub fn shown_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    let had_query = shown.query().is_some();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let mut text = String::from(shown);
-    if had_query {
-        text.push_str("?…");
-    }
-    text
-}
-
-fn shown_duration(duration: Duration) -> String {
-    if duration < Duration::from_secs(1) {
-        format!("{} ms", duration.as_millis())
-    } else {
-        format!("{} s", duration.as_secs_f32())
-    }
-}
-
 fn header_values(headers: &HeaderMap, name: header::HeaderName) -> Vec<String> {
     headers
         .get_all(name)
@@ -379,97 +322,5 @@ fn header_values(headers: &HeaderMap, name: header::HeaderName) -> Vec<String> {
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
         .collect()
 }
-
-/// The first error of type `E` among `error`'s sources.
-fn find_source<'a, E: std::error::Error + 'static>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a E> {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<E>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
-}
-
-/// The deepest cause, which names what actually failed ("Connection
-/// refused", "invalid peer certificate") without repeating the URL.
-fn innermost_reason(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(text: &str) -> Url {
-        Url::parse(text).unwrap()
-    }
-
-    #[test]
-    fn five_redirects_are_followed_and_the_sixth_is_refused() {
-        let next = url("https://example.com/next");
-        for hops in 1..=MAX_REDIRECTS {
-            assert!(redirect_refusal(hops, &next, true).is_none(), "{hops}");
-        }
-        assert!(matches!(
-            redirect_refusal(MAX_REDIRECTS + 1, &next, true),
-            Some(RedirectRefused::TooMany)
-        ));
-    }
-
-    #[test]
-    fn a_redirect_to_http_is_refused_only_when_https_is_required() {
-        let next = url("http://example.com/next?code=secret");
-        assert!(redirect_refusal(1, &next, false).is_none());
-        match redirect_refusal(1, &next, true) {
-            Some(RedirectRefused::NotHttps(hop)) => {
-                assert_eq!(hop, "http://example.com/next?…");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            redirect_refusal(1, &url("ftp://example.com/"), false),
-            Some(RedirectRefused::NotHttp(_))
-        ));
-    }
-
-    #[test]
-    fn shown_urls_carry_no_secrets() {
-        assert_eq!(
-            shown_url(&url("https://user:pw@example.com/auth?code=abc#x")),
-            "https://example.com/auth?…"
-        );
-        assert_eq!(
-            shown_url(&url("https://example.com/")),
-            "https://example.com/"
-        );
-    }
-
-    #[test]
-    fn messages_read_as_sentences() {
-        let timeout = OutboundError::Timeout {
-            url: "https://example.com/".into(),
-            after: Duration::from_millis(300),
-        };
-        assert_eq!(
-            timeout.to_string(),
-            "https://example.com/ did not answer within 300 ms"
-        );
-        let large = OutboundError::TooLarge {
-            url: "https://example.com/".into(),
-            limit: PAGE_LIMIT,
-        };
-        assert_eq!(
-            large.to_string(),
-            "the answer from https://example.com/ is larger than 512 KiB"
-        );
-        assert_eq!(shown_duration(Duration::from_secs(5)), "5 s");
-    }
-}
+mod tests;

@@ -22,7 +22,7 @@ use super::{AppState, WebError};
 use crate::auth::indieauth::{
     self, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url, random_token,
 };
-use crate::auth::outbound::{Outbound, OutboundRules};
+use crate::auth::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::config::Settings;
 use crate::domain::ProfileUrl;
 use crate::render::{LoginLinkPage, LoginPage, PageContext};
@@ -35,10 +35,11 @@ const SIGN_INS_PER_MINUTE: u32 = 10;
 /// enough that the owner is not left waiting.
 const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What signing in needs beyond the database: an HTTP client for the
-/// owner's authorization server, and the rate limit.
+/// What signing in needs beyond the database: HTTP clients for the
+/// owner's authorization server and for apps' pages, and the rate limit.
 pub struct SignInServices {
     outbound: Outbound,
+    apps: Outbound,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
@@ -54,16 +55,28 @@ impl SignInServices {
             timeout: OUTBOUND_TIMEOUT,
         });
         let per_minute = NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero");
+        let apps = outbound
+            .clone()
+            .with_address_policy(AddressPolicy::PublicOnly {
+                also: settings.app_pages_private_allowed.as_slice().into(),
+            });
         SignInServices {
             outbound,
+            apps,
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
         }
     }
 
-    /// The HTTP client for outside servers (also used to read the pages of
-    /// apps asking this site for access).
+    /// The HTTP client for the owner's profile page and authorization
+    /// server, which the owner's own settings name.
     pub fn outbound(&self) -> &Outbound {
         &self.outbound
+    }
+
+    /// The HTTP client for the pages of apps asking this site for access:
+    /// anyone can name those, so it reaches only public addresses.
+    pub fn apps_outbound(&self) -> &Outbound {
+        &self.apps
     }
 
     /// Counts an attempt from this client; refused beyond the limit.

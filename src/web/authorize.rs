@@ -57,8 +57,7 @@ pub async fn authorize_page(
     let Some(owner) = owner else {
         return Ok(sign_in_first(settings, &req));
     };
-    let allow_private = settings.environment == Environment::Development;
-    let info = match fetch_client_info(state.sign_in.outbound(), &client_id, allow_private).await {
+    let info = match fetch_client_info(state.sign_in.apps_outbound(), &client_id).await {
         Ok(info) => info,
         Err(e) if client_id.same_origin(&redirect_uri) => {
             log::info!("authorize: cannot read {client_id}: {e}");

@@ -55,6 +55,11 @@ pub async fn spawn_app_configured(
         vars.insert(k.to_string(), v.to_string());
     }
     let mut settings = settings_from(&vars);
+    // Fake apps listen on loopback; tests of the refusal configure less.
+    settings.app_pages_private_allowed = vec![
+        std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::Ipv6Addr::LOCALHOST.into(),
+    ];
     configure(&mut settings);
     let store = open_store(&settings).await.expect("open store");
     let app = Application::with_listener(settings, store, listener)

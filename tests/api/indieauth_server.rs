@@ -8,6 +8,7 @@ mod clients;
 mod discovery;
 mod fake_client;
 mod flow;
+mod private_addresses;
 mod tokens;
 
 use std::collections::HashMap;

@@ -88,13 +88,14 @@ def scratch():
 
 @pytest.fixture(scope="session")
 def starpunk_binary(repo):
-    """target/release/starpunk, built once (cargo does nothing when it is up
-    to date; a stale binary would check old output). STARPUNK_BIN names
-    another binary instead."""
+    """target/release/starpunk (under CARGO_TARGET_DIR when that is set, as
+    cargo does), built once (cargo does nothing when it is up to date; a
+    stale binary would check old output). STARPUNK_BIN names another binary
+    instead."""
     if os.environ.get("STARPUNK_BIN"):
         return Path(os.environ["STARPUNK_BIN"])
     done = subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--bin", "starpunk"],
                           cwd=repo, capture_output=True, text=True)
     if done.returncode != 0:
         pytest.fail(f"cargo build --release failed:\n{tail(done.stderr, 40)}", pytrace=False)
-    return repo / "target" / "release" / "starpunk"
+    return repo / os.environ.get("CARGO_TARGET_DIR", "target") / "release" / "starpunk"

@@ -2,20 +2,16 @@
 wrote them), the owner signed in over plain HTTP for the checkers, and
 Debian's Chromium driven over WebDriver for the browser test."""
 
-import re
 import shutil
-from html import unescape
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from support.expect import SITE_SETTINGS
-from support.http import request
+from support.owner import Owner
 from support.server import serve
 
 ADMIN_SETTINGS = SITE_SETTINGS | {"SITE_NAME": "Admin & Co"}
-CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
 
 # Debian's packages; the suite never downloads a browser.
 CHROMIUM = "/usr/bin/chromium"
@@ -28,31 +24,6 @@ def admin_site(starpunk_binary, scratch, request):
     folder = scratch / f"admin-{request.module.__name__.rsplit('.', 1)[-1]}"
     with serve(starpunk_binary, folder, ADMIN_SETTINGS) as site:
         yield site
-
-
-class Owner:
-    """The owner signed in with a login link, as a browser without
-    JavaScript would be: the session cookie, the page's CSRF token and
-    the Origin header on every form."""
-
-    def __init__(self, site):
-        self.site = site
-        answer = site.get(urlsplit(site.login_link()).path, method="POST")
-        assert answer.status == 303, answer.text
-        cookies = [v for v in answer.header_values("Set-Cookie") if v.startswith("starpunk_session=")]
-        assert cookies, answer.headers
-        self.cookie = cookies[0].split(";")[0]
-        self.csrf = unescape(CSRF_FIELD.search(self.get("/admin").text).group(1))
-
-    def get(self, path):
-        return self.site.get(path, headers={"Cookie": self.cookie})
-
-    def post(self, path, fields):
-        """Submits a form (the CSRF token added) as a browser would."""
-        return request(self.site.url + path.lstrip("/"), method="POST",
-                       body=urlencode([("csrf", self.csrf), *fields]).encode(),
-                       headers={"Cookie": self.cookie, "Origin": self.site.url.rstrip("/"),
-                                "Content-Type": "application/x-www-form-urlencoded"})
 
 
 @pytest.fixture(scope="module")
