@@ -5,30 +5,26 @@
 use chrono::Utc;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
-use starpunk::domain::Scopes;
-use starpunk::store::NewToken;
-use starpunk::web::session::token_hash;
 
 use crate::helpers::{TestApp, select, spawn_app};
+use crate::indieauth_server::App;
 
-/// A token with these scopes, issued as the token endpoint would.
+/// A token with these scopes, the way an app gets one: the owner signs in
+/// and approves them on the consent page, and the app redeems the code at
+/// the token endpoint with its PKCE verifier.
 async fn token(app: &TestApp, scopes: &str) -> String {
-    let secret = format!("test-token-{}", scopes.replace([' ', ','], "-"));
-    app.store()
-        .issue_token(
-            &token_hash(&secret),
-            &NewToken {
-                name: "Test app",
-                client_id: "https://app.example/",
-                scopes: Scopes::parse(scopes).unwrap(),
-                me: "https://ada.example/",
-                expires_at: None,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    secret
+    let signed = app.sign_in().await;
+    let client = App::local();
+    let granted: Vec<&str> = scopes.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+    let code = app
+        .approve(&signed, &client, &granted.join(" "), &granted)
+        .await;
+    let (status, answer) = app
+        .post_json("/auth/token", &client.redemption(&code))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["scope"], granted.join(" "));
+    answer["access_token"].as_str().unwrap().to_owned()
 }
 
 struct Client<'a> {
