@@ -4,36 +4,14 @@
 
 use std::io::Cursor;
 
-use chrono::Utc;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use starpunk::domain::Scopes;
-use starpunk::store::NewToken;
-use starpunk::web::session::token_hash;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, select, spawn_app, spawn_app_with};
-
-async fn token(app: &TestApp, scopes: &str) -> String {
-    let secret = format!("media-token-{}", scopes.replace(' ', "-"));
-    app.store()
-        .issue_token(
-            &token_hash(&secret),
-            &NewToken {
-                name: "Photo app",
-                client_id: "https://app.example/",
-                scopes: Scopes::parse(scopes).unwrap(),
-                me: "https://ada.example/",
-                expires_at: None,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    secret
-}
+use crate::media_support::media_token as token;
 
 /// A 4 × 2 image with distinct pixels, in `format`.
 fn image_bytes(format: ImageFormat) -> Vec<u8> {
