@@ -1,6 +1,6 @@
--- Which uploads each note has used as a photo. A reference is added by
--- the note service whenever a note is written with the upload among its
--- photos, and kept when a later edit drops the photo (its address may be
+-- Which uploads each note has used, as a photo or in its text. A
+-- reference is added by the note service whenever a note is written with
+-- the upload among its photos or linked from its text, and kept when a later edit drops the photo (its address may be
 -- linked from elsewhere) or the note is deleted (it can be restored); it
 -- goes only with the note itself. Uploads no note ever used are removed
 -- after a day.

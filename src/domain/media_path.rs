@@ -58,6 +58,26 @@ impl MediaPath {
         MediaPath::parse(path)
     }
 
+    /// Every upload a note's text links or shows (`/media/` followed by a
+    /// media path, wherever it stands: Markdown, HTML or a bare URL), so an
+    /// image an app put inside the text counts as used like a photo does.
+    pub fn all_in_text(text: &str) -> Vec<MediaPath> {
+        // `YYYY/MM/` + the random name + `.` + a 3 or 4 letter extension.
+        const LENGTHS: [usize; 2] = [8 + RANDOM_CHARS + 4, 8 + RANDOM_CHARS + 5];
+        let mut found: Vec<MediaPath> = Vec::new();
+        for (at, marker) in text.match_indices("/media/") {
+            let start = at + marker.len();
+            let path = LENGTHS
+                .iter()
+                .filter_map(|&n| text.get(start..start + n))
+                .find_map(MediaPath::parse);
+            if let Some(path) = path.filter(|p| !found.contains(p)) {
+                found.push(path);
+            }
+        }
+        found
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -108,6 +128,25 @@ mod tests {
             MediaPath::in_url(&format!("https://example.com/media/{path}?size=2")),
             None
         );
+    }
+
+    #[test]
+    fn uploads_inside_a_notes_text_are_found_once_each() {
+        let jpg = format!("2026/03/{RANDOM}.jpg");
+        let webp = format!("2026/04/{RANDOM}.webp");
+        let text = format!(
+            "![a cat](https://example.com/media/{jpg}) and again /media/{jpg}.\n\
+             <img src=\"https://example.com/media/{webp}\" alt=\"\"> \
+             not /media/2026/03/short.jpg nor /media/{jpg}x"
+        );
+        assert_eq!(
+            MediaPath::all_in_text(&text),
+            vec![
+                MediaPath::parse(&jpg).unwrap(),
+                MediaPath::parse(&webp).unwrap()
+            ]
+        );
+        assert!(MediaPath::all_in_text("no images here").is_empty());
     }
 
     #[test]

@@ -393,7 +393,7 @@ async fn insert_batch(
         .fetch_one(&mut *tx)
         .await?;
         write_tags(&mut *tx, id, &note.tags).await?;
-        link_media(&mut *tx, id, &note.properties).await?;
+        link_media(&mut *tx, id, &note.properties, note.body.as_str()).await?;
         index_parts(&mut *tx, id, &note.body, &note.properties, &note.tags).await?;
         ids.push(id);
     }

@@ -1,6 +1,6 @@
 //! Which notes use which uploads, and the removal of uploads no note ever
 //! used. Every writer of notes goes through the note service, which calls
-//! [`link_media`] whenever it writes a note's photos.
+//! [`link_media`] whenever it writes a note's text or photos.
 
 use std::path::PathBuf;
 
@@ -12,19 +12,20 @@ use super::notes::db_time;
 use super::{Store, StoreError, blocking};
 use crate::domain::{MediaPath, NoteProperties};
 
-/// Records that note `note_id` uses the uploads among its photos. Only
-/// adds: a photo dropped by an edit stays referenced (see the migration
-/// that made `note_media`).
+/// Records that note `note_id` uses the uploads among its photos and those
+/// its text links or shows. Only adds: a photo dropped by an edit stays
+/// referenced (see the migration that made `note_media`).
 pub(super) async fn link_media(
     conn: &mut SqliteConnection,
     note_id: i64,
     properties: &NoteProperties,
+    text: &str,
 ) -> Result<(), StoreError> {
-    for path in properties
+    let photos = properties
         .photos
         .iter()
-        .filter_map(|photo| MediaPath::in_url(&photo.url))
-    {
+        .filter_map(|photo| MediaPath::in_url(&photo.url));
+    for path in photos.chain(MediaPath::all_in_text(text)) {
         sqlx::query(
             "INSERT OR IGNORE INTO note_media (note_id, media_id)
              SELECT ?1, id FROM media WHERE path = ?2 OR web_path = ?2",

@@ -193,7 +193,7 @@ impl Store {
             note.tags = new.tags.clone();
             let written = async {
                 write_tags(&mut tx, note.id, &note.tags).await?;
-                link_media(&mut tx, note.id, &note.properties).await?;
+                link_media(&mut tx, note.id, &note.properties, new.body.as_str()).await?;
                 index_note(&mut tx, &note, &new.body).await
             }
             .await;
@@ -270,7 +270,11 @@ impl Store {
         let updated = match updated {
             Ok(row) => {
                 let note = Note::from(row);
-                index_note(&mut tx, &note, &body).await.map(|()| note)
+                let written = async {
+                    link_media(&mut tx, note.id, &note.properties, body.as_str()).await?;
+                    index_note(&mut tx, &note, &body).await
+                };
+                written.await.map(|()| note)
             }
             Err(e) => Err(e.into()),
         };

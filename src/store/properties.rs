@@ -39,7 +39,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let updated = Note::from(row);
-        link_media(&mut tx, updated.id, &updated.properties).await?;
+        // The text is unchanged, and its uploads were linked when it was written.
+        link_media(&mut tx, updated.id, &updated.properties, "").await?;
         if updated.properties.format != note.properties.format {
             let body = self.read_body(&updated).await?;
             index_note(&mut tx, &updated, &body).await?;

@@ -66,6 +66,10 @@ async fn uploads_no_note_used_are_removed_after_a_day() {
     let added_by_edit = upload_image(&app, &token, image_of(ImageFormat::Png, 9, 9)).await;
     let dropped_by_edit = upload_image(&app, &token, image_of(ImageFormat::Png, 7, 7)).await;
     let recent = upload_image(&app, &token, image_of(ImageFormat::Png, 6, 6)).await;
+    // Editors such as Quill put uploads inside the text rather than in
+    // `photo`; an owner may link one from Markdown in a later edit.
+    let in_html = upload_image(&app, &token, image_of(ImageFormat::Png, 5, 4)).await;
+    let in_edited_text = upload_image(&app, &token, image_of(ImageFormat::Png, 4, 5)).await;
 
     let deleted = micropub(
         &app,
@@ -89,6 +93,30 @@ async fn uploads_no_note_used_are_removed_after_a_day() {
     )
     .await;
 
+    micropub(
+        &app,
+        &token,
+        json!({"type": ["h-entry"], "properties": {
+            "content": [{"html": format!("<p>Look:</p><img src=\"{in_html}\" alt=\"a cat\">")}]
+        }}),
+    )
+    .await
+    .unwrap();
+    let text_note = micropub(
+        &app,
+        &token,
+        json!({"type": ["h-entry"], "properties": {"content": ["No picture yet"]}}),
+    )
+    .await
+    .unwrap();
+    micropub(
+        &app,
+        &token,
+        json!({"action": "update", "url": text_note,
+               "replace": {"content": [format!("Now with ![a dog]({in_edited_text})")]}}),
+    )
+    .await;
+
     let unused_record = record_of(&app, &unused).await;
     let unused_web = unused_record.web.clone().expect("a web copy");
     age_uploads(&app, &recent).await;
@@ -103,7 +131,14 @@ async fn uploads_no_note_used_are_removed_after_a_day() {
     assert!(!media_file(&app, &unused_record.path).exists());
     assert!(!media_file(&app, &unused_web.path).exists());
     assert_eq!(app.client.get(&unused).send().await.unwrap().status(), 404);
-    for kept in [on_deleted_note, added_by_edit, dropped_by_edit, recent] {
+    for kept in [
+        on_deleted_note,
+        added_by_edit,
+        dropped_by_edit,
+        recent,
+        in_html,
+        in_edited_text,
+    ] {
         let record = record_of(&app, &kept).await;
         assert!(media_file(&app, &record.path).exists(), "{kept}");
         assert_eq!(app.client.get(&kept).send().await.unwrap().status(), 200);
