@@ -118,7 +118,7 @@ def parse_options(argv):
         help="seconds of such waiting in the whole run; once spent, rounds are kept as they are "
              "(and counted) [BENCH_QUIET_BUDGET; 1200]")
     add("--no-build", action="store_true", default=env_default("NO_BUILD", "0") == "1",
-        help="use the release binaries already built [BENCH_NO_BUILD=1]")
+        help="use the binaries already built in target/shipped [BENCH_NO_BUILD=1]")
     add("--cache", default=env_default("CACHE", os.path.join(target, "bench-cache")),
         help="corpus cache [BENCH_CACHE; target/bench-cache]")
     add("--out", default=env_default("OUT", None),
@@ -194,21 +194,29 @@ def find_tools(need_cargo):
     return found
 
 
+# The Containerfile's build settings: the benchmark measures the program as
+# it ships (one codegen unit, whole-program LTO), not the quicker host build.
+SHIPPED_PROFILE = {"CARGO_PROFILE_RELEASE_LTO": "fat", "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "1"}
+
+
 def build(ctx, tools):
-    target = ctx.opts.target
+    # Its own target folder, so the host's target/release is left as it is.
+    target = os.path.join(ctx.opts.target, "shipped")
     ctx.app_bin = os.path.join(target, "release", "starpunk")
     ctx.ceiling_bin = os.path.join(target, "release", "examples", "bench_ceiling")
+    how = "CARGO_TARGET_DIR=%s %s cargo build --release" % (
+        target, " ".join("%s=%s" % item for item in SHIPPED_PROFILE.items()))
     if not ctx.opts.no_build:
-        ctx.log("building starpunk and the ceiling (release)")
+        ctx.log("building starpunk and the ceiling (release, as the Containerfile does)")
         manifest = os.path.join(ROOT, "Cargo.toml")
+        env = dict(os.environ, CARGO_TARGET_DIR=target, **SHIPPED_PROFILE)
         for what in (["--bin", "starpunk"], ["--example", "bench_ceiling"]):
             if subprocess.run([tools["cargo"], "build", "--manifest-path", manifest, "--release",
-                               "--quiet", *what]).returncode != 0:
-                raise servers.Failure("cargo build --release %s failed" % " ".join(what))
-    for path, how in ((ctx.app_bin, "cargo build --release"),
-                      (ctx.ceiling_bin, "cargo build --release --example bench_ceiling")):
+                               "--quiet", *what], env=env).returncode != 0:
+                raise servers.Failure("%s %s failed" % (how, " ".join(what)))
+    for path, what in ((ctx.app_bin, ""), (ctx.ceiling_bin, " --example bench_ceiling")):
         if not os.access(path, os.X_OK):
-            raise servers.Failure("%s is missing (%s)" % (path, how))
+            raise servers.Failure("%s is missing (%s%s)" % (path, how, what))
 
 
 def first_line(argv):
