@@ -211,6 +211,35 @@ impl MediaRow {
     }
 }
 
+/// Writes the row of an image whose files are already in place.
+pub(super) async fn insert_media_row(
+    pool: &sqlx::SqlitePool,
+    record: &MediaRecord,
+) -> Result<(), sqlx::Error> {
+    let web = record.web.as_ref();
+    let size = |bytes: u64| i64::try_from(bytes).unwrap_or(i64::MAX);
+    sqlx::query(
+        "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at,
+                            web_path, web_width, web_height, web_bytes, web_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(record.path.as_str())
+    .bind(&record.content_type)
+    .bind(size(record.bytes))
+    .bind(i64::from(record.width))
+    .bind(i64::from(record.height))
+    .bind(&record.sha256)
+    .bind(db_time(record.created_at))
+    .bind(web.map(|w| w.path.as_str()))
+    .bind(web.map(|w| i64::from(w.width)))
+    .bind(web.map(|w| i64::from(w.height)))
+    .bind(web.map(|w| size(w.bytes)))
+    .bind(web.map(|w| w.sha256.as_str()))
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
 impl Store {
     /// Keeps an image (and its web variant) under new unguessable names
     /// and records it.
@@ -258,26 +287,7 @@ impl Store {
         })
         .await;
         written?;
-        let web = record.web.as_ref();
-        let inserted = sqlx::query(
-            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at,
-                                web_path, web_width, web_height, web_bytes, web_sha256)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(record.path.as_str())
-        .bind(&record.content_type)
-        .bind(record.bytes as i64)
-        .bind(i64::from(record.width))
-        .bind(i64::from(record.height))
-        .bind(&record.sha256)
-        .bind(db_time(record.created_at))
-        .bind(web.map(|w| w.path.as_str()))
-        .bind(web.map(|w| i64::from(w.width)))
-        .bind(web.map(|w| i64::from(w.height)))
-        .bind(web.map(|w| w.bytes as i64))
-        .bind(web.map(|w| w.sha256.as_str()))
-        .execute(&self.pool)
-        .await;
+        let inserted = insert_media_row(&self.pool, &record).await;
         if let Err(e) = inserted {
             // Nothing refers to the files yet: take them back.
             let _ = blocking(move || {

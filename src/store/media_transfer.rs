@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::media::write_durably;
-use super::notes::db_time;
+use super::media::{insert_media_row, write_durably};
 use super::{MediaDir, MediaRecord, Store, StoreError, blocking};
 use crate::domain::content_hash;
 use crate::media::{CleanImage, ImageKind, PreparedImage};
@@ -118,30 +117,7 @@ impl Store {
             .collect();
         let copies = files.clone();
         let written = blocking(move || copy_in(&copies)).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO media (path, content_type, bytes, width, height, sha256, created_at,
-                                web_path, web_width, web_height, web_bytes, web_sha256)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(record.path.as_str())
-        .bind(&record.content_type)
-        .bind(i64::try_from(record.bytes).unwrap_or(i64::MAX))
-        .bind(i64::from(record.width))
-        .bind(i64::from(record.height))
-        .bind(&record.sha256)
-        .bind(db_time(record.created_at))
-        .bind(record.web.as_ref().map(|web| web.path.as_str()))
-        .bind(record.web.as_ref().map(|web| i64::from(web.width)))
-        .bind(record.web.as_ref().map(|web| i64::from(web.height)))
-        .bind(
-            record
-                .web
-                .as_ref()
-                .map(|web| i64::try_from(web.bytes).unwrap_or(i64::MAX)),
-        )
-        .bind(record.web.as_ref().map(|web| web.sha256.as_str()))
-        .execute(&self.pool)
-        .await;
+        let inserted = insert_media_row(&self.pool, record).await;
         if let Err(e) = inserted {
             // Nothing refers to the files this call wrote: take them back.
             let _ = blocking(move || {
