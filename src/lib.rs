@@ -8,10 +8,13 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod error;
 pub mod maintenance;
 pub mod media;
+pub mod random;
 pub mod render;
 pub mod startup;
 pub mod store;

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed, error_chain};
+use crate::error::error_chain;
+use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed};
 use crate::websub::{Publisher, announce_changes};
 
 /// How often leftovers of interrupted writes are looked for.

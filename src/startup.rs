@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::maintenance;
 use crate::store::backup::DataLock;
@@ -61,13 +62,13 @@ const MAX_CONNECTIONS_PER_WORKER: usize = 256;
 
 /// Opens the data folders and the database and applies migrations: what
 /// every command that touches notes needs first.
-pub async fn open_store(settings: &Settings) -> Result<Store, StoreError> {
+pub async fn open_store(settings: &Settings, clock: SharedClock) -> Result<Store, StoreError> {
     ensure_dir(&settings.data_path)?;
     ensure_dir(&settings.notes_path)?;
     let max_connections = u32::try_from(settings.workers.clamp(2, 16)).expect("small number");
     let pool = connect(&settings.database_path, max_connections).await?;
     migrate(&pool, &settings.database_path).await?;
-    Ok(Store::new(pool, NotesDir::new(&settings.notes_path)))
+    Ok(Store::new(pool, NotesDir::new(&settings.notes_path), clock))
 }
 
 /// The running site.
@@ -97,7 +98,7 @@ impl Application {
         };
         // Before the database is opened: a restore in progress finishes first.
         let _waited = DataLock::serving(&settings.database_path).await?;
-        let store = open_store(&settings).await?;
+        let store = open_store(&settings, SystemClock::shared()).await?;
         Application::with_listener(settings, store, listener).await
     }
 

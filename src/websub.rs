@@ -18,8 +18,8 @@ use url::Url;
 
 use crate::auth::outbound::{Outbound, OutboundRules, shown_url};
 use crate::config::{Environment, Settings};
+use crate::error::error_chain;
 use crate::render::{FeedFormat, site_feed_url};
-use crate::web::error_chain;
 
 /// For each ping: a hub answers at once and fetches the feed later.
 const PING_TIMEOUT: Duration = Duration::from_secs(10);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::Failure;
+use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::{NoteWithBody, source_properties};
 use crate::startup::open_store;
@@ -44,7 +45,7 @@ impl Tally {
 }
 
 pub async fn export(args: ExportArgs, settings: Settings) -> Result<(), Failure> {
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, SystemClock::shared()).await?;
     let notes = store.list(true, true).await?;
     let out = ExportDir::open(&args.dir)?;
     let progress = if std::io::stderr().is_terminal() {

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::Failure;
-use crate::store::{
-    EXPORT_MEDIA_FOLDER, ImportOutcome, ImportedNote, MediaDir, Store, parse_import_file,
-    read_exported_media,
-};
+use crate::domain::{NewNote, parse_import_file};
+use crate::store::{EXPORT_MEDIA_FOLDER, ImportOutcome, MediaDir, Store, read_exported_media};
 
 /// Notes written per transaction during an import.
 const IMPORT_BATCH: usize = 1000;
@@ -18,12 +16,7 @@ const IMPORT_BATCH: usize = 1000;
 /// Reads and checks every file first (notes, and the media an export
 /// lists), so a bad file stops the import before anything is written; then
 /// puts the media back and imports the notes in batches.
-pub(super) async fn import(
-    store: &Store,
-    media: &MediaDir,
-    dir: &Path,
-    now: DateTime<Utc>,
-) -> Result<(), Failure> {
+pub(super) async fn import(store: &Store, media: &MediaDir, dir: &Path) -> Result<(), Failure> {
     let mut paths = Vec::new();
     collect_markdown(dir, &mut paths)
         .map_err(|e| Failure::message(format!("cannot read folder {}: {e}", dir.display())))?;
@@ -81,7 +74,7 @@ pub(super) async fn import(
         new_images += usize::from(store.import_media(media, &from, record).await?);
     }
     progress.set_message("importing");
-    let done = import_notes(store, notes, &progress, now).await?;
+    let done = import_notes(store, notes, &progress).await?;
     progress.finish_and_clear();
     eprintln!(
         "imported {} notes from {} ({} already present, skipped) and {new_images} media files ({} already present)",
@@ -98,15 +91,14 @@ pub(super) async fn import(
 /// says that running the import again continues.
 pub(super) async fn import_notes(
     store: &Store,
-    notes: Vec<ImportedNote>,
+    notes: Vec<NewNote>,
     progress: &indicatif::ProgressBar,
-    now: DateTime<Utc>,
 ) -> Result<ImportOutcome, Failure> {
     let mut matched: HashSet<i64> = HashSet::new();
     let start = progress.position();
     let mut done = ImportOutcome::default();
     for batch in notes.chunks(IMPORT_BATCH) {
-        let outcome = match store.import_batch(batch.to_vec(), &mut matched, now).await {
+        let outcome = match store.import_batch(batch.to_vec(), &mut matched).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 progress.abandon();
@@ -134,7 +126,7 @@ pub(super) async fn import_notes(
 }
 
 /// One file, with its modification time as the date when it has none.
-fn read_import(path: &Path) -> Result<ImportedNote, String> {
+fn read_import(path: &Path) -> Result<NewNote, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut note = parse_import_file(&text)?;
     if note.created_at.is_none() && note.published_at.is_none() {

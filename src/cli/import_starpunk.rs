@@ -6,16 +6,13 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use chrono::Utc;
-
 use super::Failure;
 use super::import::import_notes;
+use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::domain::{MAX_PHOTOS, NoteBody, NoteProperties, Photo, Slug, Tag};
+use crate::domain::{MAX_PHOTOS, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag};
 use crate::startup::open_store;
-use crate::store::{
-    AdoptError, ImportedNote, MediaDir, OldExtras, OldNote, OldSite, Store, old_time,
-};
+use crate::store::{AdoptError, MediaDir, OldExtras, OldNote, OldSite, Store, old_time};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportStarpunkArgs {
@@ -27,7 +24,7 @@ pub struct ImportStarpunkArgs {
 /// An old note read and ready to import, with a warning to show if its
 /// file changed since the old site recorded it.
 struct Readied {
-    note: ImportedNote,
+    note: NewNote,
     warning: Option<String>,
 }
 
@@ -35,7 +32,7 @@ pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Re
     let old = OldSite::new(&args.path);
     let rows = old.notes().await?;
     let extras = old.extras().await?;
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, SystemClock::shared()).await?;
     let mut moved = MovedMedia::default();
 
     let mut skipped = Vec::new();
@@ -76,7 +73,7 @@ pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Re
         indicatif::ProgressBar::hidden()
     };
     progress.set_message("importing");
-    let done = import_notes(&store, notes, &progress, Utc::now()).await?;
+    let done = import_notes(&store, notes, &progress).await?;
     progress.finish_and_clear();
 
     for warning in &warnings {
@@ -164,7 +161,7 @@ async fn move_photos(
         let uploaded = media.uploaded_at.as_deref().and_then(old_time);
         let created_at = uploaded.or_else(|| row.created_at.as_deref().and_then(old_time));
         let (record, new) = match store
-            .adopt_media(&dir, bytes, created_at.unwrap_or_else(Utc::now))
+            .adopt_media(&dir, bytes, created_at.unwrap_or_else(|| store.now()))
             .await
         {
             Ok(adopted) => adopted,
@@ -227,7 +224,7 @@ fn ready(old: &OldSite, row: &OldNote) -> Result<Readied, String> {
         });
     let body = NoteBody::parse(file.text).map_err(|e| format!("its file: {e}"))?;
     Ok(Readied {
-        note: ImportedNote {
+        note: NewNote {
             body,
             slug: Some(slug),
             published: row.published,

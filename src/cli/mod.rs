@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::clock::SystemClock;
 use crate::config::{self, ConfigError, Settings};
+use crate::error::error_chain;
 use crate::startup::{Application, open_store};
 use crate::store::{MediaDir, UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
-use crate::web::error_chain;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -135,7 +136,7 @@ pub fn run() -> ExitCode {
             unreachable!("answered above, without settings")
         }
         Command::Migrate => block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, SystemClock::shared()).await?;
             let state = store.site_state().await?;
             println!(
                 "database {} is up to date (revision {})",
@@ -169,8 +170,8 @@ fn finish(outcome: Result<(), Failure>) -> ExitCode {
 }
 
 async fn login_link(settings: Settings) -> Result<(), Failure> {
-    let store = open_store(&settings).await?;
-    let token = crate::auth::indieauth::random_token();
+    let store = open_store(&settings, SystemClock::shared()).await?;
+    let token = crate::random::random_token();
     let expires_at = store
         .create_login_link(&crate::web::session::token_hash(&token), chrono::Utc::now())
         .await?;
@@ -270,7 +271,7 @@ fn healthcheck(url: &str) -> ExitCode {
 }
 
 async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, SystemClock::shared()).await?;
     let media = MediaDir::in_data(&settings.data_path);
     if repair {
         for done in store.repair(std::time::Duration::ZERO).await? {

@@ -9,11 +9,12 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{Failure, read_input};
+use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::domain::{Note, NoteBody, NoteProperties, Slug, Tag};
+use crate::domain::{NewNote, Note, NoteBody, NoteEdit, Slug, Tag};
 use crate::render::markdown;
 use crate::startup::open_store;
-use crate::store::{MediaDir, NewNote, Store, StoreError};
+use crate::store::{MediaDir, Store, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum NoteCommand {
@@ -99,8 +100,7 @@ pub enum TagChange {
 }
 
 pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure> {
-    let store = open_store(&settings).await?;
-    let now = Utc::now();
+    let store = open_store(&settings, SystemClock::shared()).await?;
     match command {
         NoteCommand::New {
             draft,
@@ -114,18 +114,13 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             let tags = Tag::parse_list(&tags)?;
             let body = NoteBody::parse(read_input(file.as_ref())?)?;
             let note = store
-                .create(
-                    NewNote {
-                        body,
-                        slug,
-                        published: !draft,
-                        published_at,
-                        properties: NoteProperties::default(),
-                        created_at: None,
-                        tags,
-                    },
-                    now,
-                )
+                .create(NewNote {
+                    slug,
+                    published: !draft,
+                    published_at,
+                    tags,
+                    ..NewNote::new(body)
+                })
                 .await?;
             println!("{}", permalink(&settings, &note));
         }
@@ -145,39 +140,32 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                 .then(|| Tag::parse_list(&tags))
                 .transpose()?;
             let body = NoteBody::parse(read_input(Some(&file))?)?;
-            // Without --expect-hash the edit is based on the version read
-            // now, which still stops a writer that changes it meanwhile.
-            let based_on = match expect_hash {
-                Some(hash) => hash.to_ascii_lowercase(),
-                None => {
-                    store
-                        .find(&slug)
-                        .await?
-                        .ok_or_else(|| StoreError::NotFound(slug.clone()))?
-                        .content_hash
-                }
+            // Without --expect-hash the text is replaced whatever it is now.
+            let edit = NoteEdit {
+                based_on: expect_hash,
+                body: Some(body),
+                tags,
+                ..NoteEdit::default()
             };
-            let mut note = store.update_body(&slug, &based_on, body, now).await?;
-            if let Some(tags) = tags {
-                note = store.set_tags(&slug, &tags, now).await?;
-            }
+            let note = store.change(&slug, edit).await?;
             println!("{}", permalink(&settings, &note));
         }
         NoteCommand::Tag { slug, change, tag } => {
             let tag = Tag::parse(&tag)?;
             let note = store
-                .find(&slug)
-                .await?
-                .filter(|n| n.deleted_at.is_none())
-                .ok_or_else(|| StoreError::NotFound(slug.clone()))?;
-            let mut tags = note.tags.clone();
-            match change {
-                TagChange::Add if !tags.iter().any(|t| t.key() == tag.key()) => tags.push(tag),
-                TagChange::Add => {}
-                TagChange::Remove => tags.retain(|t| t.key() != tag.key()),
-            }
-            let tags = Tag::parse_list(&tags.iter().map(Tag::name).collect::<Vec<_>>())?;
-            let note = store.set_tags(&slug, &tags, now).await?;
+                .change_with(&slug, |note| {
+                    let mut tags = note.tags.clone();
+                    match change {
+                        TagChange::Add if !tags.iter().any(|t| t.key() == tag.key()) => {
+                            tags.push(tag)
+                        }
+                        TagChange::Add => {}
+                        TagChange::Remove => tags.retain(|t| t.key() != tag.key()),
+                    }
+                    let names: Vec<&str> = tags.iter().map(Tag::name).collect();
+                    Ok::<_, Failure>(NoteEdit::tags(Tag::parse_list(&names)?))
+                })
+                .await?;
             let names: Vec<&str> = note.tags.iter().map(Tag::name).collect();
             eprintln!(
                 "{slug}: tags {}",
@@ -189,11 +177,11 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             );
         }
         NoteCommand::Publish { slug } => {
-            let note = store.set_published(&slug, true, now).await?;
+            let note = store.change(&slug, NoteEdit::publish(true)).await?;
             println!("{}", permalink(&settings, &note));
         }
         NoteCommand::Unpublish { slug } => {
-            store.set_published(&slug, false, now).await?;
+            store.change(&slug, NoteEdit::publish(false)).await?;
             eprintln!("{slug} is now a draft");
         }
         NoteCommand::Delete { slug, hard } => {
@@ -201,13 +189,13 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                 store.hard_delete(&slug).await?;
                 eprintln!("{slug} deleted, with its file");
             } else {
-                store.soft_delete(&slug, now).await?;
+                store.change(&slug, NoteEdit::delete()).await?;
                 eprintln!("{slug} deleted (its file is kept; --hard removes it)");
             }
         }
         NoteCommand::Import { dir } => {
             let media = MediaDir::in_data(&settings.data_path);
-            super::import::import(&store, &media, &dir, now).await?;
+            super::import::import(&store, &media, &dir).await?;
         }
     }
     Ok(())

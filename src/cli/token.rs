@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Failure;
+use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::Scopes;
 use crate::startup::open_store;
@@ -73,7 +74,7 @@ fn parse_expiry(text: &str) -> Result<Expiry, String> {
 }
 
 pub async fn run(command: TokenCommand, settings: Settings) -> Result<(), Failure> {
-    let store = open_store(&settings).await?;
+    let store = open_store(&settings, SystemClock::shared()).await?;
     let now = Utc::now();
     match command {
         TokenCommand::Create {
@@ -85,7 +86,7 @@ pub async fn run(command: TokenCommand, settings: Settings) -> Result<(), Failur
             if name.is_empty() {
                 return Err(Failure::message("--name must not be empty"));
             }
-            let secret = crate::auth::indieauth::random_token();
+            let secret = crate::random::random_token();
             let token = store
                 .issue_token(
                     &token_hash(&secret),

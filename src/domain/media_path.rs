@@ -10,7 +10,7 @@ use crate::media::ImageKind;
 
 /// Length of the random part of a name: [`random_token`]'s 43 characters.
 ///
-/// [`random_token`]: crate::auth::indieauth::random_token
+/// [`random_token`]: crate::random::random_token
 const RANDOM_CHARS: usize = 43;
 
 /// A media file's path, valid by construction.

@@ -1,6 +1,8 @@
 //! The site's values, valid by construction. Pure: no I/O here.
 
+mod change;
 mod client_id;
+mod front_matter;
 mod loopback;
 mod media_path;
 pub mod mf2;
@@ -15,7 +17,9 @@ mod source;
 mod tag;
 mod text;
 
+pub use change::{NewNote, NoteEdit};
 pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
+pub use front_matter::parse_import_file;
 pub use media_path::MediaPath;
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
 pub use profile_url::{ProfileUrl, ProfileUrlError};

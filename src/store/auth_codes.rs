@@ -125,7 +125,11 @@ mod tests {
         let path = dir.path().join("t.db");
         let pool = super::super::connect(&path, 2).await.unwrap();
         super::super::migrate(&pool, &path).await.unwrap();
-        let store = Store::new(pool, super::super::NotesDir::new(dir.path().join("notes")));
+        let store = Store::new(
+            pool,
+            super::super::NotesDir::new(dir.path().join("notes")),
+            crate::clock::SystemClock::shared(),
+        );
         (dir, store)
     }
 

@@ -20,19 +20,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Creates a folder (and its parents) if missing, with an error that names
 /// the folder and the user when it cannot be created or written.
 pub fn ensure_dir(path: &Path) -> Result<(), StoreError> {
-    if let Err(e) = fs::create_dir_all(path) {
-        return Err(StoreError::Invalid(format!(
-            "cannot create folder {} as {}: {e}",
-            path.display(),
-            current_user()
-        )));
+    if let Err(source) = fs::create_dir_all(path) {
+        return Err(StoreError::CreateFolder {
+            path: path.to_owned(),
+            user: current_user(),
+            source,
+        });
     }
     if rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_err() {
-        return Err(StoreError::Invalid(format!(
-            "folder {} is not writable by {}",
-            path.display(),
-            current_user()
-        )));
+        return Err(StoreError::FolderNotWritable {
+            path: path.to_owned(),
+            user: current_user(),
+        });
     }
     Ok(())
 }
@@ -86,12 +85,12 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(500));
             }
-            Err(e) => {
-                return Err(StoreError::Invalid(format!(
-                    "cannot open database {} as {}: {e}",
-                    database_path.display(),
-                    current_user()
-                )));
+            Err(source) => {
+                return Err(StoreError::OpenDatabase {
+                    path: database_path.to_owned(),
+                    user: current_user(),
+                    source,
+                });
             }
         }
     }
@@ -132,8 +131,7 @@ pub async fn migrate(pool: &SqlitePool, database_path: &Path) -> Result<(), Stor
         .open(&lock_path)
         .map_err(|e| StoreError::io("cannot open lock file", &lock_path, e))?;
     let lock_file = tokio::task::spawn_blocking(move || lock_file.lock().map(|()| lock_file))
-        .await
-        .map_err(|e| StoreError::Invalid(format!("migration lock task failed: {e}")))?
+        .await?
         .map_err(|e| StoreError::io("cannot lock", &lock_path, e))?;
     let result = MIGRATOR.run(pool).await;
     drop(lock_file);

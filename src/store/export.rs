@@ -135,8 +135,8 @@ impl ExportDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::parse_import_file;
     use crate::domain::{NoteProperties, Slug, Tag};
-    use crate::store::parse_import_file;
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()

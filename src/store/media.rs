@@ -148,11 +148,8 @@ pub(crate) async fn media_records(
     rows.into_iter()
         .map(|row| {
             let path = row.path.clone();
-            row.into_record().ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "the media row for {path:?} is not one StarPunk writes (a bad path or size)"
-                ))
-            })
+            row.into_record()
+                .ok_or_else(|| StoreError::BadMediaRow(path))
         })
         .collect()
 }
@@ -368,9 +365,8 @@ impl Store {
 }
 
 fn new_path(now: DateTime<Utc>, kind: ImageKind) -> Result<MediaPath, StoreError> {
-    let random = crate::auth::indieauth::random_token();
-    MediaPath::new(now, &random, kind)
-        .ok_or_else(|| StoreError::Invalid("cannot name the uploaded file".into()))
+    let random = crate::random::random_token();
+    MediaPath::new(now, &random, kind).ok_or(StoreError::UploadName(now))
 }
 
 /// Removes files written for an upload that is not kept. Best effort: a
@@ -389,7 +385,7 @@ fn remove_files(files: &[PathBuf]) {
 pub(super) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let folder = path
         .parent()
-        .ok_or_else(|| StoreError::Invalid("a media file has no folder".into()))?;
+        .expect("media files are always in a folder of the media folder");
     fs::create_dir_all(folder).map_err(|e| StoreError::io("create the folder", folder, e))?;
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-media.")

@@ -8,7 +8,6 @@ mod database;
 mod debris;
 mod export;
 mod files;
-mod import;
 mod listing;
 mod media;
 mod media_check;
@@ -16,7 +15,6 @@ mod media_refs;
 mod media_transfer;
 mod notes;
 mod probe;
-mod properties;
 mod search;
 mod sign_in;
 mod starpunk;
@@ -34,7 +32,6 @@ pub use database::{
 pub use debris::Repair;
 pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
-pub use import::{ImportOutcome, ImportedNote, parse_import_file};
 pub use listing::{NoteCounts, NoteFilter};
 pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
 pub use media_check::{MediaProblem, MediaReport};
@@ -42,7 +39,7 @@ pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
 pub use media_transfer::{
     AdoptError, EXPORT_MEDIA_FOLDER, MEDIA_LISTING, media_listing, read_exported_media,
 };
-pub use notes::{DamagedNote, NewNote, NotePage};
+pub use notes::{DamagedNote, ImportOutcome, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
 pub use search::{IndexState, SearchPage};
 pub use sign_in::{
@@ -53,18 +50,30 @@ pub use starpunk_media::{OldExtras, OldMedia};
 pub use tags::TagCount;
 pub use tokens::{AccessToken, NewToken, TokenLookup};
 
-use crate::domain::{NoteBodyError, SlugError};
+use crate::clock::SharedClock;
+use crate::domain::{NoteBodyError, PropertiesError, SlugError};
+use crate::error::ErrorKind;
 
 /// Notes, in SQLite and on disk, kept consistent with each other.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: sqlx::SqlitePool,
     files: NotesDir,
+    clock: SharedClock,
 }
 
 impl Store {
-    pub fn new(pool: sqlx::SqlitePool, files: NotesDir) -> Store {
-        Store { pool, files }
+    pub fn new(pool: sqlx::SqlitePool, files: NotesDir, clock: SharedClock) -> Store {
+        Store { pool, files, clock }
+    }
+
+    /// The time of a change, to the millisecond the database keeps.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        notes::to_millis(self.clock.now())
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     pub fn pool(&self) -> &sqlx::SqlitePool {
@@ -77,7 +86,7 @@ impl Store {
 }
 
 /// Why a storage operation failed. Messages are for people: they say which
-/// note or path, and what went wrong.
+/// note or path, and what went wrong; causes are left to the chain.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no note has the slug {0:?}")]
@@ -86,8 +95,10 @@ pub enum StoreError {
     InvalidSlug(#[from] SlugError),
     #[error(transparent)]
     InvalidBody(#[from] NoteBodyError),
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    InvalidProperties(#[from] PropertiesError),
+    #[error("no free slug left for {base}: {base}-2 … {base}-10000 are all taken")]
+    SlugsExhausted { base: String },
     #[error(
         "note {slug:?} changed since you read it (it is now version {current:.12}, your edit was based on {expected:.12}); \
          read it again and redo the edit"
@@ -103,6 +114,34 @@ pub enum StoreError {
     Occupied(String),
     #[error("refusing the note path {0:?}: it would leave the notes folder")]
     UnsafePath(String),
+    #[error("cannot create folder {} as {user}", path.display())]
+    CreateFolder {
+        path: PathBuf,
+        user: String,
+        source: std::io::Error,
+    },
+    #[error("folder {} is not writable by {user}", path.display())]
+    FolderNotWritable { path: PathBuf, user: String },
+    #[error("cannot open database {} as {user}", path.display())]
+    OpenDatabase {
+        path: PathBuf,
+        user: String,
+        source: sqlx::Error,
+    },
+    #[error("{} does not exist: is {} a StarPunk data folder?", database.display(), root.display())]
+    NotStarPunk { root: PathBuf, database: PathBuf },
+    #[error("{what} cannot be read as StarPunk's")]
+    NotStarPunkData { what: String, source: sqlx::Error },
+    #[error("the media row for {0:?} is not one StarPunk writes (a bad path or size)")]
+    BadMediaRow(String),
+    #[error("cannot name an upload made at {0}")]
+    UploadName(chrono::DateTime<chrono::Utc>),
+    #[error("the database probe cannot start")]
+    Probe(#[source] std::io::Error),
+    #[error("the database probe cannot prepare its query")]
+    ProbeSetup(#[source] ProbeError),
+    #[error("a background task failed")]
+    Task(#[from] tokio::task::JoinError),
     // The cause is the `source`, printed once by whoever prints the chain.
     #[error("{action} {}", path.display())]
     Io {
@@ -117,6 +156,34 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whose fault it is, for the surface that answers for it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::NotFound(_) => ErrorKind::NotFound,
+            StoreError::InvalidSlug(_)
+            | StoreError::InvalidBody(_)
+            | StoreError::InvalidProperties(_)
+            | StoreError::UnsafePath(_) => ErrorKind::Invalid,
+            StoreError::SlugsExhausted { .. }
+            | StoreError::Conflict { .. }
+            | StoreError::Occupied(_) => ErrorKind::Conflict,
+            StoreError::Damaged(_)
+            | StoreError::CreateFolder { .. }
+            | StoreError::FolderNotWritable { .. }
+            | StoreError::OpenDatabase { .. }
+            | StoreError::NotStarPunk { .. }
+            | StoreError::NotStarPunkData { .. }
+            | StoreError::BadMediaRow(_)
+            | StoreError::UploadName(_)
+            | StoreError::Probe(_)
+            | StoreError::ProbeSetup(_)
+            | StoreError::Task(_)
+            | StoreError::Io { .. }
+            | StoreError::Database(_)
+            | StoreError::Migrate(_) => ErrorKind::Internal,
+        }
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
         StoreError::Io {
             action,
@@ -132,7 +199,5 @@ where
     F: FnOnce() -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| StoreError::Invalid(format!("file task failed: {e}")))?
+    tokio::task::spawn_blocking(work).await?
 }

@@ -72,12 +72,12 @@ impl DatabaseProbe {
                 serve(connection, asked, ready);
                 let _ = stop_sent.send(());
             })
-            .map_err(|e| StoreError::Invalid(format!("cannot start the database probe: {e}")))?;
+            .map_err(StoreError::Probe)?;
         opened
             .await
             .map_err(|_| ProbeError::Stopped)
             .and_then(|prepared| prepared)
-            .map_err(|e| StoreError::Invalid(format!("cannot prepare the database probe: {e}")))?;
+            .map_err(StoreError::ProbeSetup)?;
         Ok(DatabaseProbe {
             questions: Mutex::new(Some(questions)),
             stopped: Mutex::new(Some(stopped)),

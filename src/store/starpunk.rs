@@ -54,11 +54,10 @@ impl OldSite {
     pub(super) async fn open(&self) -> Result<SqliteConnection, StoreError> {
         let path = self.database_path();
         if !path.is_file() {
-            return Err(StoreError::Invalid(format!(
-                "{} does not exist: is {} a StarPunk data folder?",
-                path.display(),
-                self.root.display()
-            )));
+            return Err(StoreError::NotStarPunk {
+                root: self.root.clone(),
+                database: path,
+            });
         }
         Ok(SqliteConnectOptions::from_str("sqlite:")?
             .filename(&path)
@@ -81,11 +80,9 @@ impl OldSite {
         )
         .fetch_all(&mut conn)
         .await
-        .map_err(|e| {
-            StoreError::Invalid(format!(
-                "{} has no readable notes table of StarPunk's ({e})",
-                path.display()
-            ))
+        .map_err(|source| StoreError::NotStarPunkData {
+            what: format!("the notes table of {}", path.display()),
+            source,
         })?;
         conn.close().await?;
         rows.iter()

@@ -38,8 +38,9 @@ impl OldSite {
     pub async fn extras(&self) -> Result<OldExtras, StoreError> {
         let mut conn = self.open().await?;
         let mut extras = OldExtras::default();
-        let unreadable = |what: &str, e: sqlx::Error| {
-            StoreError::Invalid(format!("its {what} cannot be read as StarPunk's ({e})"))
+        let unreadable = |what: &str, source: sqlx::Error| StoreError::NotStarPunkData {
+            what: format!("its {what}"),
+            source,
         };
         if has_table(&mut conn, "tags").await? && has_table(&mut conn, "note_tags").await? {
             extras.tags = tags(&mut conn)

@@ -1,13 +1,12 @@
-//! Tags: setting a note's tags (through the note service's write lock,
-//! like every other change) and the public views by tag.
+//! Tags: writing a note's tags (for the note service, inside its
+//! transaction) and the public views by tag.
 
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-use super::notes::{COLUMNS, NotePage, NoteRow, db_time, find_live, to_millis};
-use super::search;
+use super::notes::{COLUMNS, NotePage, NoteRow};
 use super::{Store, StoreError};
-use crate::domain::{Note, Tag};
+use crate::domain::Tag;
 
 /// A tag with how many published notes carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,32 +16,6 @@ pub struct TagCount {
 }
 
 impl Store {
-    /// Replaces a note's tags (drafts included, deleted notes not). Setting
-    /// the tags it already has changes nothing, not even its dates.
-    pub async fn set_tags(
-        &self,
-        slug: &str,
-        tags: &[Tag],
-        now: DateTime<Utc>,
-    ) -> Result<Note, StoreError> {
-        let mut tx = self.write_lock().await?;
-        let note = find_live(&mut tx, slug).await?;
-        if same_tags(&note.tags, tags) {
-            return Ok(note);
-        }
-        write_tags(&mut tx, note.id, tags).await?;
-        search::reindex_tags(&mut tx, note.id, tags).await?;
-        let row = sqlx::query_as::<_, NoteRow>(&format!(
-            "UPDATE notes SET updated_at = ? WHERE id = ? RETURNING {COLUMNS}"
-        ))
-        .bind(db_time(to_millis(now)))
-        .bind(note.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row.into())
-    }
-
     /// Every tag on at least one published note, by name, with its count.
     pub async fn tag_counts(&self) -> Result<Vec<TagCount>, StoreError> {
         let rows = sqlx::query_as::<_, (String, String, i64)>(
@@ -115,13 +88,6 @@ impl Store {
         .await?;
         self.page_of(rows, limit).await
     }
-}
-
-fn same_tags(a: &[Tag], b: &[Tag]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x.key() == y.key() && x.name() == y.name())
 }
 
 /// Writes a note's tags in order, inside the caller's transaction. A tag

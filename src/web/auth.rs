@@ -20,11 +20,12 @@ use super::session::{
 };
 use super::{AppState, WebError};
 use crate::auth::indieauth::{
-    self, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url, random_token,
+    self, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url,
 };
 use crate::auth::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::config::Settings;
 use crate::domain::ProfileUrl;
+use crate::random::random_token;
 use crate::render::{LoginLinkPage, LoginPage, PageContext};
 use crate::store::{OneTimeUse, SignInState};
 
@@ -289,7 +290,7 @@ pub async fn finish_sign_in(
     };
     let server = AuthServer {
         authorization_endpoint: Url::parse(&started.authorization_endpoint)
-            .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?,
+            .map_err(|e| WebError::internal("the sign-in's stored endpoint is not a URL", e))?,
         issuer: started.issuer,
         via: via_from_name(&started.via),
     };
@@ -386,7 +387,7 @@ pub async fn sign_out(
     ));
     response
         .add_cookie(&session_cookie(&state.settings, String::new(), 0))
-        .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+        .map_err(|e| WebError::internal("cannot set the session cookie", e))?;
     Ok(response)
 }
 
@@ -413,7 +414,7 @@ async fn signed_in(
     for cookie in cookies {
         response
             .add_cookie(cookie)
-            .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+            .map_err(|e| WebError::internal("cannot set the session cookie", e))?;
     }
     Ok(response)
 }

@@ -21,9 +21,9 @@ use super::session::{Owner, check_origin, csrf_matches, no_store, private_page, 
 use super::token::{FormFields, redeem_code, redemption_answer};
 use super::{AppState, WebError};
 use crate::auth::client_info::{ClientInfo, fetch_client_info};
-use crate::auth::indieauth::random_token;
 use crate::config::{Environment, Settings};
 use crate::domain::{ClientId, Scope, Scopes, parse_redirect_uri};
+use crate::random::random_token;
 use crate::render::{ConsentPage, PageContext, ScopeChoice};
 use crate::store::AuthorizationCode;
 

@@ -9,8 +9,9 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::session::token_hash;
-use super::{AppState, WebError, error_chain};
+use super::{AppState, WebError};
 use crate::domain::Scope;
+use crate::error::error_chain;
 use crate::store::{AccessToken, TokenLookup};
 
 /// Why a request is not allowed. Each answers as RFC 6750 § 3.1 says.

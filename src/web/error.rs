@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
 use super::AppState;
+use crate::error::{ErrorKind, error_chain};
 use crate::render::{ErrorPage, PageContext};
 use crate::store::StoreError;
 
@@ -32,11 +33,60 @@ pub enum WebError {
     /// `/feed` asked for formats the site does not have.
     #[error("no acceptable feed format")]
     NotAcceptable,
+    /// Based on a version that changed since, or wanting something taken.
+    #[error("{0}")]
+    Conflict(String),
     /// The note exists but its file is damaged (logged where it is found).
     #[error("note damaged")]
     NoteDamaged,
-    #[error("internal error")]
-    Internal(#[from] StoreError),
+    /// The server failed; never the client's fault.
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+/// A failure of the server, not of the request: its whole cause chain is
+/// logged once, and the client is only told to try again later.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct Internal {
+    context: &'static str,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl Internal {
+    pub fn new(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Internal {
+        Internal {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+impl WebError {
+    /// A failure of the server while doing `context`.
+    pub fn internal(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> WebError {
+        WebError::Internal(Internal::new(context, source))
+    }
+}
+
+/// The note service's errors by their kind: the client's mistakes are
+/// said to the client, the server's failures are logged.
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> WebError {
+        match e.kind() {
+            ErrorKind::NotFound => WebError::NotFound,
+            ErrorKind::Invalid | ErrorKind::TooLarge => WebError::BadRequest(e.to_string()),
+            ErrorKind::Conflict => WebError::Conflict(e.to_string()),
+            ErrorKind::Internal => WebError::internal("the data could not be read or written", e),
+        }
+    }
 }
 
 /// The methods an address takes, for a 405's `Allow` header and message.
@@ -80,6 +130,7 @@ impl WebError {
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
             WebError::NotAcceptable => "No feed in a format you accept",
+            WebError::Conflict(_) => "Conflict",
             WebError::NoteDamaged => "This note cannot be shown",
             WebError::Internal(_) => "Something went wrong",
         }
@@ -90,7 +141,9 @@ impl WebError {
             WebError::NotFound => {
                 "There is no page at this address. It may never have existed, or it was removed."
             }
-            WebError::BadRequest(reason) | WebError::Forbidden(reason) => reason,
+            WebError::BadRequest(reason)
+            | WebError::Forbidden(reason)
+            | WebError::Conflict(reason) => reason,
             WebError::SignIn { message, .. } => message,
             WebError::TooManyRequests => {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
@@ -123,6 +176,7 @@ impl ResponseError for WebError {
             WebError::SignIn { status, .. } => *status,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -198,24 +252,6 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
-/// An error and all its causes on one line, each cause once.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // Many errors end their message with their source's
-        // (`#[error("… {0}")]` on a `#[from]` field, ureq, sqlx); adding
-        // the source again would say the same thing twice.
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// For routes that exist but not for this method.
 pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed(Allowed::Read))
@@ -234,43 +270,4 @@ pub async fn page_or_form_only() -> Result<HttpResponse, WebError> {
 /// For addresses that match no route.
 pub async fn not_found() -> Result<HttpResponse, WebError> {
     Err(WebError::NotFound)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::error_chain;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("disk trouble")]
-    struct Root;
-
-    /// Says its source in its own message, as `#[error("… {0}")]` does.
-    #[derive(Debug, thiserror::Error)]
-    #[error("cannot open the database: {0}")]
-    struct Repeats(#[from] Root);
-
-    /// Leaves its source to the chain.
-    #[derive(Debug, thiserror::Error)]
-    #[error("cannot start")]
-    struct Wraps(#[source] Repeats);
-
-    #[test]
-    fn each_cause_is_said_once() {
-        assert_eq!(
-            error_chain(&Repeats(Root)),
-            "cannot open the database: disk trouble"
-        );
-        assert_eq!(
-            error_chain(&Wraps(Repeats(Root))),
-            "cannot start: cannot open the database: disk trouble"
-        );
-    }
-
-    #[test]
-    fn a_source_not_yet_said_is_added() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("cannot start")]
-        struct Quiet(#[source] Root);
-        assert_eq!(error_chain(&Quiet(Root)), "cannot start: disk trouble");
-    }
 }

@@ -14,7 +14,7 @@ use actix_web::{HttpResponse, http::header, web};
 use serde::Serialize;
 
 use super::AppState;
-use super::error::error_chain;
+use crate::error::error_chain;
 use crate::store::{DatabaseProbe, ProbeError};
 
 /// Each check gets this long; the whole answer comes well within ~2 s even

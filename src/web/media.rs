@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 
 use super::bearer::{BearerError, api_error, require};
 use super::multipart::{MultipartRules, header_token, read_multipart};
@@ -51,7 +50,7 @@ impl UploadError {
             | UploadError::BodyTokenTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             UploadError::Bearer(e) => return e.response(),
             UploadError::Store(e) => {
-                log::error!("media: {}", super::error_chain(e));
+                log::error!("media: {}", crate::error::error_chain(e));
                 let code = "server_error";
                 return api_error(StatusCode::INTERNAL_SERVER_ERROR, code, &self.to_string());
             }
@@ -62,21 +61,20 @@ impl UploadError {
 
 /// Checks, cleans and keeps one uploaded image.
 pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord, UploadError> {
-    let failed = |e: String| UploadError::Store(StoreError::Invalid(format!("image task: {e}")));
     // Decoding and encoding take a while and much memory: off the async
     // threads, and only a few at once, so uploads cannot starve the pages.
     let _turn = state
         .image_work
         .acquire()
         .await
-        .map_err(|e| failed(e.to_string()))?;
+        .expect("the image semaphore is never closed");
     let image = tokio::task::spawn_blocking(move || media::prepare(&bytes))
         .await
-        .map_err(|e| failed(e.to_string()))??;
+        .map_err(|e| UploadError::Store(StoreError::Task(e)))??;
     let dir = MediaDir::in_data(&state.settings.data_path);
     state
         .store
-        .save_media(&dir, image, Utc::now())
+        .save_media(&dir, image, state.store.now())
         .await
         .map_err(UploadError::Store)
 }
@@ -145,7 +143,7 @@ pub async fn serve(
         .ok_or(WebError::NotFound)?;
     let file = record.file(&path).ok_or(WebError::NotFound)?;
     let etag = HeaderValue::from_str(&format!("\"{}\"", file.sha256))
-        .map_err(|_| WebError::Internal(StoreError::Invalid("a media hash is not hex".into())))?;
+        .map_err(|e| WebError::internal("a stored media hash is not a header value", e))?;
     let last_modified = HeaderValue::from_str(&httpdate::fmt_http_date(record.created_at.into()))
         .expect("an HTTP date is a valid header value");
     let mut answer = HttpResponse::Ok();
@@ -162,7 +160,7 @@ pub async fn serve(
         Err(e) => {
             log::error!(
                 "media {path} is recorded but cannot be read: {}",
-                super::error_chain(&e)
+                crate::error::error_chain(&e)
             );
             return Err(WebError::NotFound);
         }

@@ -30,7 +30,7 @@ use actix_web::{Route, guard, web};
 
 pub use auth::SignInServices;
 pub use conditional::{Cached, ServingSince, is_not_modified};
-pub use error::{WebError, error_chain};
+pub use error::WebError;
 pub use pages::NOTES_PER_PAGE;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, DocumentKey, HealthState, Observed, RenderCache};
 

@@ -143,5 +143,5 @@ pub async fn note(
 }
 
 pub(super) fn render_failed(e: askama::Error) -> WebError {
-    WebError::Internal(StoreError::Invalid(format!("template failed: {e}")))
+    WebError::internal("cannot render the page", e)
 }

@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{AppState, WebError};
-use crate::auth::indieauth::random_token;
 use crate::config::Settings;
+use crate::random::random_token;
 use crate::store::SESSION_LIFETIME;
 
 pub const SESSION_COOKIE: &str = "starpunk_session";
@@ -287,7 +287,7 @@ pub fn private_page<T: askama::Template>(
 ) -> Result<HttpResponse, WebError> {
     let body = page
         .render()
-        .map_err(|e| WebError::Internal(crate::store::StoreError::Invalid(e.to_string())))?;
+        .map_err(|e| WebError::internal("cannot render the page", e))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(no_store())

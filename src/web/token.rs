@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::bearer::{BearerError, api_error, authenticate};
 use super::session::token_hash;
-use crate::auth::indieauth::{challenge_for, random_token};
+use crate::auth::indieauth::challenge_for;
 use crate::config::Settings;
 use crate::domain::{ClientId, Scope, parse_redirect_uri};
+use crate::random::random_token;
 use crate::store::{AuthorizationCode, CodeRefusal, NewToken, TokenLookup};
 
 /// The fields of a form body, repeated names kept (checkboxes).

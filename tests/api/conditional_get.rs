@@ -1,6 +1,6 @@
 //! Conditional GET per RFC 9110 on the feeds, the sitemap and the pages.
 
-use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, header, spawn_app};
 
 async fn app_with_a_note() -> (TestApp, String) {
     let app = spawn_app().await;
@@ -161,7 +161,7 @@ async fn a_change_gives_a_new_etag_and_a_200() {
 /// but the pages did: a validator from before must not get a 304.
 #[tokio::test]
 async fn validators_from_a_server_with_other_settings_get_a_full_answer() {
-    let first = spawn_app_with(&[("SITE_NAME", "First Name")]).await;
+    let first = TestApp::builder().site_name("First Name").spawn().await;
     let note = first.publish("Shared note").await;
     let note_path = format!("/note/{}", note.slug);
     let paths = [
@@ -182,7 +182,11 @@ async fn validators_from_a_server_with_other_settings_get_a_full_answer() {
     }
 
     let data_path = first.data_path().display().to_string();
-    let second = spawn_app_with(&[("DATA_PATH", &data_path), ("SITE_NAME", "Second Name")]).await;
+    let second = TestApp::builder()
+        .data_path(&data_path)
+        .site_name("Second Name")
+        .spawn()
+        .await;
     for (path, (etag, last_modified)) in paths.iter().zip(&validators) {
         for condition in [
             ("if-modified-since", last_modified.as_str()),

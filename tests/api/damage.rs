@@ -2,15 +2,15 @@
 //! are recognised and resolved; edits never overwrite newer ones; the cache
 //! notices a replaced database.
 
+use starpunk::domain::NoteEdit;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::Value;
 use starpunk::domain::{NoteBody, content_hash};
 use starpunk::store::{Problem, Repair, StoreError};
 
-use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, spawn_app_with, stderr};
+use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, stderr};
 
 fn write(path: &Path, text: &[u8]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -105,20 +105,22 @@ async fn an_edit_of_an_older_version_is_refused() {
     let note = app.publish("Version one").await;
     let store = app.store();
     let v2 = store
-        .update_body(
+        .change(
             note.slug.as_str(),
-            &note.content_hash,
-            NoteBody::parse("Version two").unwrap(),
-            Utc::now(),
+            NoteEdit::text(
+                NoteBody::parse("Version two").unwrap(),
+                note.content_hash.clone(),
+            ),
         )
         .await
         .unwrap();
     let stale = store
-        .update_body(
+        .change(
             note.slug.as_str(),
-            &note.content_hash,
-            NoteBody::parse("Version three, from an old copy").unwrap(),
-            Utc::now(),
+            NoteEdit::text(
+                NoteBody::parse("Version three, from an old copy").unwrap(),
+                note.content_hash.clone(),
+            ),
         )
         .await
         .unwrap_err();
@@ -252,7 +254,10 @@ async fn the_server_resolves_leftovers_when_it_starts() {
         .path()
         .join("notes/2026/01/.tmp-new.QrSt7890.lost.md.part");
     write(&leftover, b"from a writer killed before it linked its file");
-    let app = spawn_app_with(&[("DATA_PATH", &data.path().display().to_string())]).await;
+    let app = TestApp::builder()
+        .data_path(&data.path().display().to_string())
+        .spawn()
+        .await;
     eventually(Duration::from_secs(20), || async { !leftover.exists() }).await;
     assert!(app.store().check().await.unwrap().problems.is_empty());
 }

@@ -9,10 +9,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use starpunk::domain::mf2::Properties;
-use starpunk::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
-use starpunk::store::{MediaDir, MediaRecord, NewNote};
+use starpunk::domain::{ContentFormat, NoteBody, Photo, Slug, Tag};
+use starpunk::domain::{NewNote, NoteEdit};
+use starpunk::store::{MediaDir, MediaRecord};
 
-use crate::helpers::{TestApp, cli_with, run_with_input, spawn_app_with, stderr, stdout};
+use crate::helpers::{TestApp, cli_with, run_with_input, stderr, stdout};
 
 const SITE_URL: &str = "https://notes.example/";
 
@@ -39,17 +40,12 @@ async fn add(
     change: impl FnOnce(&mut NewNote),
 ) {
     let mut new = NewNote {
-        body: NoteBody::parse(text).unwrap(),
         slug: Some(Slug::parse(slug).unwrap()),
-        published: true,
-        published_at: None,
-        created_at: None,
-        tags: Vec::new(),
-        properties: NoteProperties::default(),
+        ..NewNote::new(NoteBody::parse(text).unwrap())
     };
     change(&mut new);
-    let now = at("2026-01-10T10:00:00Z") + chrono::Duration::minutes(minute);
-    app.store().create(new, now).await.unwrap();
+    app.set_time(at("2026-01-10T10:00:00Z") + chrono::Duration::minutes(minute));
+    app.store().create(new).await.unwrap();
 }
 
 /// Keeps a small PNG as the media endpoint would.
@@ -103,8 +99,9 @@ async fn varied_site(app: &TestApp) -> MediaRecord {
     .await;
     add(app, 6, "Grüße aus Köln — 東京 ✓\n", "non-ascii", |_| {}).await;
     add(app, 7, "To be deleted.\n", "deleted", |_| {}).await;
+    app.set_time(at("2026-01-11T00:00:00Z"));
     app.store()
-        .soft_delete("deleted", at("2026-01-11T00:00:00Z"))
+        .change("deleted", NoteEdit::delete())
         .await
         .unwrap();
     let photo = upload(app, "2026-01-10T10:08:00.123Z").await;
@@ -179,7 +176,11 @@ fn files_under(dir: &Path, ext: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
-    let first = spawn_app_with(&[("SITE_URL", SITE_URL)]).await;
+    let first = TestApp::builder()
+        .site_url(SITE_URL)
+        .time(at("2026-01-10T10:00:00Z"))
+        .spawn()
+        .await;
     let photo = varied_site(&first).await;
     first.changed().await;
     let export = tempfile::tempdir().unwrap();
@@ -244,7 +245,11 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
         imported.contains("imported 8 notes") && imported.contains("and 1 media files"),
         "{imported}"
     );
-    let second = spawn_app_with(&[("SITE_URL", SITE_URL), ("DATA_PATH", &data_path)]).await;
+    let second = TestApp::builder()
+        .site_url(SITE_URL)
+        .data_path(&data_path)
+        .spawn()
+        .await;
 
     assert_eq!(list(&first.vars), list(&second.vars));
     assert_eq!(feeds(&first).await, feeds(&second).await);
@@ -280,7 +285,11 @@ async fn export_then_import_into_an_empty_site_gives_back_the_same_site() {
 
 #[tokio::test]
 async fn an_export_whose_image_was_changed_imports_nothing() {
-    let first = spawn_app_with(&[("SITE_URL", SITE_URL)]).await;
+    let first = TestApp::builder()
+        .site_url(SITE_URL)
+        .time(at("2026-01-10T10:00:00Z"))
+        .spawn()
+        .await;
     let photo = varied_site(&first).await;
     let export = tempfile::tempdir().unwrap();
     let dir_arg = export.path().display().to_string();

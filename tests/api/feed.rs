@@ -1,8 +1,7 @@
 use std::time::Duration;
 
-use crate::helpers::{
-    eventually, header, run_with_input, spawn_app, spawn_app_with, stderr, stdout,
-};
+use crate::helpers::{TestApp, eventually, header, run_with_input, spawn_app, stderr, stdout};
+use starpunk::domain::NoteEdit;
 
 fn parse(bytes: &[u8]) -> feed_rs::model::Feed {
     feed_rs::parser::parse(bytes).expect("the feed parses")
@@ -16,7 +15,7 @@ async fn the_feed_is_rss_with_published_notes_newest_first() {
     let newer = app.publish("Newer note").await;
     let deleted = app.publish("Deleted note").await;
     app.store()
-        .soft_delete(deleted.slug.as_str(), chrono::Utc::now())
+        .change(deleted.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     app.changed().await;
@@ -103,7 +102,11 @@ async fn the_feed_is_served_from_memory_until_the_revision_changes() {
 
 #[tokio::test]
 async fn the_feed_holds_at_most_feed_max_items_and_uses_feed_cache_seconds() {
-    let app = spawn_app_with(&[("FEED_MAX_ITEMS", "3"), ("FEED_CACHE_SECONDS", "60")]).await;
+    let app = TestApp::builder()
+        .feed_max_items(3)
+        .feed_cache_seconds(60)
+        .spawn()
+        .await;
     for i in 0..5 {
         app.publish(&format!("Note {i}")).await;
     }
@@ -160,7 +163,10 @@ fn urls_in(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn feed_items_have_absolute_urls_resolved_from_the_permalink() {
-    let app = spawn_app_with(&[("SITE_URL", "https://example.com/blog/")]).await;
+    let app = TestApp::builder()
+        .site_url("https://example.com/blog/")
+        .spawn()
+        .await;
     let note = app
         .publish(
             "Links [x](/note/other) [y](other) [z](#top) [w](https://else.example/a)\n\n\

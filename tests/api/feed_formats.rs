@@ -6,8 +6,9 @@ use chrono::DateTime;
 use feed_rs::model::{Feed, FeedType};
 use serde_json::Value;
 use starpunk::domain::Note;
+use starpunk::domain::NoteEdit;
 
-use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, header, spawn_app};
 
 pub const FEEDS: [&str; 3] = ["/feed.xml", "/feed.atom", "/feed.json"];
 
@@ -23,7 +24,7 @@ async fn app_with_notes() -> (TestApp, Note, Note) {
     let newer = app.publish("Newer note").await;
     let deleted = app.publish("Deleted note MARKER-HIDDEN").await;
     app.store()
-        .soft_delete(deleted.slug.as_str(), chrono::Utc::now())
+        .change(deleted.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     app.changed().await;
@@ -251,7 +252,7 @@ async fn items(app: &TestApp, path: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn every_feed_lists_the_same_notes_in_the_same_order_up_to_feed_max_items() {
-    let app = spawn_app_with(&[("FEED_MAX_ITEMS", "3")]).await;
+    let app = TestApp::builder().feed_max_items(3).spawn().await;
     for i in 0..5 {
         app.publish(&format!("Note {i}")).await;
     }
@@ -311,7 +312,10 @@ fn urls_in(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn atom_and_json_items_have_absolute_urls() {
-    let app = spawn_app_with(&[("SITE_URL", "https://example.com/blog/")]).await;
+    let app = TestApp::builder()
+        .site_url("https://example.com/blog/")
+        .spawn()
+        .await;
     app.publish("Links [x](/note/other) [y](other)\n\n![pic](/static/a.png)")
         .await;
     let want = vec![

@@ -4,14 +4,17 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use starpunk::clock::{ManualClock, SharedClock, SystemClock};
 use starpunk::config::Settings;
+use starpunk::domain::NewNote;
 use starpunk::domain::{Note, NoteBody, Slug};
 use starpunk::startup::{Application, open_store};
-use starpunk::store::{NewNote, Store};
+use starpunk::store::Store;
 use starpunk::web::AppState;
 
 pub struct TestApp {
@@ -19,63 +22,144 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: web::Data<AppState>,
     pub data_dir: tempfile::TempDir,
+    /// The environment that made its settings, for the `starpunk` binary.
     pub vars: HashMap<String, String>,
+    /// The app's clock, when the test set the time.
+    manual_clock: Option<Arc<ManualClock>>,
 }
 
 /// Starts the app with default settings.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+    TestApp::builder().spawn().await
 }
 
-/// Starts the app with some settings changed.
-pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    spawn_app_configured(extra, |_| {}).await
+/// How a test's app differs from the default one. Each setting has its own
+/// method, so a misspelt one does not compile; each sets the variable the
+/// `starpunk` binary reads too, so [`TestApp::cli`] runs with the same
+/// settings.
+#[must_use]
+pub struct TestAppBuilder {
+    vars: HashMap<String, String>,
+    configure: Vec<SettingsChange>,
+    clock: Option<Arc<ManualClock>>,
 }
 
-/// Starts the app with some settings changed, then `configure` applied to
-/// what the environment gave (for values no variable sets).
-pub async fn spawn_app_configured(
-    extra: &[(&str, &str)],
-    configure: impl FnOnce(&mut Settings),
-) -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let port = listener.local_addr().unwrap().port();
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("DATA_PATH".into(), data_dir.path().display().to_string()),
-        ("HOST".into(), "127.0.0.1".into()),
-        ("PORT".into(), port.to_string()),
-        ("SITE_URL".into(), format!("http://127.0.0.1:{port}/")),
-        ("SITE_NAME".into(), "Test Site".into()),
-        ("SITE_AUTHOR".into(), "Ada Author".into()),
-        ("ADMIN_ME".into(), "https://ada.example/".into()),
-        ("WORKERS".into(), "1".into()),
-    ]);
-    for (k, v) in extra {
-        vars.insert(k.to_string(), v.to_string());
+type SettingsChange = Box<dyn FnOnce(&mut Settings)>;
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            vars: HashMap::from([
+                ("SITE_NAME".into(), "Test Site".into()),
+                ("SITE_AUTHOR".into(), "Ada Author".into()),
+                ("ADMIN_ME".into(), "https://ada.example/".into()),
+                ("WORKERS".into(), "1".into()),
+            ]),
+            configure: Vec::new(),
+            clock: None,
+        }
     }
-    let mut settings = settings_from(&vars);
-    // Fake apps listen on loopback; tests of the refusal configure less.
-    settings.app_pages_private_allowed = vec![
-        std::net::Ipv4Addr::LOCALHOST.into(),
-        std::net::Ipv6Addr::LOCALHOST.into(),
-    ];
-    configure(&mut settings);
-    let store = open_store(&settings).await.expect("open store");
-    let app = Application::with_listener(settings, store, listener)
-        .await
-        .expect("build app");
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        state,
-        data_dir,
-        vars,
+}
+
+impl TestAppBuilder {
+    fn var(mut self, name: &str, value: impl ToString) -> TestAppBuilder {
+        self.vars.insert(name.to_owned(), value.to_string());
+        self
+    }
+
+    /// The site's public address (the default is the test server's own).
+    pub fn site_url(self, url: &str) -> TestAppBuilder {
+        self.var("SITE_URL", url)
+    }
+
+    pub fn site_name(self, name: &str) -> TestAppBuilder {
+        self.var("SITE_NAME", name)
+    }
+
+    pub fn admin_me(self, me: &str) -> TestAppBuilder {
+        self.var("ADMIN_ME", me)
+    }
+
+    pub fn indielogin_url(self, url: &str) -> TestAppBuilder {
+        self.var("INDIELOGIN_URL", url)
+    }
+
+    /// Another app's data folder (the default is a fresh one).
+    pub fn data_path(self, path: &str) -> TestAppBuilder {
+        self.var("DATA_PATH", path)
+    }
+
+    pub fn feed_max_items(self, items: u32) -> TestAppBuilder {
+        self.var("FEED_MAX_ITEMS", items)
+    }
+
+    pub fn feed_cache_seconds(self, seconds: u32) -> TestAppBuilder {
+        self.var("FEED_CACHE_SECONDS", seconds)
+    }
+
+    pub fn media_max_bytes(self, bytes: u64) -> TestAppBuilder {
+        self.var("MEDIA_MAX_BYTES", bytes)
+    }
+
+    pub fn websub_hub(self, url: &str) -> TestAppBuilder {
+        self.var("WEBSUB_HUB", url)
+    }
+
+    /// For settings no variable sets (limits tests lower, loopback
+    /// addresses fake sites listen on).
+    pub fn configure(mut self, change: impl FnOnce(&mut Settings) + 'static) -> TestAppBuilder {
+        self.configure.push(Box::new(change));
+        self
+    }
+
+    /// A clock that stands at `at` until [`TestApp::set_time`] moves it
+    /// (the system's clock by default).
+    pub fn time(mut self, at: DateTime<Utc>) -> TestAppBuilder {
+        self.clock = Some(ManualClock::starting_at(at));
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = listener.local_addr().unwrap().port();
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("DATA_PATH".into(), data_dir.path().display().to_string()),
+            ("HOST".into(), "127.0.0.1".into()),
+            ("PORT".into(), port.to_string()),
+            ("SITE_URL".into(), format!("http://127.0.0.1:{port}/")),
+        ]);
+        vars.extend(self.vars);
+        let mut settings = settings_from(&vars);
+        // Fake apps listen on loopback; tests of the refusal configure less.
+        settings.app_pages_private_allowed = vec![
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::Ipv6Addr::LOCALHOST.into(),
+        ];
+        for change in self.configure {
+            change(&mut settings);
+        }
+        let clock: SharedClock = match &self.clock {
+            Some(manual) => manual.clone(),
+            None => SystemClock::shared(),
+        };
+        let store = open_store(&settings, clock).await.expect("open store");
+        let app = Application::with_listener(settings, store, listener)
+            .await
+            .expect("build app");
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            data_dir,
+            vars,
+            manual_clock: self.clock,
+        }
     }
 }
 
@@ -84,6 +168,14 @@ pub fn settings_from(vars: &HashMap<String, String>) -> Settings {
 }
 
 impl TestApp {
+    /// Sets the app's clock (started with [`TestAppBuilder::time`]).
+    pub fn set_time(&self, at: DateTime<Utc>) {
+        self.manual_clock
+            .as_ref()
+            .expect("the app was built with a clock of its own: TestApp::builder().time(…)")
+            .set(at);
+    }
+
     pub fn store(&self) -> &Store {
         &self.state.store
     }
@@ -112,18 +204,11 @@ impl TestApp {
     pub async fn create(&self, text: &str, published: bool, slug: Option<&str>) -> Note {
         let note = self
             .store()
-            .create(
-                NewNote {
-                    body: NoteBody::parse(text).unwrap(),
-                    slug: slug.map(|s| Slug::parse(s).unwrap()),
-                    published,
-                    published_at: None,
-                    created_at: None,
-                    tags: Vec::new(),
-                    properties: starpunk::domain::NoteProperties::default(),
-                },
-                Utc::now(),
-            )
+            .create(NewNote {
+                slug: slug.map(|s| Slug::parse(s).unwrap()),
+                published,
+                ..NewNote::new(NoteBody::parse(text).unwrap())
+            })
             .await
             .expect("create note");
         self.changed().await;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::helpers::{cli_with, run_with_input, spawn_app_with, stderr};
+use crate::helpers::{TestApp, cli_with, run_with_input, stderr};
 
 const SITE_URL: &str = "https://notes.example/";
 
@@ -242,7 +242,11 @@ async fn a_python_starpunk_site_moves_in_with_the_same_urls_dates_and_states() {
     );
 
     // The site serves the old permalinks, and the feed's GUIDs are them.
-    let app = spawn_app_with(&[("SITE_URL", SITE_URL), ("DATA_PATH", &data_path)]).await;
+    let app = TestApp::builder()
+        .site_url(SITE_URL)
+        .data_path(&data_path)
+        .spawn()
+        .await;
     assert_eq!(app.get("/note/third").await.status(), 200);
     assert_eq!(app.get("/note/a-draft").await.status(), 404);
     assert_eq!(app.get("/note/gone").await.status(), 404);

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use starpunk::auth::indieauth::{
-    AuthServer, Pkce, SignInError, authorization_url, check_issuer, discover, random_token, redeem,
+    AuthServer, Pkce, SignInError, authorization_url, check_issuer, discover, redeem,
 };
 use starpunk::auth::outbound::{Outbound, OutboundRules};
 use starpunk::domain::ProfileUrl;
+use starpunk::random::random_token;
 use url::Url;
 
 use crate::fake_indieauth::FakeIndieAuth;

@@ -15,7 +15,8 @@ use std::collections::HashMap;
 
 use reqwest::header::{COOKIE, LOCATION};
 use serde_json::Value;
-use starpunk::auth::indieauth::{Pkce, random_token};
+use starpunk::auth::indieauth::Pkce;
+use starpunk::random::random_token;
 use url::Url;
 
 use crate::helpers::TestApp;

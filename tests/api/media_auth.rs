@@ -11,7 +11,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::TestApp;
 use crate::media_support::media_token as token;
 
 const BOUNDARY: &str = "starpunk-test-boundary";
@@ -86,7 +86,7 @@ const GIGABYTE: u64 = 1_000_000_000;
 
 #[tokio::test]
 async fn a_header_token_is_checked_before_the_body_is_read() {
-    let app = spawn_app_with(&[("MEDIA_MAX_BYTES", "2000")]).await;
+    let app = TestApp::builder().media_max_bytes(2000).spawn().await;
     let create_only = token(&app, "create").await;
     let start = file_part_start("file");
     let bad = [("Authorization", "Bearer not-a-token")];
@@ -109,7 +109,7 @@ async fn a_header_token_is_checked_before_the_body_is_read() {
 
 #[tokio::test]
 async fn a_large_body_without_a_header_token_is_refused_before_it_is_read() {
-    let app = spawn_app_with(&[("MEDIA_MAX_BYTES", "2000")]).await;
+    let app = TestApp::builder().media_max_bytes(2000).spawn().await;
     let start = file_part_start("file");
     for path in ["/micropub/media", "/micropub"] {
         assert_eq!(
@@ -122,7 +122,7 @@ async fn a_large_body_without_a_header_token_is_refused_before_it_is_read() {
 
 #[tokio::test]
 async fn a_body_token_is_checked_as_soon_as_it_arrives() {
-    let app = spawn_app_with(&[("MEDIA_MAX_BYTES", "2000")]).await;
+    let app = TestApp::builder().media_max_bytes(2000).spawn().await;
     let mut start = text_part("access_token", "not-a-token");
     start.extend(file_part_start("file"));
     // The declared length is within the limits; only the token's part
@@ -162,7 +162,7 @@ async fn post_photos(app: &TestApp, token: &str, in_header: bool, count: usize) 
 
 #[tokio::test]
 async fn a_body_token_allows_one_files_worth_in_all() {
-    let app = spawn_app_with(&[("MEDIA_MAX_BYTES", "2000")]).await;
+    let app = TestApp::builder().media_max_bytes(2000).spawn().await;
     let size = noisy_png().len();
     assert!((1001..2000).contains(&size), "{size} bytes");
     let token = token(&app, "create").await;

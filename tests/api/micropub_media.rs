@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{TestApp, select, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, select, spawn_app};
 use crate::media_support::media_token as token;
 
 /// A 4 × 2 image with distinct pixels, in `format`.
@@ -130,7 +130,7 @@ async fn every_accepted_format_is_kept_and_served() {
 
 #[tokio::test]
 async fn uploads_are_refused_with_the_right_status() {
-    let app = spawn_app_with(&[("MEDIA_MAX_BYTES", "2000")]).await;
+    let app = TestApp::builder().media_max_bytes(2000).spawn().await;
     let media = token(&app, "media").await;
     let create_only = token(&app, "create").await;
     let png = image_bytes(ImageFormat::Png);

@@ -15,7 +15,7 @@ pub struct Signed {
 impl TestApp {
     /// Makes a login link as `starpunk login-link` does; returns its path.
     pub async fn login_link(&self) -> String {
-        let token = starpunk::auth::indieauth::random_token();
+        let token = starpunk::random::random_token();
         self.store()
             .create_login_link(&token_hash(&token), Utc::now())
             .await

@@ -1,6 +1,7 @@
 use scraper::Html;
 
-use crate::helpers::{header, select, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, header, select, spawn_app};
+use starpunk::domain::NoteEdit;
 
 #[tokio::test]
 async fn an_empty_site_shows_a_friendly_page() {
@@ -29,7 +30,7 @@ async fn the_home_page_is_an_h_feed_of_published_notes_newest_first() {
     let second = app.publish("Second note").await;
     let deleted = app.publish("Deleted note").await;
     app.store()
-        .soft_delete(deleted.slug.as_str(), chrono::Utc::now())
+        .change(deleted.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     app.changed().await;
@@ -74,18 +75,12 @@ async fn pages_link_older_and_newer_notes() {
     let app = spawn_app().await;
     for i in 1..=45 {
         app.store()
-            .create(
-                starpunk::store::NewNote {
-                    body: starpunk::domain::NoteBody::parse(format!("Note number {i}")).unwrap(),
-                    slug: None,
-                    published: true,
-                    published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(100 - i)),
-                    created_at: None,
-                    tags: Vec::new(),
-                    properties: starpunk::domain::NoteProperties::default(),
-                },
-                chrono::Utc::now(),
-            )
+            .create(starpunk::domain::NewNote {
+                published_at: Some(chrono::Utc::now() - chrono::Duration::minutes(100 - i)),
+                ..starpunk::domain::NewNote::new(
+                    starpunk::domain::NoteBody::parse(format!("Note number {i}")).unwrap(),
+                )
+            })
             .await
             .unwrap();
     }
@@ -181,7 +176,7 @@ async fn drafts_deleted_and_unknown_notes_are_html_404s() {
     let draft = app.draft("Not yet").await;
     let gone = app.publish("Gone soon").await;
     app.store()
-        .soft_delete(gone.slug.as_str(), chrono::Utc::now())
+        .change(gone.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     app.changed().await;
@@ -217,18 +212,19 @@ async fn unpublished_and_edited_notes_change_at_once() {
     let path = format!("/note/{}", note.slug);
     assert!(app.text(&path).await.contains("Original text"));
     app.store()
-        .update_body(
+        .change(
             note.slug.as_str(),
-            &note.content_hash,
-            starpunk::domain::NoteBody::parse("Edited text").unwrap(),
-            chrono::Utc::now(),
+            NoteEdit::text(
+                starpunk::domain::NoteBody::parse("Edited text").unwrap(),
+                note.content_hash.clone(),
+            ),
         )
         .await
         .unwrap();
     app.changed().await;
     assert!(app.text(&path).await.contains("Edited text"));
     app.store()
-        .set_published(note.slug.as_str(), false, chrono::Utc::now())
+        .change(note.slug.as_str(), NoteEdit::publish(false))
         .await
         .unwrap();
     app.changed().await;
@@ -380,7 +376,10 @@ async fn forms_and_pages_with_forms_name_the_methods_they_take() {
 
 #[tokio::test]
 async fn urls_follow_site_url_without_double_slashes() {
-    let app = spawn_app_with(&[("SITE_URL", "https://example.com//blog//")]).await;
+    let app = TestApp::builder()
+        .site_url("https://example.com//blog//")
+        .spawn()
+        .await;
     let note = app.publish("Under a path").await;
     let home = app.text("/").await;
     assert!(home.contains(&format!("https://example.com/blog/note/{}", note.slug)));
@@ -400,7 +399,10 @@ async fn urls_follow_site_url_without_double_slashes() {
 
 #[tokio::test]
 async fn note_pages_keep_relative_urls_as_written() {
-    let app = spawn_app_with(&[("SITE_URL", "https://example.com/blog/")]).await;
+    let app = TestApp::builder()
+        .site_url("https://example.com/blog/")
+        .spawn()
+        .await;
     let note = app
         .publish("[x](/note/other) [y](other) ![pic](/static/a.png)")
         .await;

@@ -6,9 +6,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 use scraper::Html;
+use starpunk::domain::parse_import_file;
 use starpunk::domain::{MAX_SLUG_LEN, SiteUrl, Slug};
 use starpunk::render::markdown::to_html;
-use starpunk::store::parse_import_file;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 20, 30)

@@ -2,7 +2,7 @@
 //! query; hostile queries answered, never an error; the index in step with
 //! every writer, checked and rebuilt by `starpunk check`.
 
-use chrono::Utc;
+use starpunk::domain::NoteEdit;
 use starpunk::domain::{NoteBody, SearchQuery, SearchQueryError};
 use starpunk::store::Problem;
 
@@ -27,7 +27,7 @@ async fn only_published_notes_are_found() {
     app.create("A zebra deleted later", true, Some("deleted"))
         .await;
     app.store()
-        .soft_delete("deleted", Utc::now())
+        .change("deleted", NoteEdit::delete())
         .await
         .unwrap();
     assert_eq!(found(&app, "zebra").await, ["public"]);
@@ -40,7 +40,7 @@ async fn only_published_notes_are_found() {
         );
     }
     app.store()
-        .set_published("draft", true, Utc::now())
+        .change("draft", NoteEdit::publish(true))
         .await
         .unwrap();
     assert_eq!(found(&app, "drafts").await, ["draft"]);
@@ -104,11 +104,12 @@ async fn every_writer_keeps_the_index_in_step() {
     let app = spawn_app().await;
     let note = app.create("An aardvark story", true, Some("story")).await;
     app.store()
-        .update_body(
+        .change(
             "story",
-            &note.content_hash,
-            NoteBody::parse("A pangolin story").unwrap(),
-            Utc::now(),
+            NoteEdit::text(
+                NoteBody::parse("A pangolin story").unwrap(),
+                note.content_hash.clone(),
+            ),
         )
         .await
         .unwrap();
@@ -183,7 +184,10 @@ async fn the_server_builds_a_missing_index_when_it_starts() {
         .unwrap();
     // A server started on that data builds the index in the background.
     let data = first.data_dir.path().display().to_string();
-    let second = crate::helpers::spawn_app_with(&[("DATA_PATH", &data)]).await;
+    let second = crate::helpers::TestApp::builder()
+        .data_path(&data)
+        .spawn()
+        .await;
     eventually(std::time::Duration::from_secs(10), || async {
         found(&second, "existed").await == ["old"]
     })

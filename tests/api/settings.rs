@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::helpers::{cli_with, run_with_input, select, spawn_app, spawn_app_with, stderr, stdout};
+use crate::helpers::{TestApp, cli_with, run_with_input, select, spawn_app, stderr, stdout};
 
 /// A folder to run in, with its own data folder and perhaps a `.env`.
 struct Folder {
@@ -282,7 +282,10 @@ fn an_identity_url_that_indieauth_refuses_is_a_config_error() {
 
 #[tokio::test]
 async fn the_h_card_links_the_identity_url_as_written() {
-    let app = spawn_app_with(&[("ADMIN_ME", "https://ada.example/about")]).await;
+    let app = TestApp::builder()
+        .admin_me("https://ada.example/about")
+        .spawn()
+        .await;
     app.publish("Hello").await;
     let html = scraper::Html::parse_document(&app.text("/").await);
     let author = select(&html, ".p-author.h-card");
@@ -291,7 +294,10 @@ async fn the_h_card_links_the_identity_url_as_written() {
         Some("https://ada.example/about")
     );
 
-    let app = spawn_app_with(&[("ADMIN_ME", "https://ada.example/?me=1")]).await;
+    let app = TestApp::builder()
+        .admin_me("https://ada.example/?me=1")
+        .spawn()
+        .await;
     app.publish("Hello").await;
     let html = scraper::Html::parse_document(&app.text("/").await);
     let author = select(&html, ".p-author.h-card");

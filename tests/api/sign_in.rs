@@ -8,11 +8,11 @@ use starpunk::web::session::token_hash;
 use url::Url;
 
 use crate::fake_indieauth::{Advertise, FakeIndieAuth};
-use crate::helpers::{TestApp, header, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, header, spawn_app};
 use crate::owner::{location, session_cookie, set_cookie_header};
 
 async fn app_for(fake: &FakeIndieAuth) -> TestApp {
-    spawn_app_with(&[("ADMIN_ME", &fake.me_url())]).await
+    TestApp::builder().admin_me(&fake.me_url()).spawn().await
 }
 
 /// Starts a sign-in and plays the browser at the authorization server;
@@ -124,11 +124,11 @@ async fn each_way_of_advertising_the_server_is_found() {
 #[tokio::test]
 async fn a_page_that_advertises_nothing_signs_in_through_the_fallback_service() {
     let fake = FakeIndieAuth::start().await.advertise(Advertise::Nothing);
-    let app = spawn_app_with(&[
-        ("ADMIN_ME", &fake.me_url()),
-        ("INDIELOGIN_URL", &fake.authorization_endpoint()),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .admin_me(&fake.me_url())
+        .indielogin_url(&fake.authorization_endpoint())
+        .spawn()
+        .await;
     let response = app
         .client
         .post(app.url("/auth/login"))
@@ -241,7 +241,10 @@ async fn an_unreachable_profile_page_gives_a_clear_page() {
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_app_with(&[("ADMIN_ME", &format!("http://127.0.0.1:{port}/"))]).await;
+    let app = TestApp::builder()
+        .admin_me(&format!("http://127.0.0.1:{port}/"))
+        .spawn()
+        .await;
     let response = app
         .client
         .post(app.url("/auth/login"))
@@ -309,7 +312,10 @@ async fn the_session_cookie_is_secure_exactly_when_the_site_is_https() {
     assert!(!cookie_header.contains("Secure"), "{cookie_header}");
 
     // Behind a TLS proxy: the app itself still speaks plain HTTP on loopback.
-    let https = spawn_app_with(&[("SITE_URL", "https://notes.example/")]).await;
+    let https = TestApp::builder()
+        .site_url("https://notes.example/")
+        .spawn()
+        .await;
     let link = https.login_link().await;
     let response = https.client.post(https.url(&link)).send().await.unwrap();
     assert_eq!(response.status(), 303);

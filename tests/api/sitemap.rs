@@ -1,13 +1,14 @@
 //! `/sitemap.xml` (one file, or an index of parts past the limit) and
 //! `/robots.txt`.
 
+use starpunk::domain::NoteEdit;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
 use starpunk::domain::Tag;
 
-use crate::helpers::{TestApp, header, spawn_app, spawn_app_configured};
+use crate::helpers::{TestApp, header, spawn_app};
 
 /// `(loc, lastmod)` of every `<url>` or `<sitemap>` in a sitemap file.
 fn entries(xml: &str, element: &str) -> Vec<(String, DateTime<Utc>)> {
@@ -50,7 +51,7 @@ async fn the_sitemap_lists_the_home_page_and_every_published_note() {
     app.draft("A draft").await;
     let deleted = app.publish("Deleted note").await;
     app.store()
-        .soft_delete(deleted.slug.as_str(), Utc::now())
+        .change(deleted.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     app.changed().await;
@@ -82,7 +83,10 @@ async fn the_sitemap_lists_the_home_page_and_every_published_note() {
 
 #[tokio::test]
 async fn past_the_limit_the_sitemap_is_an_index_of_parts() {
-    let app = spawn_app_configured(&[], |settings| settings.sitemap_max_urls = 2).await;
+    let app = TestApp::builder()
+        .configure(|settings| settings.sitemap_max_urls = 2)
+        .spawn()
+        .await;
     let mut notes = Vec::new();
     for i in 0..4 {
         notes.push(app.publish(&format!("Note number {i}")).await);
@@ -129,14 +133,17 @@ async fn parts_cut_anywhere_in_the_order_home_notes_tags() {
     // 1 home + 4 notes + 2 tag pages + /tags = 8 URLs, 3 a file: the second
     // part ends inside the notes, the third starts with the last notes and
     // ends with a tag page.
-    let app = spawn_app_configured(&[], |settings| settings.sitemap_max_urls = 3).await;
+    let app = TestApp::builder()
+        .configure(|settings| settings.sitemap_max_urls = 3)
+        .spawn()
+        .await;
     let mut notes = Vec::new();
     for i in 0..4 {
         notes.push(app.publish(&format!("Note number {i}")).await);
     }
     let tags = Tag::parse_list(&["Birds", "Garden"]).unwrap();
     app.store()
-        .set_tags(notes[3].slug.as_str(), &tags, Utc::now())
+        .change(notes[3].slug.as_str(), NoteEdit::tags(tags.clone()))
         .await
         .unwrap();
     app.changed().await;

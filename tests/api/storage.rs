@@ -1,26 +1,24 @@
 //! Notes on disk and in SQLite: slugs, atomic and consistent writes, `check`.
 
 use chrono::{TimeZone, Utc};
+use starpunk::domain::NewNote;
+use starpunk::domain::NoteEdit;
 use starpunk::domain::{NoteBody, Slug, SlugError, content_hash};
-use starpunk::store::{NewNote, Problem, Store, StoreError};
-use starpunk::web::error_chain;
+use starpunk::error::error_chain;
+use starpunk::store::{Problem, Store, StoreError};
 
-use crate::helpers::spawn_app;
+use crate::helpers::TestApp;
 
 fn new_note(text: &str, slug: Option<&str>) -> NewNote {
     NewNote {
-        body: NoteBody::parse(text).unwrap(),
         slug: slug.map(|s| Slug::parse(s).unwrap()),
-        published: true,
-        published_at: None,
-        created_at: None,
-        tags: Vec::new(),
-        properties: starpunk::domain::NoteProperties::default(),
+        ..NewNote::new(NoteBody::parse(text).unwrap())
     }
 }
 
-async fn store() -> (crate::helpers::TestApp, Store) {
-    let app = spawn_app().await;
+/// An app whose clock the test sets.
+async fn store() -> (TestApp, Store) {
+    let app = TestApp::builder().time(Utc::now()).spawn().await;
     let store = app.store().clone();
     (app, store)
 }
@@ -38,8 +36,9 @@ async fn inject_failure(store: &Store, event: &str) {
 async fn a_note_is_a_markdown_file_plus_a_row() {
     let (app, store) = store().await;
     let now = Utc.with_ymd_and_hms(2026, 3, 9, 12, 0, 0).unwrap();
+    app.set_time(now);
     let note = store
-        .create(new_note("Hello *there*, world", None), now)
+        .create(new_note("Hello *there*, world", None))
         .await
         .unwrap();
     assert_eq!(note.slug.as_str(), "hello-there-world");
@@ -55,7 +54,6 @@ async fn a_note_is_a_markdown_file_plus_a_row() {
 #[tokio::test]
 async fn taken_slugs_get_numbered_and_never_change() {
     let (_app, store) = store().await;
-    let now = Utc::now();
     let slugs: Vec<String> = futures_like_sequence(
         &store,
         &["Same words here", "Same words here", "same WORDS here!"],
@@ -65,24 +63,19 @@ async fn taken_slugs_get_numbered_and_never_change() {
         slugs,
         vec!["same-words-here", "same-words-here-2", "same-words-here-3"]
     );
-    let custom = store
-        .create(new_note("x", Some("my-slug")), now)
-        .await
-        .unwrap();
-    let again = store
-        .create(new_note("y", Some("my-slug")), now)
-        .await
-        .unwrap();
+    let custom = store.create(new_note("x", Some("my-slug"))).await.unwrap();
+    let again = store.create(new_note("y", Some("my-slug"))).await.unwrap();
     assert_eq!(
         (custom.slug.as_str(), again.slug.as_str()),
         ("my-slug", "my-slug-2")
     );
     let edited = store
-        .update_body(
+        .change(
             "my-slug",
-            &custom.content_hash,
-            NoteBody::parse("Completely different text").unwrap(),
-            now,
+            NoteEdit::text(
+                NoteBody::parse("Completely different text").unwrap(),
+                &custom.content_hash,
+            ),
         )
         .await
         .unwrap();
@@ -99,7 +92,7 @@ async fn futures_like_sequence(store: &Store, texts: &[&str]) -> Vec<String> {
     for text in texts {
         slugs.push(
             store
-                .create(new_note(text, None), Utc::now())
+                .create(new_note(text, None))
                 .await
                 .unwrap()
                 .slug
@@ -123,10 +116,11 @@ async fn reserved_and_malformed_custom_slugs_are_refused() {
 async fn a_stray_file_is_never_overwritten() {
     let (app, store) = store().await;
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    app.set_time(now);
     let dir = app.notes_path().join("2026/01");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("precious.md"), "someone's file").unwrap();
-    let note = store.create(new_note("Precious", None), now).await.unwrap();
+    let note = store.create(new_note("Precious", None)).await.unwrap();
     assert_eq!(note.slug.as_str(), "precious-2");
     assert_eq!(
         std::fs::read_to_string(dir.join("precious.md")).unwrap(),
@@ -139,7 +133,7 @@ async fn a_failed_insert_leaves_no_file() {
     let (app, store) = store().await;
     inject_failure(&store, "INSERT").await;
     let err = store
-        .create(new_note("Doomed note", None), Utc::now())
+        .create(new_note("Doomed note", None))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err}");
@@ -155,11 +149,12 @@ async fn a_failed_insert_leaves_no_file() {
 async fn a_failed_file_write_leaves_no_row() {
     let (app, store) = store().await;
     let now = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
+    app.set_time(now);
     // A file where the month folder should be makes the write fail.
     std::fs::create_dir_all(app.notes_path().join("2026")).unwrap();
     std::fs::write(app.notes_path().join("2026/05"), "in the way").unwrap();
     let err = store
-        .create(new_note("Cannot be written", None), now)
+        .create(new_note("Cannot be written", None))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err}");
@@ -170,17 +165,15 @@ async fn a_failed_file_write_leaves_no_row() {
 #[tokio::test]
 async fn a_failed_update_keeps_the_old_text() {
     let (app, store) = store().await;
-    let note = store
-        .create(new_note("Old text", None), Utc::now())
-        .await
-        .unwrap();
+    let note = store.create(new_note("Old text", None)).await.unwrap();
     inject_failure(&store, "UPDATE").await;
     let err = store
-        .update_body(
+        .change(
             note.slug.as_str(),
-            &note.content_hash,
-            NoteBody::parse("New text").unwrap(),
-            Utc::now(),
+            NoteEdit::text(
+                NoteBody::parse("New text").unwrap(),
+                note.content_hash.clone(),
+            ),
         )
         .await
         .unwrap_err();
@@ -197,10 +190,7 @@ async fn a_failed_update_keeps_the_old_text() {
 #[tokio::test]
 async fn a_failed_hard_delete_keeps_the_file() {
     let (app, store) = store().await;
-    let note = store
-        .create(new_note("Keep me", None), Utc::now())
-        .await
-        .unwrap();
+    let note = store.create(new_note("Keep me", None)).await.unwrap();
     inject_failure(&store, "DELETE").await;
     assert!(store.hard_delete(note.slug.as_str()).await.is_err());
     assert_eq!(
@@ -213,12 +203,9 @@ async fn a_failed_hard_delete_keeps_the_file() {
 #[tokio::test]
 async fn deletes_soft_and_hard() {
     let (app, store) = store().await;
-    let note = store
-        .create(new_note("Soft", None), Utc::now())
-        .await
-        .unwrap();
+    let note = store.create(new_note("Soft", None)).await.unwrap();
     let deleted = store
-        .soft_delete(note.slug.as_str(), Utc::now())
+        .change(note.slug.as_str(), NoteEdit::delete())
         .await
         .unwrap();
     assert!(deleted.deleted_at.is_some());
@@ -228,11 +215,9 @@ async fn deletes_soft_and_hard() {
     );
     assert!(matches!(
         store
-            .update_body(
+            .change(
                 note.slug.as_str(),
-                &note.content_hash,
-                NoteBody::parse("x").unwrap(),
-                Utc::now()
+                NoteEdit::text(NoteBody::parse("x").unwrap(), note.content_hash.clone())
             )
             .await,
         Err(StoreError::NotFound(_))
@@ -249,14 +234,8 @@ async fn deletes_soft_and_hard() {
 #[tokio::test]
 async fn check_finds_missing_changed_and_stray_files() {
     let (app, store) = store().await;
-    let missing = store
-        .create(new_note("Missing", None), Utc::now())
-        .await
-        .unwrap();
-    let changed = store
-        .create(new_note("Changed", None), Utc::now())
-        .await
-        .unwrap();
+    let missing = store.create(new_note("Missing", None)).await.unwrap();
+    let changed = store.create(new_note("Changed", None)).await.unwrap();
     std::fs::remove_file(app.notes_path().join(&missing.file_path)).unwrap();
     std::fs::write(app.notes_path().join(&changed.file_path), "edited by hand").unwrap();
     std::fs::write(app.notes_path().join("stray.md"), "who am I").unwrap();
@@ -285,24 +264,26 @@ async fn check_finds_missing_changed_and_stray_files() {
 
 #[tokio::test]
 async fn publishing_keeps_the_first_publication_date() {
-    let (_app, store) = store().await;
+    let (app, store) = store().await;
     let t1 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let t2 = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+    app.set_time(t1);
     let mut draft = new_note("Draft first", None);
     draft.published = false;
-    let note = store.create(draft, t1).await.unwrap();
+    let note = store.create(draft).await.unwrap();
     assert_eq!(note.published_at, None);
+    app.set_time(t2);
     let published = store
-        .set_published(note.slug.as_str(), true, t2)
+        .change(note.slug.as_str(), NoteEdit::publish(true))
         .await
         .unwrap();
     assert_eq!(published.published_at, Some(t2));
     store
-        .set_published(note.slug.as_str(), false, t2)
+        .change(note.slug.as_str(), NoteEdit::publish(false))
         .await
         .unwrap();
     let again = store
-        .set_published(note.slug.as_str(), true, Utc::now())
+        .change(note.slug.as_str(), NoteEdit::publish(true))
         .await
         .unwrap();
     assert_eq!(again.published_at, Some(t2));

@@ -1,11 +1,11 @@
 //! Tags through every writer: the CLI (`--tag`, `note tag`), import front
 //! matter, the admin editor; and how the store keeps them.
 
+use starpunk::domain::NoteEdit;
 use std::process::Output;
 
-use chrono::Utc;
+use starpunk::domain::NewNote;
 use starpunk::domain::{NoteBody, Tag};
-use starpunk::store::NewNote;
 
 use crate::helpers::{TestApp, header, run_with_input, select, spawn_app, stderr, stdout};
 
@@ -16,18 +16,11 @@ fn names(note: &starpunk::domain::Note) -> Vec<&str> {
 async fn tagged(app: &TestApp, text: &str, published: bool, tags: &[&str]) -> String {
     let note = app
         .store()
-        .create(
-            NewNote {
-                body: NoteBody::parse(text).unwrap(),
-                slug: None,
-                published,
-                published_at: None,
-                created_at: None,
-                tags: Tag::parse_list(tags).unwrap(),
-                properties: starpunk::domain::NoteProperties::default(),
-            },
-            Utc::now(),
-        )
+        .create(NewNote {
+            published,
+            tags: Tag::parse_list(tags).unwrap(),
+            ..NewNote::new(NoteBody::parse(text).unwrap())
+        })
         .await
         .unwrap();
     note.slug.to_string()
@@ -166,7 +159,7 @@ async fn tags_of_drafts_and_deleted_notes_stay_private() {
     let app = spawn_app().await;
     tagged(&app, "A draft", false, &["Secret Plans"]).await;
     let gone = tagged(&app, "Deleted later", true, &["Old News"]).await;
-    app.store().soft_delete(&gone, Utc::now()).await.unwrap();
+    app.store().change(&gone, NoteEdit::delete()).await.unwrap();
     assert!(app.store().tag_counts().await.unwrap().is_empty());
     assert!(
         app.store()
@@ -186,7 +179,7 @@ async fn setting_tags_is_a_change_unless_they_are_the_same() {
     let before = app.store().site_state().await.unwrap().version.revision;
     let same = Tag::parse_list(&["a"]).unwrap();
     app.store()
-        .set_tags(&slug, &same, Utc::now())
+        .change(&slug, NoteEdit::tags(same.clone()))
         .await
         .unwrap();
     assert_eq!(
@@ -196,7 +189,7 @@ async fn setting_tags_is_a_change_unless_they_are_the_same() {
     let other = Tag::parse_list(&["b", "a"]).unwrap();
     let note = app
         .store()
-        .set_tags(&slug, &other, Utc::now())
+        .change(&slug, NoteEdit::tags(other.clone()))
         .await
         .unwrap();
     assert_eq!(names(&note), ["b", "a"]);
@@ -315,7 +308,10 @@ async fn tag_pages_follow_every_change_at_once() {
     let again = app.get_with("/tag/news", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status(), 304);
 
-    app.store().set_tags(&slug, &[], Utc::now()).await.unwrap();
+    app.store()
+        .change(&slug, NoteEdit::tags(Vec::new()))
+        .await
+        .unwrap();
     app.changed().await;
     assert_eq!(app.get("/tag/news").await.status(), 404);
     assert!(!app.text("/tags").await.contains("News"));
@@ -382,7 +378,10 @@ async fn each_tag_has_its_own_feeds_in_three_formats() {
 
 #[tokio::test]
 async fn tag_feeds_name_no_websub_hub_since_only_the_site_feeds_are_pinged() {
-    let app = crate::helpers::spawn_app_with(&[("WEBSUB_HUB", "http://127.0.0.1:9/hub")]).await;
+    let app = crate::helpers::TestApp::builder()
+        .websub_hub("http://127.0.0.1:9/hub")
+        .spawn()
+        .await;
     tagged(&app, "Hub note", true, &["Hubbed"]).await;
     app.changed().await;
     assert!(app.text("/feed.atom").await.contains("127.0.0.1:9/hub"));

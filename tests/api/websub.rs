@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::fake_hub::FakeHub;
-use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, spawn_app_with, stderr};
+use crate::helpers::{TestApp, eventually, run_with_input, spawn_app, stderr};
 
 /// Long enough for a ping on a slow machine; only a broken publisher waits
 /// this long.
 const LIMIT: Duration = Duration::from_secs(20);
 
 async fn app_with_hub(hub: &FakeHub) -> TestApp {
-    spawn_app_with(&[("WEBSUB_HUB", hub.url())]).await
+    TestApp::builder().websub_hub(hub.url()).spawn().await
 }
 
 fn feed_urls(app: &TestApp) -> BTreeSet<String> {

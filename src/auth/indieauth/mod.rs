@@ -22,7 +22,7 @@ use crate::domain::ProfileUrl;
 
 pub use discovery::discover;
 pub use links::{HeaderLink, parse_link_header};
-pub use pkce::{Pkce, challenge_for, random_token};
+pub use pkce::{Pkce, challenge_for};
 pub use redeem::{check_issuer, redeem, verify_me};
 
 /// The owner's authorization server, as discovered.

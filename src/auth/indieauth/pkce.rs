@@ -1,8 +1,10 @@
-//! Random values for sign-in: PKCE (RFC 7636) and opaque tokens.
+//! PKCE (RFC 7636): the verifier and its challenge.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+
+use crate::random::random_bytes;
 
 /// A PKCE pair: the verifier stays on the server until the code is
 /// redeemed; only the challenge travels through the browser.
@@ -47,19 +49,6 @@ impl std::fmt::Debug for Pkce {
     }
 }
 
-/// 256 random bits as 43 URL-safe characters: for `state`, session ids and
-/// anything else that must not be guessed.
-pub fn random_token() -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
-}
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .expect("the operating system's random number generator is available");
-    bytes
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,13 +81,5 @@ mod tests {
     fn debug_hides_the_verifier() {
         let pkce = Pkce::generate();
         assert!(!format!("{pkce:?}").contains(&pkce.verifier));
-    }
-
-    #[test]
-    fn tokens_are_256_bits_url_safe_and_fresh() {
-        let a = random_token();
-        assert_eq!(a.len(), 43);
-        assert!(a.chars().all(is_unreserved), "{a}");
-        assert_ne!(a, random_token());
     }
 }

@@ -46,8 +46,7 @@ impl DataLock {
             Err(TryLockError::Error(e)) => return Err(StoreError::io("cannot lock", &path, e)),
         }
         tokio::task::spawn_blocking(move || file.lock_shared().map(|()| file))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("lock task failed: {e}")))?
+            .await?
             .map(|file| DataLock { _file: file })
             .map_err(|e| StoreError::io("cannot lock", &path, e))
     }

@@ -116,5 +116,5 @@ where
 {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| BackupError::Store(StoreError::Invalid(format!("file task failed: {e}"))))?
+        .map_err(|e| BackupError::Store(StoreError::Task(e)))?
 }

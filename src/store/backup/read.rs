@@ -270,7 +270,11 @@ async fn check_open_copy(
         )));
     }
     migrate(pool, &dir.join(DATABASE_MEMBER)).await?;
-    let store = Store::new(pool.clone(), NotesDir::new(dir.join(NOTES_FOLDER)));
+    let store = Store::new(
+        pool.clone(),
+        NotesDir::new(dir.join(NOTES_FOLDER)),
+        crate::clock::SystemClock::shared(),
+    );
     store.build_search_index_if_missing().await?;
     let report = store.check().await?;
     if report.notes as u64 != manifest.counts.notes {

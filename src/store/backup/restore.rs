@@ -200,7 +200,11 @@ impl Swap {
 /// Opens the restored data where it now lives and checks it.
 async fn check_restored(target: &Sources) -> Result<usize, BackupError> {
     let pool = connect(&target.database, 1).await?;
-    let store = Store::new(pool.clone(), target.notes.clone());
+    let store = Store::new(
+        pool.clone(),
+        target.notes.clone(),
+        crate::clock::SystemClock::shared(),
+    );
     let checked = async {
         migrate(&pool, &target.database).await?;
         let report = store.check().await?;

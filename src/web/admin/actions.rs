@@ -2,10 +2,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{done, note_by_id};
+use crate::domain::NoteEdit;
 use crate::render::{ConfirmDelete, PageContext};
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
 use crate::web::{AppState, WebError};
@@ -34,7 +34,7 @@ pub async fn set_published(
     let published = request.form.published;
     state
         .store
-        .set_published(note.slug.as_str(), published, Utc::now())
+        .change(note.slug.as_str(), NoteEdit::publish(published))
         .await?;
     log::info!(
         "admin: {} note {}",
@@ -115,7 +115,7 @@ pub async fn delete(
         if note.deleted_at.is_some() {
             return done(&state, &request.owner, "Already deleted.").await;
         }
-        state.store.soft_delete(slug, Utc::now()).await?;
+        state.store.change(slug, NoteEdit::delete()).await?;
         log::info!("admin: deleted note {slug}");
         "Deleted. You can restore it from the deleted notes."
     };
@@ -146,7 +146,7 @@ pub async fn restore(
     }
     state
         .store
-        .restore_deleted(note.slug.as_str(), Utc::now())
+        .change(note.slug.as_str(), NoteEdit::undelete())
         .await?;
     log::info!("admin: restored note {}", note.slug);
     done(&state, &request.owner, "Restored.").await

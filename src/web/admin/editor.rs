@@ -8,9 +8,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NoteBody, NoteProperties, Slug, Tag};
+use crate::domain::{NewNote, NoteBody, NoteEdit, Slug, Tag};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
-use crate::store::{NewNote, StoreError};
+use crate::store::StoreError;
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
 use crate::web::{AppState, WebError};
 
@@ -178,18 +178,13 @@ pub async fn save_new(
     let published = form.published.is_some();
     let note = state
         .store
-        .create(
-            NewNote {
-                body,
-                slug,
-                published,
-                published_at: published_at.filter(|_| published),
-                created_at: None,
-                tags,
-                properties: NoteProperties::default(),
-            },
-            Utc::now(),
-        )
+        .create(NewNote {
+            slug,
+            published,
+            published_at: published_at.filter(|_| published),
+            tags,
+            ..NewNote::new(body)
+        })
         .await?;
     log::info!("admin: created note {}", note.slug);
     done(
@@ -265,12 +260,13 @@ pub async fn save_edit(
             .respond(StatusCode::OK);
     }
     let slug = note.slug.as_str();
-    let now = Utc::now();
-    match state
-        .store
-        .update_body(slug, &form.based_on, body, now)
-        .await
-    {
+    let published = form.published.is_some();
+    let edit = NoteEdit {
+        tags: Some(tags),
+        published: Some(published),
+        ..NoteEdit::text(body, form.based_on.clone())
+    };
+    match state.store.change(slug, edit).await {
         Ok(_) => {}
         Err(StoreError::Conflict { current, .. }) => {
             let saved = state
@@ -300,11 +296,6 @@ pub async fn save_edit(
         }
         Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
-    }
-    state.store.set_tags(slug, &tags, now).await?;
-    let published = form.published.is_some();
-    if published != note.published {
-        state.store.set_published(slug, published, now).await?;
     }
     log::info!("admin: saved note {slug}");
     done(

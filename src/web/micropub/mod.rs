@@ -13,11 +13,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
+use super::AppState;
 use super::bearer::{BearerError, api_error, authenticate};
 use super::media::{UploadError, keep_image, media_url};
 use super::multipart::{MultipartRules, header_token, read_multipart};
-use super::{AppState, WebError};
 use crate::domain::{MAX_PHOTOS, Scope};
+use crate::error::ErrorKind;
 use crate::store::{AccessToken, StoreError};
 use request::{Action, MicropubRequest};
 
@@ -39,6 +40,8 @@ pub enum MicropubError {
     Bearer(#[from] BearerError),
     #[error(transparent)]
     Upload(#[from] UploadError),
+    #[error("{0}")]
+    Conflict(String),
     #[error("the post could not be saved")]
     Store(#[source] StoreError),
 }
@@ -57,10 +60,11 @@ impl MicropubError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request")
             }
             MicropubError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
+            MicropubError::Conflict(_) => (StatusCode::CONFLICT, "invalid_request"),
             MicropubError::Bearer(e) => return e.response(),
             MicropubError::Upload(e) => return e.response(),
             MicropubError::Store(e) => {
-                log::error!("micropub: {}", super::error_chain(e));
+                log::error!("micropub: {}", crate::error::error_chain(e));
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
             }
         };
@@ -70,19 +74,14 @@ impl MicropubError {
 
 impl From<StoreError> for MicropubError {
     fn from(e: StoreError) -> MicropubError {
-        match e {
+        match e.kind() {
             // Rules of the note service (slug, size, …) are the request's fault.
-            StoreError::InvalidSlug(_) | StoreError::InvalidBody(_) | StoreError::Invalid(_) => {
+            ErrorKind::Invalid | ErrorKind::TooLarge | ErrorKind::NotFound => {
                 MicropubError::Invalid(e.to_string())
             }
-            e => MicropubError::Store(e),
+            ErrorKind::Conflict => MicropubError::Conflict(e.to_string()),
+            ErrorKind::Internal => MicropubError::Store(e),
         }
-    }
-}
-
-impl From<WebError> for MicropubError {
-    fn from(e: WebError) -> MicropubError {
-        MicropubError::Store(StoreError::Invalid(e.to_string()))
     }
 }
 

@@ -3,14 +3,13 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
-use chrono::Utc;
 
 use super::MicropubError;
 use super::post::{PostFields, requested_slug};
 use super::request::Action;
 use crate::domain::source_properties;
-use crate::domain::{Note, NoteWithBody, Scope, Slug};
-use crate::store::{AccessToken, NewNote};
+use crate::domain::{NewNote, Note, NoteEdit, Scope, Slug};
+use crate::store::AccessToken;
 use crate::web::AppState;
 use crate::web::bearer::require;
 
@@ -41,18 +40,14 @@ pub async fn perform(
             let slug = requested_slug(&commands)?;
             let note = state
                 .store
-                .create(
-                    NewNote {
-                        body: fields.body,
-                        slug,
-                        published: fields.published.unwrap_or(true) && may_publish,
-                        published_at: fields.published_at,
-                        created_at: None,
-                        tags: fields.tags,
-                        properties: fields.properties,
-                    },
-                    Utc::now(),
-                )
+                .create(NewNote {
+                    slug,
+                    published: fields.published.unwrap_or(true) && may_publish,
+                    published_at: fields.published_at,
+                    tags: fields.tags,
+                    properties: fields.properties,
+                    ..NewNote::new(fields.body)
+                })
                 .await?;
             log::info!("micropub: {} created note {}", who(token), note.slug);
             HttpResponse::Created()
@@ -62,38 +57,27 @@ pub async fn perform(
         Action::Update { url, update } => {
             require(token, Scope::Update)?;
             let note = live_note(state, &url).await?;
-            let body = state.store.read_body(&note).await?;
-            let current = NoteWithBody { note, body };
-            let mut properties = source_properties(&state.settings.site.url, &current);
-            update.apply(&mut properties);
-            let fields = PostFields::from_properties(properties)?;
-            let note = current.note;
-            let slug = note.slug.as_str();
-            let now = Utc::now();
-            if fields.body != current.body {
-                state
-                    .store
-                    .update_body(slug, &note.content_hash, fields.body, now)
-                    .await?;
-            }
-            if fields.tags != note.tags {
-                state.store.set_tags(slug, &fields.tags, now).await?;
-            }
-            if fields.properties != note.properties {
-                state
-                    .store
-                    .set_properties(slug, &fields.properties, now)
-                    .await?;
-            }
-            if let Some(at) = fields.published_at
-                && update.touched().any(|p| p == "published")
-            {
-                state.store.set_published_at(slug, at, now).await?;
-            }
-            if let Some(published) = fields.published.filter(|p| *p != note.published) {
-                state.store.set_published(slug, published, now).await?;
-            }
-            log::info!("micropub: {} updated note {slug}", who(token));
+            let site = &state.settings.site.url;
+            // Read, updated and written under one lock: the whole update
+            // is applied, or none of it.
+            let note = state
+                .store
+                .change_with_text(note.slug.as_str(), |current| {
+                    let mut properties = source_properties(site, current);
+                    update.apply(&mut properties);
+                    let fields = PostFields::from_properties(properties)?;
+                    let dated = update.touched().any(|p| p == "published");
+                    Ok::<_, MicropubError>(NoteEdit {
+                        body: Some(fields.body),
+                        tags: Some(fields.tags),
+                        properties: Some(fields.properties),
+                        published: fields.published,
+                        published_at: fields.published_at.filter(|_| dated),
+                        ..NoteEdit::default()
+                    })
+                })
+                .await?;
+            log::info!("micropub: {} updated note {}", who(token), note.slug);
             HttpResponse::NoContent().finish()
         }
         Action::Delete { url } => {
@@ -102,7 +86,7 @@ pub async fn perform(
             if note.deleted_at.is_none() {
                 state
                     .store
-                    .soft_delete(note.slug.as_str(), Utc::now())
+                    .change(note.slug.as_str(), NoteEdit::delete())
                     .await?;
                 log::info!("micropub: {} deleted note {}", who(token), note.slug);
             }
@@ -114,7 +98,7 @@ pub async fn perform(
             if note.deleted_at.is_some() {
                 state
                     .store
-                    .restore_deleted(note.slug.as_str(), Utc::now())
+                    .change(note.slug.as_str(), NoteEdit::undelete())
                     .await?;
                 log::info!("micropub: {} restored note {}", who(token), note.slug);
             }

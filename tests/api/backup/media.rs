@@ -36,7 +36,9 @@ fn image(n: u32) -> starpunk::media::PreparedImage {
 
 async fn store_of(vars: &HashMap<String, String>) -> (Store, MediaDir) {
     let settings = settings_from(vars);
-    let store = open_store(&settings).await.unwrap();
+    let store = open_store(&settings, starpunk::clock::SystemClock::shared())
+        .await
+        .unwrap();
     (store, MediaDir::in_data(&settings.data_path))
 }
 

@@ -238,7 +238,7 @@ fn approve(shared: &Shared, config: &Config, query: &HashMap<String, String>) ->
     {
         return HttpResponse::BadRequest().body("invalid authorization request");
     }
-    let code = starpunk::auth::indieauth::random_token();
+    let code = starpunk::random::random_token();
     shared
         .grants
         .lock()

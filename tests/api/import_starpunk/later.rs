@@ -11,7 +11,7 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 
 use super::{SITE_URL, import, old_site};
-use crate::helpers::{select, spawn_app_with};
+use crate::helpers::{TestApp, select};
 
 /// The later versions' tables: media (migration 007) and tags (008).
 const LATER_SCHEMA: &str = "
@@ -180,7 +180,11 @@ async fn a_later_python_starpunk_site_moves_in_with_its_tags_and_photos() {
         old_db
     );
 
-    let app = spawn_app_with(&[("SITE_URL", SITE_URL), ("DATA_PATH", &data_path)]).await;
+    let app = TestApp::builder()
+        .site_url(SITE_URL)
+        .data_path(&data_path)
+        .spawn()
+        .await;
     let store = app.store();
     let note = |slug: &'static str| async move { store.find(slug).await.unwrap().unwrap() };
     let first = note("first-note").await;

@@ -2,8 +2,9 @@
 //! the identity the server vouches for.
 
 use starpunk::auth::indieauth::{
-    Pkce, SignInError, authorization_url, check_issuer, discover, random_token, redeem, verify_me,
+    Pkce, SignInError, authorization_url, check_issuer, discover, redeem, verify_me,
 };
+use starpunk::random::random_token;
 
 use super::{CLIENT_ID, REDIRECT_URI, discover_owner, fallback, me, outbound, sign_in};
 use crate::fake_indieauth::{Advertise, FakeIndieAuth, WRONG_ISSUER};

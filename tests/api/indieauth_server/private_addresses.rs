@@ -9,7 +9,7 @@ use reqwest::header::LOCATION;
 
 use super::App;
 use super::fake_client::FakeClient;
-use crate::helpers::{TestApp, spawn_app_configured};
+use crate::helpers::TestApp;
 use crate::owner::Signed;
 
 const CLIENT_PAGE: &str = r#"<!DOCTYPE html><html><head><title>x</title>
@@ -21,7 +21,10 @@ const CLIENT_PAGE: &str = r#"<!DOCTYPE html><html><head><title>x</title>
 /// internet, with its owner signed in.
 async fn site_allowing(allowed: &[IpAddr]) -> (TestApp, Signed) {
     let allowed = allowed.to_vec();
-    let app = spawn_app_configured(&[], |s| s.app_pages_private_allowed = allowed).await;
+    let app = TestApp::builder()
+        .configure(|s| s.app_pages_private_allowed = allowed)
+        .spawn()
+        .await;
     let signed = app.sign_in().await;
     (app, signed)
 }

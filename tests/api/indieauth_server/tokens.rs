@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use serde_json::json;
-use starpunk::auth::indieauth::random_token;
 use starpunk::domain::{Scope, Scopes};
+use starpunk::random::random_token;
 use starpunk::store::NewToken;
 use starpunk::web::session::token_hash;
 
