@@ -69,23 +69,33 @@ impl Store {
         tx.commit().await?;
         let removed: Vec<MediaRecord> =
             rows.into_iter().filter_map(MediaRow::into_record).collect();
-        let files: Vec<PathBuf> = removed
-            .iter()
-            .flat_map(|record| record.files())
-            .map(|file| dir.file(file.path))
-            .collect();
-        blocking(move || {
-            for file in files {
-                match std::fs::remove_file(&file) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => log::warn!("cannot remove the unused upload {}: {e}", file.display()),
-                }
-            }
-            Ok(())
-        })
-        .await?;
+        remove_files(dir, &removed).await?;
         Ok(removed)
+    }
+
+    /// Removes uploads just made for a post that was not saved, unless a
+    /// note uses them by now: a failed post leaves no upload behind.
+    pub async fn remove_uploads(
+        &self,
+        dir: &MediaDir,
+        uploads: &[MediaRecord],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_lock().await?;
+        let mut removed = Vec::new();
+        for upload in uploads {
+            let row = sqlx::query_as::<_, MediaRow>(&format!(
+                "DELETE FROM media
+                 WHERE path = ?
+                   AND NOT EXISTS (SELECT 1 FROM note_media WHERE media_id = media.id)
+                 RETURNING {MEDIA_COLUMNS}"
+            ))
+            .bind(upload.path.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            removed.extend(row.and_then(MediaRow::into_record));
+        }
+        tx.commit().await?;
+        remove_files(dir, &removed).await
     }
 
     /// How many notes use the upload at `path` (for tests and `check`).
@@ -98,4 +108,25 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// Removes the files of uploads whose rows are gone. A file that cannot be
+/// removed is logged and left for `check --repair`.
+async fn remove_files(dir: &MediaDir, removed: &[MediaRecord]) -> Result<(), StoreError> {
+    let files: Vec<PathBuf> = removed
+        .iter()
+        .flat_map(|record| record.files())
+        .map(|file| dir.file(file.path))
+        .collect();
+    blocking(move || {
+        for file in files {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!("cannot remove the upload {}: {e}", file.display()),
+            }
+        }
+        Ok(())
+    })
+    .await
 }

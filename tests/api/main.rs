@@ -8,6 +8,7 @@ mod conditional_get;
 mod damage;
 mod durability;
 mod export;
+mod failure_injection;
 mod fake_hub;
 mod fake_indieauth;
 mod feed;

@@ -19,7 +19,7 @@ use super::media::{UploadError, keep_image, media_url};
 use super::multipart::{MultipartRules, header_token, read_multipart};
 use crate::domain::{MAX_PHOTOS, Scope};
 use crate::error::ErrorKind;
-use crate::store::{AccessToken, StoreError};
+use crate::store::{AccessToken, MediaDir, MediaRecord, StoreError};
 use request::{Action, MicropubRequest};
 
 /// Largest request body: the largest note, with room for encoding.
@@ -110,8 +110,25 @@ pub async fn post(
             (Some(token), None) => token,
             (None, body_token) => authenticate(&state, &req, body_token).await?,
         };
-        let action = with_uploaded_photos(&state, &token, request.action, photos).await?;
-        write::perform(&state, &token, action).await
+        let mut uploaded = Vec::new();
+        let done = async {
+            let action =
+                with_uploaded_photos(&state, &token, request.action, photos, &mut uploaded).await?;
+            write::perform(&state, &token, action).await
+        }
+        .await;
+        if done.is_err() && !uploaded.is_empty() {
+            // The post was not saved: neither are its photos.
+            let dir = MediaDir::in_data(&state.settings.data_path);
+            if let Err(e) = state.store.remove_uploads(&dir, &uploaded).await {
+                log::warn!(
+                    "micropub: the photos of a failed post stay until unused uploads are \
+                     removed: {}",
+                    crate::error::error_chain(&e)
+                );
+            }
+        }
+        done
     }
     .await;
     answered.unwrap_or_else(|e| e.response())
@@ -127,13 +144,15 @@ fn may_post_photos(token: &AccessToken) -> Result<(), BearerError> {
     }
 }
 
-/// Photos uploaded with a create are kept first, then named by their
-/// addresses among the post's `photo` values, after any given by URL.
+/// Photos uploaded with a create are kept first (listed in `uploaded`),
+/// then named by their addresses among the post's `photo` values, after
+/// any given by URL.
 async fn with_uploaded_photos(
     state: &AppState,
     token: &AccessToken,
     action: Action,
     photos: Vec<Vec<u8>>,
+    uploaded: &mut Vec<MediaRecord>,
 ) -> Result<Action, MicropubError> {
     if photos.is_empty() {
         return Ok(action);
@@ -158,6 +177,7 @@ async fn with_uploaded_photos(
     }
     for bytes in photos {
         let record = keep_image(state, bytes).await?;
+        uploaded.push(record.clone());
         properties
             .entry("photo".to_owned())
             .or_default()
