@@ -13,7 +13,7 @@ use askama::Template;
 use super::pages::{HTML, page_number, render_failed};
 use super::{AppState, WebError};
 use crate::domain::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError};
-use crate::render::{PageContext, SearchHitView, SearchResultsPage};
+use crate::render::{PageContext, SearchHitView, SearchResultsPage, search_link};
 
 /// Results on each page.
 const RESULTS_PER_PAGE: u32 = 20;
@@ -72,15 +72,7 @@ pub async fn search(
         Ok(query) => {
             let offset = (page - 1).saturating_mul(u64::from(RESULTS_PER_PAGE));
             let found = state.store.search(&query, offset, RESULTS_PER_PAGE).await?;
-            let link = |n: u64| {
-                let q: String =
-                    url::form_urlencoded::byte_serialize(query.as_str().as_bytes()).collect();
-                if n == 1 {
-                    format!("{}search?q={q}", site.url.path())
-                } else {
-                    format!("{}search?q={q}&page={n}", site.url.path())
-                }
-            };
+            let link = |n: u64| format!("{}{}", site.url.path(), search_link(query.as_str(), n));
             view.newer = (page > 1).then(|| link(page - 1));
             view.older = found.has_more.then(|| link(page + 1));
             view.hits = found
