@@ -5,7 +5,8 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 /// A search of one or more words. Each word is matched as typed (quoted,
 /// so no FTS5 syntax from a visitor is ever interpreted); a word ending in
-/// `*` matches as a prefix.
+/// `*` matches as a prefix. Whitespace and control characters separate
+/// words (see [`SearchQuery::tidy`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
     text: String,
@@ -29,11 +30,34 @@ pub enum SearchQueryError {
     TooLong,
     #[error("The search has no letters or digits to look for.")]
     NothingToFind,
+    #[error(
+        "The search holds bytes that are not text (UTF-8), so it cannot be looked for; type it again."
+    )]
+    NotText,
 }
 
 impl SearchQuery {
+    /// The words of `text`, one space between each. Control characters
+    /// (U+0000 to U+001F, U+007F to U+009F) separate words as spaces do: no
+    /// one types them as part of a word, a page cannot show them, and FTS5
+    /// reads a string only up to a NUL.
+    pub fn tidy(text: &str) -> String {
+        text.split(|c: char| c.is_whitespace() || c.is_control())
+            .filter(|word| !word.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A query from bytes as they arrived, which must be UTF-8.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<SearchQuery, SearchQueryError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| SearchQueryError::NotText)?;
+        SearchQuery::parse(text)
+    }
+
+    /// A query from what a visitor typed: its words (see
+    /// [`SearchQuery::tidy`]), at most [`MAX_QUERY_CHARS`] characters.
     pub fn parse(text: &str) -> Result<SearchQuery, SearchQueryError> {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = SearchQuery::tidy(text);
         if text.is_empty() {
             return Err(SearchQueryError::Empty);
         }
@@ -57,14 +81,7 @@ impl SearchQuery {
         if terms.is_empty() {
             return Err(SearchQueryError::NothingToFind);
         }
-        let fts = terms
-            .iter()
-            .map(|term| {
-                let quoted = format!("\"{}\"", term.word.replace('"', "\"\""));
-                if term.prefix { quoted + "*" } else { quoted }
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        let fts = terms.iter().map(fts_phrase).collect::<Vec<_>>().join(" ");
         Ok(SearchQuery { fts, text, terms })
     }
 
@@ -84,6 +101,15 @@ impl SearchQuery {
     }
 }
 
+/// One term as an FTS5 string: in double quotes, a quote inside doubled,
+/// and nothing else special. A string ends at a NUL, which
+/// [`SearchQuery::tidy`] has already taken out of every word.
+fn fts_phrase(term: &SearchTerm) -> String {
+    debug_assert!(!term.word.contains('\0'));
+    let quoted = format!("\"{}\"", term.word.replace('"', "\"\""));
+    if term.prefix { quoted + "*" } else { quoted }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +121,37 @@ mod tests {
         assert_eq!(q.fts(), r#""rust" "NEAR(a" "b)" """x""#);
         assert_eq!(SearchQuery::parse("feed*").unwrap().fts(), "\"feed\"*");
         assert_eq!(SearchQuery::parse("a * -").unwrap().fts(), "\"a\"");
+    }
+
+    #[test]
+    fn control_characters_separate_words() {
+        let q = SearchQuery::parse("quokka\0x\u{1}y\u{7f}z\u{9f}\u{1f}").unwrap();
+        assert_eq!(q.as_str(), "quokka x y z");
+        assert_eq!(q.fts(), r#""quokka" "x" "y" "z""#);
+        assert_eq!(SearchQuery::parse("quokka\0").unwrap().fts(), "\"quokka\"");
+        assert_eq!(
+            SearchQuery::parse("\0\u{1b}\u{7f}"),
+            Err(SearchQueryError::Empty)
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused() {
+        // A lone surrogate, as `%ED%A0%80` arrives.
+        assert_eq!(
+            SearchQuery::parse_bytes(b"quokka \xed\xa0\x80"),
+            Err(SearchQueryError::NotText)
+        );
+        assert_eq!(
+            SearchQuery::parse_bytes(b"\xff"),
+            Err(SearchQueryError::NotText)
+        );
+        assert_eq!(
+            SearchQuery::parse_bytes("café".as_bytes())
+                .unwrap()
+                .as_str(),
+            "café"
+        );
     }
 
     #[test]

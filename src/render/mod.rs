@@ -3,6 +3,7 @@
 mod admin;
 mod apps;
 mod feeds;
+mod head;
 pub mod markdown;
 mod pages;
 mod photos;
@@ -19,9 +20,10 @@ pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };
+pub use head::PageHead;
 pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
-    TagPage, TagsPage, css, css_version,
+    TagPage, TagsPage, css, css_version, search_link,
 };
 pub use photos::{MediaLookup, PhotoFile, PhotoView, own_uploads};
 pub use sitemap::{SitemapIndex, SitemapLayout, UrlSet, robots_txt, sitemap_part_url};

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use askama::Template;
 
 use super::feeds::{FeedFormat, site_feed_url};
+use super::head::{PageHead, paged_title};
 use super::sanitise::sanitise;
 use super::{NoteView, TagView};
 use crate::config::SiteSettings;
@@ -109,6 +110,12 @@ impl HomePage<'_> {
             self.ctx.site.url.join(&format!("?page={}", self.page))
         }
     }
+
+    /// What `base.html` says about the page in `<head>`.
+    pub fn head(&self) -> PageHead {
+        let title = paged_title(&self.ctx.site.name, self.page);
+        PageHead::page(&self.ctx, self.canonical(), title)
+    }
 }
 
 /// `/note/{slug}`: one note.
@@ -117,6 +124,15 @@ impl HomePage<'_> {
 pub struct NotePage<'a> {
     pub ctx: PageContext<'a>,
     pub note: NoteView,
+}
+
+impl NotePage<'_> {
+    /// What `base.html` says about the page in `<head>`.
+    pub fn head(&self) -> PageHead {
+        PageHead::page(&self.ctx, self.note.url.clone(), &self.note.title)
+            .described(&self.note.excerpt)
+            .article()
+    }
 }
 
 /// 404, 405, 500 and other errors, for browsers.
@@ -129,6 +145,13 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
     /// Whether to list the site's feeds (when none was acceptable).
     pub list_feeds: bool,
+}
+
+impl ErrorPage<'_> {
+    /// What `base.html` says about the page in `<head>`.
+    pub fn head(&self) -> PageHead {
+        PageHead::error(&self.ctx, self.heading)
+    }
 }
 
 /// `/tag/{key}`: a page of the published notes with one tag.
@@ -163,6 +186,13 @@ impl TagPage<'_> {
             format!("{}?page={}", self.tag.url, self.page)
         }
     }
+
+    /// What `base.html` says about the page in `<head>`.
+    pub fn head(&self) -> PageHead {
+        let title = paged_title(&format!("Notes tagged “{}”", self.tag.name), self.page);
+        let description = format!("Notes tagged “{}” on {}", self.tag.name, self.ctx.site.name);
+        PageHead::page(&self.ctx, self.canonical(), title).described(description)
+    }
 }
 
 /// `/tags`: every tag on a published note, with how many notes carry it.
@@ -171,6 +201,14 @@ impl TagPage<'_> {
 pub struct TagsPage<'a> {
     pub ctx: PageContext<'a>,
     pub tags: Vec<(TagView, i64)>,
+}
+
+impl TagsPage<'_> {
+    /// What `base.html` says about the page in `<head>`.
+    pub fn head(&self) -> PageHead {
+        let description = format!("Every topic on {}", self.ctx.site.name);
+        PageHead::page(&self.ctx, self.ctx.site.url.join("tags"), "Tags").described(description)
+    }
 }
 
 /// `/search`: the form, and the notes found for a query.
@@ -186,6 +224,34 @@ pub struct SearchResultsPage<'a> {
     pub page: u64,
     pub newer: Option<String>,
     pub older: Option<String>,
+}
+
+impl SearchResultsPage<'_> {
+    /// Its own address, with the query as tidied: one address per search
+    /// and page. Search pages are not for indexes, but a preview of a
+    /// shared search shows what was searched for.
+    pub fn head(&self) -> PageHead {
+        let canonical = self.ctx.site.url.join(&search_link(self.query, self.page));
+        let title = if self.query.is_empty() {
+            "Search".to_owned()
+        } else {
+            paged_title(&format!("Search results for “{}”", self.query), self.page)
+        };
+        PageHead::page(&self.ctx, canonical, title).noindex()
+    }
+}
+
+/// The address of a page of search results, relative to the site.
+pub fn search_link(query: &str, page: u64) -> String {
+    if query.is_empty() {
+        return "search".to_owned();
+    }
+    let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    if page > 1 {
+        format!("search?q={q}&page={page}")
+    } else {
+        format!("search?q={q}")
+    }
 }
 
 /// One note found: its address, title and date, and the text around the

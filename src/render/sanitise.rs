@@ -17,8 +17,21 @@ use ammonia::{Builder, Url, UrlRelative};
 ///   phone asks before it dials.
 ///
 /// Left out, though harmless: `geo` and `xmpp` (rare in notes; add them here
-/// when one is needed). `data:` is allowed for images only, see [`keep_url`].
+/// when one is needed). `data:` is allowed for raster images only, see
+/// [`keep_url`].
 pub const URL_SCHEMES: &[&str] = &["http", "https", "mailto", "tel"];
+
+/// The media types a `data:` URL in `<img src>` may have: raster images,
+/// which are pixels and nothing else. Not SVG: it is a document that can
+/// carry script and links, and feed readers show items in places whose
+/// rules we do not know.
+pub const DATA_URL_IMAGE_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+];
 
 /// The sanitiser for pages: relative URLs stay relative. No `rel` is added
 /// to links: it would leave `<a rel>` without `href` (invalid) where a
@@ -64,25 +77,37 @@ fn builder(relative: UrlRelative<'static>) -> Builder<'static> {
 /// [`URL_SCHEMES`]; `cite` is checked too, although ammonia does not treat
 /// it as a URL, since a reader or feed reader may still follow it.
 ///
-/// `data:` is kept only as an `image/…` in `<img src>`: the Content Security
-/// Policy allows `img-src data:` so that a small picture can live inside a
-/// note, and an image cannot run script (not even SVG, in `<img>`). In links
-/// it is removed: `data:text/html` is a phishing carrier, and browsers refuse
-/// to open it anyway.
+/// `data:` is kept only as a raster image ([`DATA_URL_IMAGE_TYPES`]) in
+/// `<img src>`: the Content Security Policy allows `img-src data:` so that a
+/// small picture can live inside a note. Everywhere else it is removed:
+/// `data:text/html` in a link is a phishing carrier, and SVG can carry
+/// script wherever a reader opens it as a document.
 fn keep_url(element: &str, attribute: &str, value: &str) -> bool {
     if !matches!(attribute, "href" | "src" | "cite") {
         return true;
     }
     match Url::parse(value) {
         Ok(url) if url.scheme() == "data" => {
-            element == "img"
-                && attribute == "src"
-                && url.path().to_ascii_lowercase().starts_with("image/")
+            element == "img" && attribute == "src" && is_raster_image(url.path())
         }
         Ok(url) => URL_SCHEMES.contains(&url.scheme()),
         Err(url::ParseError::RelativeUrlWithoutBase) => true,
         Err(_) => false,
     }
+}
+
+/// Whether a `data:` URL's content (what follows `data:`) has one of
+/// [`DATA_URL_IMAGE_TYPES`], read as browsers read it (the Fetch
+/// standard's data: URL processor): the media type ends at the first `,`,
+/// its parameters (`;base64`, `;charset=…`) follow a `;`, surrounding ASCII
+/// whitespace is ignored, and case does not matter.
+fn is_raster_image(content: &str) -> bool {
+    let media_type = content.split(',').next().unwrap_or_default();
+    let essence = media_type.split(';').next().unwrap_or_default();
+    let essence = essence.trim_matches(|c: char| c.is_ascii_whitespace());
+    DATA_URL_IMAGE_TYPES
+        .iter()
+        .any(|allowed| essence.eq_ignore_ascii_case(allowed))
 }
 
 /// `<img>` must have `alt`; raw HTML images may lack it, so give them an
@@ -176,18 +201,47 @@ mod tests {
     }
 
     #[test]
-    fn data_urls_stay_only_as_images() {
-        let png = "data:image/png;base64,iVBORw0KGgo=";
-        for markdown in [format!("![dot]({png})"), format!("<img src=\"{png}\">")] {
-            let html = to_html(&markdown);
-            assert!(html.contains(&format!("src=\"{png}\"")), "{html}");
-        }
-        for markdown in [
-            "<img src=\"data:text/html,<b>x</b>\">",
-            "<img src=\"data:,text\">",
+    fn data_urls_stay_only_for_raster_images() {
+        for url in [
+            "data:image/png;base64,iVBORw0KGgo=",
+            "data:image/jpeg;base64,/9j/4AAQ",
+            "data:image/gif;base64,R0lGODlh",
+            "data:image/webp;base64,UklGRg==",
+            "data:image/avif;base64,AAAAIGZ0eXA=",
+            "data:image/PNG;base64,iVBORw0KGgo=",
+            "data:Image/Jpeg;base64,/9j/4AAQ",
+            "data:image/png;charset=utf-8;base64,iVBORw0KGgo=",
+            "data:image/gif,GIF89a",
         ] {
-            assert!(!to_html(markdown).contains("src="), "{markdown}");
+            let html = to_html(&format!("<img src=\"{url}\"> ![x]({url})"));
+            assert_eq!(html.matches(&format!("src=\"{url}\"")).count(), 2, "{html}");
         }
+        for url in [
+            "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+            "data:image/svg+xml,<svg onload=alert(1)>",
+            "data:IMAGE/SVG+XML;base64,PHN2Zz4=",
+            "data:image/svg+xml;charset=utf-8,<svg/>",
+            "data: image/svg+xml ;base64,PHN2Zz4=",
+            "data:image/svg;base64,PHN2Zz4=",
+            "data:image/x-icon;base64,AAABAA==",
+            "data:image/pngx;base64,iVBORw0KGgo=",
+            "data:image/png/svg+xml,<svg/>",
+            "data:image/,x",
+            "data:;base64,iVBORw0KGgo=",
+            "data:,text",
+        ] {
+            let html = to_html(&format!("<img src=\"{url}\"> ![x]({url})"));
+            assert!(!html.contains("src="), "{url} gave {html}");
+        }
+    }
+
+    #[test]
+    fn data_urls_are_refused_outside_img_src() {
+        let png = "data:image/png;base64,iVBORw0KGgo=";
+        let html = to_html(&format!(
+            "<a href=\"{png}\">a</a> [b]({png}) <q cite=\"{png}\">c</q> <blockquote cite=\"{png}\">d</blockquote>"
+        ));
+        assert!(!html.contains("data:"), "{html}");
     }
 
     #[test]

@@ -332,3 +332,26 @@ async fn atom_and_json_items_have_absolute_urls() {
     assert_eq!(urls_in(html), want, "{html}");
     assert_eq!(json["feed_url"], "https://example.com/blog/feed.json");
 }
+
+#[tokio::test]
+async fn svg_data_urls_reach_neither_the_page_nor_any_feed() {
+    let app = spawn_app().await;
+    let png = "data:image/png;base64,iVBORw0KGgo=";
+    let note = app
+        .publish(&format!(
+            "Pictures ![dot]({png})\n\n\
+             ![a](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)\n\n\
+             <img src=\"DATA:Image/SVG+XML,%3Csvg onload=alert(1)%3E\" alt=\"b\">"
+        ))
+        .await;
+    for path in [
+        format!("/note/{}", note.slug),
+        "/feed.xml".to_owned(),
+        "/feed.atom".to_owned(),
+        "/feed.json".to_owned(),
+    ] {
+        let body = app.text(&path).await;
+        assert!(body.contains(png), "{path}: {body}");
+        assert!(!body.to_ascii_lowercase().contains("svg"), "{path}: {body}");
+    }
+}

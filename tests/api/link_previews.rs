@@ -3,6 +3,7 @@
 //! three feeds in `<head>` and the footer.
 
 use scraper::Html;
+use starpunk::domain::{NewNote, NoteBody, Tag};
 
 use crate::helpers::{TestApp, select, spawn_app};
 
@@ -114,5 +115,82 @@ async fn every_public_page_advertises_the_three_feeds_in_order() {
             .map(|(name, (_, href))| ((*name).to_owned(), href.clone()))
             .collect();
         assert_eq!(footer, want, "{path}");
+    }
+}
+
+/// Publishes `count` notes with the tag "Walks" and the word "lantern".
+async fn tagged_notes(app: &TestApp, count: usize) {
+    for n in 0..count {
+        app.store()
+            .create(NewNote {
+                tags: Tag::parse_list(&["Walks"]).unwrap(),
+                ..NewNote::new(NoteBody::parse(format!("Lantern walk {n}")).unwrap())
+            })
+            .await
+            .unwrap();
+    }
+    app.changed().await;
+}
+
+#[tokio::test]
+async fn every_public_page_names_its_own_address_and_title() {
+    let app = spawn_app().await;
+    tagged_notes(&app, 21).await;
+    let note = app.publish("One more lantern").await;
+    // Path asked for, and the canonical address it must give.
+    let pages = [
+        ("/", "/".to_owned()),
+        ("/?page=2", "/?page=2".to_owned()),
+        (
+            &format!("/note/{}", note.slug),
+            format!("/note/{}", note.slug),
+        ),
+        ("/tags", "/tags".to_owned()),
+        ("/tag/walks", "/tag/walks".to_owned()),
+        ("/tag/walks?page=2", "/tag/walks?page=2".to_owned()),
+        ("/search", "/search".to_owned()),
+        ("/search?q=lantern", "/search?q=lantern".to_owned()),
+        (
+            "/search?q=%20lantern%00walk&page=2",
+            "/search?q=lantern+walk&page=2".to_owned(),
+        ),
+    ];
+    for (path, address) in pages {
+        let html = page(&app, path).await;
+        let canonical = canonical(&html);
+        assert_eq!(canonical, Some(app.url(&address)), "{path}");
+        assert_eq!(meta(&html, "og:url"), canonical, "{path}");
+        let title = meta(&html, "og:title").unwrap_or_default();
+        assert!(!title.trim().is_empty(), "{path}");
+        assert!(meta(&html, "og:type").is_some(), "{path}");
+        assert_eq!(meta(&html, "og:site_name").as_deref(), Some("Test Site"));
+        assert_eq!(
+            meta(&html, "og:description"),
+            meta(&html, "description").filter(|d| !d.is_empty()),
+            "{path}"
+        );
+        let robots = select(&html, "meta[name=robots]");
+        let noindex = robots.first().and_then(|m| m.value().attr("content"));
+        let search = path.starts_with("/search");
+        assert_eq!(noindex, search.then_some("noindex"), "{path}");
+    }
+    let tag = page(&app, "/tag/walks?page=2").await;
+    assert_eq!(
+        meta(&tag, "og:title").as_deref(),
+        Some("Notes tagged “Walks”, page 2")
+    );
+    let tags = page(&app, "/tags").await;
+    assert_eq!(meta(&tags, "og:title").as_deref(), Some("Tags"));
+}
+
+#[tokio::test]
+async fn error_pages_name_no_address() {
+    let app = spawn_app().await;
+    for path in ["/no/such/page", "/note/missing", "/tag/missing"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404);
+        let html = Html::parse_document(&response.text().await.unwrap());
+        assert_eq!(canonical(&html), None, "{path}");
+        assert_eq!(meta(&html, "og:url"), None, "{path}");
     }
 }

@@ -33,6 +33,7 @@ mod owner;
 mod pages;
 mod properties;
 mod search;
+mod search_input;
 mod settings;
 mod sign_in;
 mod sitemap;

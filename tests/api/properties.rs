@@ -265,11 +265,22 @@ fn safe_url(element: &str, attribute: &str, value: &str) -> bool {
     match url::Url::parse(value) {
         Ok(url) => match url.scheme() {
             "http" | "https" | "mailto" | "tel" => true,
-            "data" => element == "img" && attribute == "src",
+            "data" => element == "img" && attribute == "src" && raster_image(url.path()),
             _ => false,
         },
         Err(e) => e == url::ParseError::RelativeUrlWithoutBase,
     }
+}
+
+/// Whether a `data:` URL's content starts with a raster image type: PNG,
+/// JPEG, GIF, WebP or AVIF (never SVG, which can hold script).
+fn raster_image(content: &str) -> bool {
+    let content = content.trim_start().to_ascii_lowercase();
+    ["png", "jpeg", "gif", "webp", "avif"].iter().any(|kind| {
+        content
+            .strip_prefix(&format!("image/{kind}"))
+            .is_some_and(|rest| rest.trim_start().starts_with([';', ',']))
+    })
 }
 
 proptest! {
