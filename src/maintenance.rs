@@ -55,7 +55,7 @@ async fn remove_unused_uploads(state: Arc<AppState>) {
     let dir = crate::store::MediaDir::in_data(&state.settings.data_path);
     loop {
         tick.tick().await;
-        let cutoff = chrono::Utc::now() - crate::store::UNUSED_MEDIA_GRACE;
+        let cutoff = state.store.now() - crate::store::UNUSED_MEDIA_GRACE;
         match state.store.remove_unused_media(&dir, cutoff).await {
             Ok(removed) => {
                 for record in removed {
@@ -78,7 +78,7 @@ async fn forget_expired_sign_ins(state: Arc<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match state.store.purge_expired_sign_ins(chrono::Utc::now()).await {
+        match state.store.purge_expired_sign_ins(state.store.now()).await {
             Ok(0) => {}
             Ok(n) => log::info!("removed {n} expired sessions, sign-ins and login links"),
             Err(e) => log::warn!("cannot remove expired sessions: {}", error_chain(&e)),

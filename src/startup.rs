@@ -13,9 +13,7 @@ use crate::config::Settings;
 use crate::maintenance;
 use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
-use crate::web::{
-    AppState, ServingSince, SignInServices, access_log, error_pages, routes, security_headers,
-};
+use crate::web::{AppState, SignInServices, access_log, error_pages, routes, security_headers};
 use crate::websub::Publisher;
 
 // Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
@@ -124,8 +122,6 @@ impl Application {
         ));
 
         let app_state = state.clone();
-        // Pages rendered from now on are dated no earlier than this start.
-        ServingSince::starting_now();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())

@@ -173,7 +173,7 @@ async fn login_link(settings: Settings) -> Result<(), Failure> {
     let store = open_store(&settings, SystemClock::shared()).await?;
     let token = crate::random::random_token();
     let expires_at = store
-        .create_login_link(&crate::web::session::token_hash(&token), chrono::Utc::now())
+        .create_login_link(&crate::web::session::token_hash(&token), store.now())
         .await?;
     println!("{}", settings.site.url.join(&format!("auth/link/{token}")));
     eprintln!(
@@ -280,7 +280,7 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
         if let Some(indexed) = store.ensure_search_index().await? {
             println!("repaired: search index rebuilt ({indexed} notes)");
         }
-        let cutoff = chrono::Utc::now() - UNUSED_MEDIA_GRACE;
+        let cutoff = store.now() - UNUSED_MEDIA_GRACE;
         for record in store.remove_unused_media(&media, cutoff).await? {
             println!(
                 "repaired: removed the upload {}: no note used it",

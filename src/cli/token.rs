@@ -75,7 +75,7 @@ fn parse_expiry(text: &str) -> Result<Expiry, String> {
 
 pub async fn run(command: TokenCommand, settings: Settings) -> Result<(), Failure> {
     let store = open_store(&settings, SystemClock::shared()).await?;
-    let now = Utc::now();
+    let now = store.now();
     match command {
         TokenCommand::Create {
             scope,

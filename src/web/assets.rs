@@ -1,23 +1,19 @@
 //! `GET /static/…`: files embedded in the binary.
 
-use std::sync::LazyLock;
-
 use actix_web::http::header::HeaderValue;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::WebError;
-use super::conditional::Cached;
-use crate::render::css;
+use super::{AppState, WebError};
 
 /// Stylesheet URLs carry a content hash (`?v=…`), so they can be cached for
 /// a year without ever being stale.
 static IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 
-static STYLE: LazyLock<Cached> = LazyLock::new(|| {
-    // The stylesheet cannot change while the process runs.
-    Cached::new(css(), chrono::Utc::now(), "text/css; charset=utf-8")
-});
-
-pub async fn stylesheet(req: HttpRequest) -> Result<HttpResponse, WebError> {
-    Ok(STYLE.respond(&req, &IMMUTABLE))
+pub async fn stylesheet(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    Ok(state
+        .stylesheet
+        .respond(&req, &IMMUTABLE, state.store.now()))
 }

@@ -9,7 +9,6 @@ use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use url::Url;
@@ -196,7 +195,7 @@ pub async fn start_sign_in(
                 authorization_endpoint: server.authorization_endpoint.to_string(),
                 issuer: server.issuer.clone(),
                 via: via_name(server.via).to_owned(),
-                created_at: Utc::now(),
+                created_at: state.store.now(),
             },
         )
         .await?;
@@ -249,7 +248,7 @@ pub async fn finish_sign_in(
     };
     let started = match state
         .store
-        .take_sign_in_state(&token_hash(&state_token), Utc::now())
+        .take_sign_in_state(&token_hash(&state_token), state.store.now())
         .await?
     {
         Ok(started) => started,
@@ -343,7 +342,7 @@ pub async fn use_login_link(
     check_origin(&req, &state.settings)?;
     let outcome = state
         .store
-        .take_login_link(&token_hash(&token), Utc::now())
+        .take_login_link(&token_hash(&token), state.store.now())
         .await?;
     let message = match outcome {
         Ok(()) => {

@@ -13,7 +13,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use serde::Deserialize;
 use url::Url;
 
@@ -219,7 +218,7 @@ pub async fn authorize_form(
                 scopes: granted,
                 me: settings.site.owner_url().to_owned(),
             },
-            Utc::now(),
+            state.store.now(),
         )
         .await?;
     log::info!("authorize: the owner allowed {client_id} [{granted}]");

@@ -5,7 +5,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde_json::json;
 
 use super::session::token_hash;
@@ -138,7 +137,7 @@ pub async fn authenticate(
     let token = presented_token(req, body_token)?;
     let lookup = state
         .store
-        .find_token(&token_hash(token), Utc::now())
+        .find_token(&token_hash(token), state.store.now())
         .await
         .map_err(|e| BearerError::Unavailable(e.into()))?;
     match lookup {

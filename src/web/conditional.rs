@@ -7,23 +7,20 @@
 //! new `SITE_NAME`):
 //!
 //! - The entity tag is a hash of the body itself, so it moves exactly when
-//!   the bytes do, whatever the reason. Folding a version or settings
-//!   fingerprint into it as well would only make clients download identical
-//!   bytes again.
+//!   the bytes do, whatever the reason.
 //! - `Last-Modified` is a date, and the notes' change time does not move on
 //!   an upgrade. So it is never earlier than [`ServingSince`]: the first
-//!   whole second after this server started. Anything an earlier process
-//!   (older binary, other settings) served carried a date no later than its
-//!   own last second, hence earlier than ours, and its `If-Modified-Since`
-//!   gets a full answer here. The price is one full download per restart for
+//!   whole second after this server started. Every date an earlier process
+//!   (older binary, other settings) sent was no later than the `Date` of its
+//!   response, hence earlier than ours, and its `If-Modified-Since` gets a
+//!   full answer here. The price is one full download per restart for
 //!   clients that send only `If-Modified-Since`; clients that also send
 //!   `If-None-Match` (most feed readers and every browser) still get 304.
-//!   For the first second after a start, `Last-Modified` is up to a second
-//!   ahead of `Date`; caches then treat it as `Date`, which is harmless.
-//!   Remembering the fingerprint in the database would spare even that, at
-//!   the cost of state that has to be kept right; a restart is rare.
+//! - `Last-Modified` is never later than the response's own `Date` (RFC 9110
+//!   §8.8.2.1): in the first second after a start, when the validator is
+//!   still ahead of the clock, the response says the time it was sent,
+//!   while If-Modified-Since is still compared with the true validator.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -39,33 +36,40 @@ pub struct Cached {
     pub body: Bytes,
     /// A weak entity tag, `W/"…"`: proxies that compress keep weak tags.
     pub etag: HeaderValue,
-    /// The later of the data's last change and [`ServingSince`], made once
-    /// when the body is rendered (after the server started).
-    pub last_modified: HeaderValue,
+    /// The later of the data's last change and [`ServingSince`].
+    modified: SystemTime,
+    last_modified: HeaderValue,
     pub content_type: &'static str,
 }
 
 impl Cached {
     pub fn new(
         body: impl Into<Bytes>,
-        last_modified: DateTime<Utc>,
+        modified: DateTime<Utc>,
+        since: ServingSince,
         content_type: &'static str,
     ) -> Cached {
         let body = body.into();
         let etag = format!("W/\"{}\"", &content_hash(&body)[..32]);
-        let modified = whole_seconds(last_modified.into()).max(ServingSince::latest());
+        let modified = whole_seconds(modified.into()).max(since.0);
         Cached {
             etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
-            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-                .expect("an HTTP date is a valid header value"),
+            last_modified: http_date(modified),
+            modified,
             body,
             content_type,
         }
     }
 
     /// 200 with the body, or 304 with the same validators and caching
-    /// headers and no body when the client's copy is current.
-    pub fn respond(&self, req: &HttpRequest, cache_control: &HeaderValue) -> HttpResponse {
+    /// headers and no body when the client's copy is current. `now` is
+    /// the response's `Date`.
+    pub fn respond(
+        &self,
+        req: &HttpRequest,
+        cache_control: &HeaderValue,
+        now: DateTime<Utc>,
+    ) -> HttpResponse {
         let mut response = if is_not_modified(req.headers(), &self.etag, &self.last_modified) {
             HttpResponse::NotModified().finish()
         } else {
@@ -73,41 +77,29 @@ impl Cached {
                 .insert_header((header::CONTENT_TYPE, self.content_type))
                 .body(self.body.clone())
         };
+        let date = whole_seconds(now.into());
         let headers = response.headers_mut();
+        headers.insert(header::DATE, http_date(date));
         headers.insert(header::ETAG, self.etag.clone());
-        headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
+        let last_modified = if self.modified > date {
+            http_date(date)
+        } else {
+            self.last_modified.clone()
+        };
+        headers.insert(header::LAST_MODIFIED, last_modified);
         headers.insert(header::CACHE_CONTROL, cache_control.clone());
         response
     }
 }
 
-/// The earliest `Last-Modified` this server sends (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The earliest `Last-Modified` a server sends (see the module docs): the
+/// next whole second after it started, or after its database was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ServingSince(SystemTime);
 
-/// The latest [`ServingSince`] handed out in this process, in Unix seconds,
-/// so that two servers started within one second (tests run several) still
-/// get different dates.
-static LAST_SERVING_SINCE: AtomicU64 = AtomicU64::new(0);
-
 impl ServingSince {
-    /// For a server starting now: the next whole second, and later than any
-    /// earlier server in this process.
-    pub fn starting_now() -> ServingSince {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let next = |last: u64| last.saturating_add(1).max(now.saturating_add(1));
-        let previous = LAST_SERVING_SINCE
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |last| Some(next(last)))
-            .expect("the update always returns Some");
-        ServingSince(UNIX_EPOCH + Duration::from_secs(next(previous)))
-    }
-
-    /// The date of the most recent server start in this process (the Unix
-    /// epoch before any): responses rendered now are dated no earlier.
-    fn latest() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(LAST_SERVING_SINCE.load(Ordering::Acquire))
+    pub fn after(now: DateTime<Utc>) -> ServingSince {
+        ServingSince(whole_seconds(now.into()) + Duration::from_secs(1))
     }
 }
 
@@ -116,6 +108,11 @@ impl ServingSince {
 fn whole_seconds(time: SystemTime) -> SystemTime {
     let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+fn http_date(time: SystemTime) -> HeaderValue {
+    HeaderValue::from_str(&httpdate::fmt_http_date(time))
+        .expect("an HTTP date is a valid header value")
 }
 
 /// Whether a GET or HEAD may be answered 304.

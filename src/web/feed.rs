@@ -2,14 +2,11 @@
 //! `/feed.json` (JSON Feed 1.1), each rendered once per change and served
 //! from memory, and `/feed`, which picks one of them by `Accept`.
 
-use std::sync::Arc;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::conditional::Cached;
+use super::cache::{CacheKey, Rendered};
 use super::negotiate::preferred;
-use super::state::{DocumentKey, Versioned};
 use super::views::note_views;
 use super::{AppState, WebError};
 use crate::render::{FeedChannel, FeedFormat, render_feed, site_feed_url};
@@ -65,20 +62,17 @@ async fn serve(
     req: &HttpRequest,
     format: FeedFormat,
 ) -> Result<HttpResponse, WebError> {
-    let cached = site_feed(state, format).await?;
-    Ok(cached.response.respond(req, &state.feed_cache_control))
-}
-
-/// The site's feed in `format`, from the cache or rendered now.
-async fn site_feed(state: &AppState, format: FeedFormat) -> Result<Arc<Versioned>, WebError> {
     state
-        .document(DocumentKey::Feed(format), || {
+        .serve_cached(req, CacheKey::Feed(format), || {
             render_site_feed(state, format)
         })
         .await
 }
 
-async fn render_site_feed(state: &AppState, format: FeedFormat) -> Result<Cached, WebError> {
+async fn render_site_feed(
+    state: &AppState,
+    format: FeedFormat,
+) -> Result<Option<Rendered>, WebError> {
     let site_state = state.store.site_state().await?;
     let page = state
         .store
@@ -93,9 +87,9 @@ async fn render_site_feed(state: &AppState, format: FeedFormat) -> Result<Cached
         site_state.changed_at,
     );
     let body = render_feed(format, site, &channel, &notes);
-    Ok(Cached::new(
+    Ok(Some(Rendered::new(
         body,
         site_state.changed_at,
         format.content_type(),
-    ))
+    )))
 }

@@ -6,6 +6,7 @@ mod assets;
 mod auth;
 mod authorize;
 pub mod bearer;
+mod cache;
 mod conditional;
 mod error;
 mod feed;
@@ -29,10 +30,11 @@ use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{Route, guard, web};
 
 pub use auth::SignInServices;
+pub use cache::{CacheKey, Observed, RenderCache, Rendered};
 pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use error::WebError;
 pub use pages::NOTES_PER_PAGE;
-pub use state::{AppState, CHANGE_POLL_INTERVAL, DocumentKey, HealthState, Observed, RenderCache};
+pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
 
 /// Content Security Policy: no scripts at all, styles from the site itself,
 /// images from anywhere over HTTPS (notes may embed them), no framing.

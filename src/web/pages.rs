@@ -1,14 +1,10 @@
 //! The public HTML pages: the list of notes and each note.
 
-use std::sync::Arc;
-
-use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::conditional::Cached;
-use super::state::Versioned;
+use super::cache::{CacheKey, Rendered};
 use super::views::note_views;
 use super::{AppState, WebError};
 use crate::render::{HomePage, NotePage, PageContext};
@@ -18,12 +14,6 @@ use crate::store::StoreError;
 pub const NOTES_PER_PAGE: u32 = 20;
 
 pub(super) const HTML: &str = "text/html; charset=utf-8";
-
-/// Pages change whenever a note does: browsers must check back each time
-/// (a cheap 304 when nothing changed).
-pub(super) fn page_cache_control() -> HeaderValue {
-    HeaderValue::from_static("no-cache")
-}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -49,20 +39,9 @@ pub async fn home(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
     let page = page_number(query.page.as_deref())?;
-    let key = format!("home:{page}");
-    let cached = match state.cache.page(&key) {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let Some(response) = render_home(&state, page).await? else {
-                return Err(WebError::NotFound);
-            };
-            let fresh = Arc::new(Versioned { epoch, response });
-            state.cache.store_page(key, fresh.clone());
-            fresh
-        }
-    };
-    let mut response = cached.response.respond(&req, &page_cache_control());
+    let mut response = state
+        .serve_cached(&req, CacheKey::Home { page }, || render_home(&state, page))
+        .await?;
     response.headers_mut().insert(
         actix_web::http::header::LINK,
         super::metadata::discovery_links(&state.settings.site),
@@ -71,7 +50,7 @@ pub async fn home(
 }
 
 /// `None` for a page past the last one (page 1 always exists).
-async fn render_home(state: &AppState, page: u64) -> Result<Option<Cached>, WebError> {
+async fn render_home(state: &AppState, page: u64) -> Result<Option<Rendered>, WebError> {
     let site_state = state.store.site_state().await?;
     let offset = (page - 1).saturating_mul(u64::from(NOTES_PER_PAGE));
     let found = state.store.public_page(offset, NOTES_PER_PAGE).await?;
@@ -96,7 +75,7 @@ async fn render_home(state: &AppState, page: u64) -> Result<Option<Cached>, WebE
     }
     .render()
     .map_err(render_failed)?;
-    Ok(Some(Cached::new(html, site_state.changed_at, HTML)))
+    Ok(Some(Rendered::new(html, site_state.changed_at, HTML)))
 }
 
 /// `GET /note/{slug}`: one published note; drafts, deleted and unknown
@@ -106,40 +85,33 @@ pub async fn note(
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let key = format!("note:{slug}");
-    let cached = match state.cache.page(&key) {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let found = match state.store.find_public(&slug).await {
-                Ok(Some(found)) => found,
-                Ok(None) => return Err(WebError::NotFound),
-                Err(StoreError::Damaged(damage)) => {
-                    state.report_damage(&[*damage]);
-                    return Err(WebError::NoteDamaged);
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let site = &state.settings.site;
-            let html = NotePage {
-                ctx: PageContext { site },
-                note: note_views(&state, std::slice::from_ref(&found))
-                    .await?
-                    .pop()
-                    .expect("one view for one note"),
-            }
-            .render()
-            .map_err(render_failed)?;
-            let modified = found.note.updated_at;
-            let fresh = Arc::new(Versioned {
-                epoch,
-                response: Cached::new(html, modified, HTML),
-            });
-            state.cache.store_page(key, fresh.clone());
-            fresh
+    let key = CacheKey::Note(slug.clone());
+    state
+        .serve_cached(&req, key, || render_note(&state, &slug))
+        .await
+}
+
+async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, WebError> {
+    let found = match state.store.find_public(slug).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        Err(StoreError::Damaged(damage)) => {
+            state.report_damage(&[*damage]);
+            return Err(WebError::NoteDamaged);
         }
+        Err(e) => return Err(e.into()),
     };
-    Ok(cached.response.respond(&req, &page_cache_control()))
+    let site = &state.settings.site;
+    let html = NotePage {
+        ctx: PageContext { site },
+        note: note_views(state, std::slice::from_ref(&found))
+            .await?
+            .pop()
+            .expect("one view for one note"),
+    }
+    .render()
+    .map_err(render_failed)?;
+    Ok(Some(Rendered::new(html, found.note.updated_at, HTML)))
 }
 
 pub(super) fn render_failed(e: askama::Error) -> WebError {

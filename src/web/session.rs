@@ -15,7 +15,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -120,7 +119,7 @@ impl FromRequest for Owner {
                 let hash = token_hash(&token);
                 let session = state
                     .store
-                    .find_session(&hash, Utc::now())
+                    .find_session(&hash, state.store.now())
                     .await
                     .map_err(WebError::from)?;
                 if session.is_some() {
@@ -242,7 +241,7 @@ pub async fn start_session(
     let ip = client_ip(req, &state.settings).map_or_else(String::new, |ip| ip.to_string());
     state
         .store
-        .create_session(&token_hash(&token), user_agent, &ip, Utc::now())
+        .create_session(&token_hash(&token), user_agent, &ip, state.store.now())
         .await?;
     Ok(session_cookie(
         &state.settings,

@@ -5,8 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 
-use super::conditional::Cached;
-use super::state::DocumentKey;
+use super::cache::{CacheKey, Rendered};
 use super::{AppState, WebError};
 use crate::render::{SitemapIndex, SitemapLayout, UrlSet, robots_txt};
 
@@ -15,10 +14,9 @@ const TEXT: &str = "text/plain; charset=utf-8";
 
 /// `GET /sitemap.xml`
 pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let cached = state
-        .document(DocumentKey::Sitemap, || render(&state, None))
-        .await?;
-    Ok(cached.response.respond(&req, &state.feed_cache_control))
+    state
+        .serve_cached(&req, CacheKey::Sitemap, || render(&state, None))
+        .await
 }
 
 /// `GET /sitemap-{number}.xml`: a part named by the index; any other
@@ -34,12 +32,11 @@ pub async fn part(
         .ok()
         .filter(|n: &usize| n.to_string() == *number)
         .ok_or(WebError::NotFound)?;
-    let cached = state
-        .document(DocumentKey::SitemapPart(number), || {
+    state
+        .serve_cached(&req, CacheKey::SitemapPart(number), || {
             render(&state, Some(number))
         })
-        .await?;
-    Ok(cached.response.respond(&req, &state.feed_cache_control))
+        .await
 }
 
 /// `GET /robots.txt`
@@ -47,17 +44,13 @@ pub async fn robots(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    let cached = state
-        .document(DocumentKey::Robots, || async {
+    state
+        .serve_cached(&req, CacheKey::Robots, || async {
             let changed_at = state.store.site_state().await?.changed_at;
-            Ok(Cached::new(
-                robots_txt(&state.settings.site),
-                changed_at,
-                TEXT,
-            ))
+            let body = robots_txt(&state.settings.site);
+            Ok(Some(Rendered::new(body, changed_at, TEXT)))
         })
-        .await?;
-    Ok(cached.response.respond(&req, &state.feed_cache_control))
+        .await
 }
 
 /// `/sitemap.xml` for `None`, else that part. The URLs come in a fixed
@@ -65,7 +58,7 @@ pub async fn robots(
 /// note from the oldest, each tag's page, then the list of tags. Notes are
 /// read one at a time, and the index reads only their dates, so a large
 /// site is never held in memory.
-async fn render(state: &AppState, part: Option<usize>) -> Result<Cached, WebError> {
+async fn render(state: &AppState, part: Option<usize>) -> Result<Option<Rendered>, WebError> {
     let site = &state.settings.site;
     let site_state = state.store.site_state().await?;
     let changed_at = site_state.changed_at;
@@ -101,9 +94,9 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Cached, WebErro
             index.finish(site)
         }
         Some(number) => {
-            let range = layout
-                .part_range(total, max_urls, number)
-                .ok_or(WebError::NotFound)?;
+            let Some(range) = layout.part_range(total, max_urls, number) else {
+                return Ok(None);
+            };
             let mut set = UrlSet::new(range.len());
             if range.start == 0 {
                 set.push(site.url.as_str(), changed_at);
@@ -127,7 +120,7 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Cached, WebErro
             set.finish()
         }
     };
-    Ok(Cached::new(xml, changed_at, XML))
+    Ok(Some(Rendered::new(xml, changed_at, XML)))
 }
 
 /// Each tag's page (`/tag/{key}`), with the latest change among its

@@ -1,17 +1,12 @@
 //! `/tags` and `/tag/{key}`: the notes by topic, rendered once per change
 //! and served from memory like the home page.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::conditional::Cached;
-use super::pages::{
-    HTML, ListQuery, NOTES_PER_PAGE, page_cache_control, page_number, render_failed,
-};
-use super::state::Versioned;
+use super::cache::{CacheKey, Rendered};
+use super::pages::{HTML, ListQuery, NOTES_PER_PAGE, page_number, render_failed};
 use super::views::note_views;
 use super::{AppState, WebError};
 use crate::domain::tag_url_form;
@@ -21,31 +16,25 @@ use crate::render::{
 
 /// `GET /tags`: every tag on a published note.
 pub async fn tags(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, WebError> {
-    let cached = match state.cache.page("tags") {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let site_state = state.store.site_state().await?;
-            let site = &state.settings.site;
-            let counts = state.store.tag_counts().await?;
-            let html = TagsPage {
-                ctx: PageContext { site },
-                tags: counts
-                    .iter()
-                    .map(|c| (TagView::new(site, &c.tag), c.notes))
-                    .collect(),
-            }
-            .render()
-            .map_err(render_failed)?;
-            let fresh = Arc::new(Versioned {
-                epoch,
-                response: Cached::new(html, site_state.changed_at, HTML),
-            });
-            state.cache.store_page("tags".into(), fresh.clone());
-            fresh
-        }
-    };
-    Ok(cached.response.respond(&req, &page_cache_control()))
+    state
+        .serve_cached(&req, CacheKey::Tags, || render_tags(&state))
+        .await
+}
+
+async fn render_tags(state: &AppState) -> Result<Option<Rendered>, WebError> {
+    let site_state = state.store.site_state().await?;
+    let site = &state.settings.site;
+    let counts = state.store.tag_counts().await?;
+    let html = TagsPage {
+        ctx: PageContext { site },
+        tags: counts
+            .iter()
+            .map(|c| (TagView::new(site, &c.tag), c.notes))
+            .collect(),
+    }
+    .render()
+    .map_err(render_failed)?;
+    Ok(Some(Rendered::new(html, site_state.changed_at, HTML)))
 }
 
 /// `GET /tag/{key}`: the tag's published notes, newest first, 20 a page.
@@ -71,24 +60,17 @@ pub async fn tag(
             .insert_header((header::LOCATION, location))
             .finish());
     }
-    let cache_key = format!("tag:{key}:{page}");
-    let cached = match state.cache.page(&cache_key) {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let Some(response) = render_tag(&state, &key, page).await? else {
-                return Err(WebError::NotFound);
-            };
-            let fresh = Arc::new(Versioned { epoch, response });
-            state.cache.store_page(cache_key, fresh.clone());
-            fresh
-        }
+    let cache_key = CacheKey::Tag {
+        key: key.clone(),
+        page,
     };
-    Ok(cached.response.respond(&req, &page_cache_control()))
+    state
+        .serve_cached(&req, cache_key, || render_tag(&state, &key, page))
+        .await
 }
 
 /// `None` for an unknown tag or a page past the last one.
-async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Cached>, WebError> {
+async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Rendered>, WebError> {
     let site_state = state.store.site_state().await?;
     let Some(tag) = state.store.find_public_tag(key).await? else {
         return Ok(None);
@@ -119,7 +101,7 @@ async fn render_tag(state: &AppState, key: &str, page: u64) -> Result<Option<Cac
     }
     .render()
     .map_err(render_failed)?;
-    Ok(Some(Cached::new(html, site_state.changed_at, HTML)))
+    Ok(Some(Rendered::new(html, site_state.changed_at, HTML)))
 }
 
 /// `GET /tag/{key}/feed.{xml,atom,json}`: one tag's published notes as a
@@ -135,34 +117,38 @@ pub async fn tag_feed(
     if tag_url_form(&key) != key {
         return Err(WebError::NotFound);
     }
-    let cache_key = format!("tagfeed:{key}:{extension}");
-    let cached = match state.cache.page(&cache_key) {
-        Some(hit) => hit,
-        None => {
-            let epoch = state.cache.epoch();
-            let site_state = state.store.site_state().await?;
-            let Some(tag) = state.store.find_public_tag(&key).await? else {
-                return Err(WebError::NotFound);
-            };
-            let page = state
-                .store
-                .tag_page(&key, 0, state.settings.feed_max_items)
-                .await?;
-            state.report_damage(&page.damaged);
-            let site = &state.settings.site;
-            let notes = note_views(&state, &page.notes).await?;
-            // No hub: WebSub pings name the site's three feeds only, so a
-            // tag feed naming the hub would promise pushes that never come.
-            let channel =
-                FeedChannel::tag(site, &TagView::new(site, &tag), None, site_state.changed_at);
-            let body = render_feed(format, site, &channel, &notes);
-            let fresh = Arc::new(Versioned {
-                epoch,
-                response: Cached::new(body, site_state.changed_at, format.content_type()),
-            });
-            state.cache.store_page(cache_key, fresh.clone());
-            fresh
-        }
+    let cache_key = CacheKey::TagFeed {
+        key: key.clone(),
+        format,
     };
-    Ok(cached.response.respond(&req, &state.feed_cache_control))
+    state
+        .serve_cached(&req, cache_key, || render_tag_feed(&state, &key, format))
+        .await
+}
+
+async fn render_tag_feed(
+    state: &AppState,
+    key: &str,
+    format: FeedFormat,
+) -> Result<Option<Rendered>, WebError> {
+    let site_state = state.store.site_state().await?;
+    let Some(tag) = state.store.find_public_tag(key).await? else {
+        return Ok(None);
+    };
+    let page = state
+        .store
+        .tag_page(key, 0, state.settings.feed_max_items)
+        .await?;
+    state.report_damage(&page.damaged);
+    let site = &state.settings.site;
+    let notes = note_views(state, &page.notes).await?;
+    // No hub: WebSub pings name the site's three feeds only, so a tag feed
+    // naming the hub would promise pushes that never come.
+    let channel = FeedChannel::tag(site, &TagView::new(site, &tag), None, site_state.changed_at);
+    let body = render_feed(format, site, &channel, &notes);
+    Ok(Some(Rendered::new(
+        body,
+        site_state.changed_at,
+        format.content_type(),
+    )))
 }

@@ -10,7 +10,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -85,7 +84,7 @@ pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse
                 me: &code.me,
                 expires_at: None,
             },
-            Utc::now(),
+            state.store.now(),
         )
         .await;
     match issued {
@@ -119,7 +118,7 @@ pub async fn redeem_code(
     let verifier = required("code_verifier")?;
     let taken = state
         .store
-        .take_authorization_code(&token_hash(code), Utc::now())
+        .take_authorization_code(&token_hash(code), state.store.now())
         .await
         .map_err(|e| BearerError::Unavailable(e.into()).response())?;
     let granted = taken.map_err(|refusal| {
@@ -213,7 +212,11 @@ pub async fn introspect(
     let Some(token) = form.get("token") else {
         return oauth_error("invalid_request", "token is missing");
     };
-    let lookup = match state.store.find_token(&token_hash(token), Utc::now()).await {
+    let lookup = match state
+        .store
+        .find_token(&token_hash(token), state.store.now())
+        .await
+    {
         Ok(lookup) => lookup,
         Err(e) => return BearerError::Unavailable(e.into()).response(),
     };
@@ -248,7 +251,7 @@ async fn revoke_named(state: &AppState, token: Option<&str>) -> HttpResponse {
     };
     match state
         .store
-        .revoke_token_by_hash(&token_hash(token), Utc::now())
+        .revoke_token_by_hash(&token_hash(token), state.store.now())
         .await
     {
         Ok(revoked) => {

@@ -1,10 +1,17 @@
 //! Conditional GET per RFC 9110 on the feeds, the sitemap and the pages.
 
-use crate::helpers::{TestApp, header, spawn_app};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 
+use crate::helpers::{TestApp, header};
+
+/// An app with one note, seconds after it started (validators of the
+/// first second are dated by the clock, see
+/// `last_modified_is_never_later_than_date`).
 async fn app_with_a_note() -> (TestApp, String) {
-    let app = spawn_app().await;
+    let start = Utc::now();
+    let app = TestApp::builder().time(start).spawn().await;
     let note = app.publish("Conditional").await;
+    app.set_time(start + TimeDelta::seconds(5));
     let path = format!("/note/{}", note.slug);
     (app, path)
 }
@@ -195,6 +202,39 @@ async fn validators_from_a_server_with_other_settings_get_a_full_answer() {
             let response = second.get_with(path, &[condition]).await;
             assert_eq!(response.status(), 200, "{path} with {condition:?}");
             assert!(response.text().await.unwrap().contains("Second Name"));
+        }
+    }
+}
+
+fn date(response: &reqwest::Response, name: &str) -> std::time::SystemTime {
+    httpdate::parse_http_date(&header(response, name)).unwrap()
+}
+
+/// RFC 9110 §8.8.2.1: `Last-Modified` is never later than the response's
+/// own `Date`, even in the first second after a start, when the earliest
+/// date the server may give its pages is still ahead of the clock.
+#[tokio::test]
+async fn last_modified_is_never_later_than_date() {
+    let start = DateTime::parse_from_rfc3339("2026-12-07T12:00:00.600Z")
+        .unwrap()
+        .to_utc();
+    let app = TestApp::builder().time(start).spawn().await;
+    let note = app.publish("Dated").await;
+    let note_path = format!("/note/{}", note.slug);
+    let mut paths = DOCUMENTS.to_vec();
+    paths.extend(["/", "/tags", note_path.as_str(), "/static/style.css"]);
+    for at in [start, start + TimeDelta::seconds(3)] {
+        app.set_time(at);
+        for path in &paths {
+            let response = app.get(path).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let (sent, modified) = (date(&response, "date"), date(&response, "last-modified"));
+            assert_eq!(
+                sent,
+                std::time::SystemTime::from(at.trunc_subsecs(0)),
+                "{path}"
+            );
+            assert!(modified <= sent, "{path} at {at}: Last-Modified after Date");
         }
     }
 }

@@ -72,7 +72,8 @@ async fn the_feed_is_rss_with_published_notes_newest_first() {
 /// bumps the revision.
 #[tokio::test]
 async fn the_feed_is_served_from_memory_until_the_revision_changes() {
-    let app = spawn_app().await;
+    let start = chrono::Utc::now();
+    let app = TestApp::builder().time(start).spawn().await;
     let note = app.publish("Original words").await;
     let first = app.get("/feed.xml").await.bytes().await.unwrap();
     assert!(String::from_utf8_lossy(&first).contains("Original words"));
@@ -89,7 +90,7 @@ async fn the_feed_is_served_from_memory_until_the_revision_changes() {
     ] {
         sqlx::query(&statement).execute(pool).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.set_time(start + chrono::TimeDelta::seconds(2));
     let second = app.get("/feed.xml").await.bytes().await.unwrap();
     assert_eq!(first, second, "served from the cache");
 

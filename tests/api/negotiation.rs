@@ -11,9 +11,13 @@ const RSS: &str = "application/rss+xml; charset=utf-8";
 const ATOM: &str = "application/atom+xml; charset=utf-8";
 const JSON: &str = "application/feed+json; charset=utf-8";
 
+/// An app with one note, seconds after it started, when its validators
+/// are dated by the data, not the clock.
 async fn app_with_a_note() -> TestApp {
-    let app = spawn_app().await;
+    let start = chrono::Utc::now();
+    let app = TestApp::builder().time(start).spawn().await;
     app.publish("Negotiated").await;
+    app.set_time(start + chrono::TimeDelta::seconds(5));
     app
 }
 
@@ -142,8 +146,6 @@ async fn conditional_get_on_feed_is_per_representation() {
     let atom = app
         .get_with("/feed", &[("accept", "application/atom+xml")])
         .await;
-    // Each representation's own date: tests share one process, and a test
-    // server starting meanwhile moves the earliest date a body may carry.
     let json = app
         .get_with("/feed", &[("accept", "application/feed+json")])
         .await;

@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::render::{AppsPage, PageContext, TokenRow};
@@ -13,7 +12,7 @@ use crate::web::{AppState, WebError};
 pub async fn apps(state: web::Data<AppState>, owner: Owner) -> Result<HttpResponse, WebError> {
     let tokens = state.store.list_tokens().await?;
     let flash = state.store.take_flash(owner.session_hash()).await?;
-    let now = Utc::now();
+    let now = state.store.now();
     private_page(
         StatusCode::OK,
         AppsPage {
@@ -46,7 +45,7 @@ pub async fn revoke_app(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
-    if !state.store.revoke_token(id, Utc::now()).await? {
+    if !state.store.revoke_token(id, state.store.now()).await? {
         return Err(WebError::NotFound);
     }
     log::info!("token: the owner revoked token {id}");

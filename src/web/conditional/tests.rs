@@ -172,10 +172,17 @@ fn several_if_modified_since_lines_are_ignored() {
 }
 
 #[test]
-fn each_server_serves_since_a_later_second() {
-    let first = ServingSince::starting_now();
-    let second = ServingSince::starting_now();
-    assert!(second.0 > first.0);
-    assert!(first.0 > SystemTime::now() - Duration::from_secs(1));
-    assert_eq!(first.0, whole_seconds(first.0));
+fn serving_starts_at_the_next_whole_second() {
+    let at = DateTime::parse_from_rfc3339("2026-12-07T12:00:00.400Z")
+        .unwrap()
+        .to_utc();
+    let since = ServingSince::after(at);
+    assert_eq!(
+        httpdate::fmt_http_date(since.0),
+        "Mon, 07 Dec 2026 12:00:01 GMT"
+    );
+    let whole = DateTime::parse_from_rfc3339("2026-12-07T12:00:01Z")
+        .unwrap()
+        .to_utc();
+    assert!(ServingSince::after(whole) > since);
 }
