@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
 use super::AppState;
+use super::limits::Oversize;
 use crate::render::{ErrorPage, PageContext};
 use crate::store::StoreError;
 
@@ -29,6 +30,9 @@ pub enum WebError {
     SignIn { status: StatusCode, message: String },
     #[error("too many attempts")]
     TooManyRequests,
+    /// A request line, headers or body over the site's limits.
+    #[error("{message}")]
+    TooLarge { status: StatusCode, message: String },
     /// `/feed` asked for formats the site does not have.
     #[error("no acceptable feed format")]
     NotAcceptable,
@@ -79,6 +83,11 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
+            WebError::TooLarge { status, .. } => match *status {
+                StatusCode::URI_TOO_LONG => "Address too long",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "Headers too large",
+                _ => "Request too large",
+            },
             WebError::NotAcceptable => "No feed in a format you accept",
             WebError::NoteDamaged => "This note cannot be shown",
             WebError::Internal(_) => "Something went wrong",
@@ -91,7 +100,7 @@ impl WebError {
                 "There is no page at this address. It may never have existed, or it was removed."
             }
             WebError::BadRequest(reason) | WebError::Forbidden(reason) => reason,
-            WebError::SignIn { message, .. } => message,
+            WebError::SignIn { message, .. } | WebError::TooLarge { message, .. } => message,
             WebError::TooManyRequests => {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
             }
@@ -120,7 +129,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
-            WebError::SignIn { status, .. } => *status,
+            WebError::SignIn { status, .. } | WebError::TooLarge { status, .. } => *status,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -198,6 +207,19 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
+impl From<Oversize> for WebError {
+    fn from(oversize: Oversize) -> WebError {
+        // The APIs' words, as a sentence for a page.
+        let words = oversize.message();
+        let mut letters = words.chars();
+        let first = letters.next().map(|c| c.to_ascii_uppercase());
+        WebError::TooLarge {
+            status: oversize.status(),
+            message: first.into_iter().chain(letters).chain(['.']).collect(),
+        }
+    }
+}
+
 /// An error and all its causes on one line, each cause once.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -229,11 +251,6 @@ pub async fn form_only() -> Result<HttpResponse, WebError> {
 /// For a page with its form asked with a method other than GET, HEAD, POST.
 pub async fn page_or_form_only() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed(Allowed::PageAndForm))
-}
-
-/// For addresses that match no route.
-pub async fn not_found() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
 }
 
 #[cfg(test)]

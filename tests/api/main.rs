@@ -31,6 +31,7 @@ mod negotiation;
 mod owner;
 mod pages;
 mod properties;
+mod request_limits;
 mod search;
 mod settings;
 mod sign_in;
