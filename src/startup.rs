@@ -5,15 +5,22 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_http::HttpService;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::{AppConfig, Server};
+use actix_web::middleware::from_fn;
+use actix_web::rt::net::TcpStream;
+use actix_web::{App, web};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::maintenance;
 use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
-use crate::web::{AppState, SignInServices, access_log, error_pages, routes, security_headers};
+use crate::web::{
+    AppState, SignInServices, TimedStream, access_log, error_pages, routes, security_headers,
+    time_heads,
+};
 use crate::websub::Publisher;
 
 // Stopping. A container runtime sends SIGTERM, waits its stop timeout (10 s
@@ -33,13 +40,12 @@ const DATABASE_CLOSE_LIMIT: Duration = Duration::from_secs(1);
 // Hostile or broken clients. The server may face the internet without a
 // proxy; none of these values slows down a client that behaves.
 
-/// The whole head of a connection's first request must arrive within this
-/// (else 408 and the connection is closed): a trickling client (slowloris)
-/// cannot hold a connection for long. A real client sends its head in one
-/// packet, so 3 s leaves room for a very slow network. actix-http applies
-/// it to the first request only: on a reused connection a trickled head is
-/// not timed out. MAX_CONNECTIONS_PER_WORKER bounds what such clients hold,
-/// and a reverse proxy (which reads whole heads) removes the problem.
+/// The whole head of each request must arrive within this: a trickling
+/// client (slowloris) cannot hold a connection for long. A real client
+/// sends its head in one packet, so 3 s leaves room for a very slow
+/// network. actix-http times a connection's first head (then answers 408);
+/// [`TimedStream`] times the later ones, from their first byte (then the
+/// connection is closed).
 const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An idle keep-alive connection is closed after this. Long enough for a
@@ -121,23 +127,7 @@ impl Application {
             sign_in,
         ));
 
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .wrap(error_pages())
-                .wrap(security_headers())
-                .wrap(access_log())
-                .configure(routes)
-        })
-        .workers(workers)
-        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
-        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-        .keep_alive(KEEP_ALIVE)
-        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
-        .max_connections(MAX_CONNECTIONS_PER_WORKER)
-        .listen(listener)?
-        .run();
+        let server = serve(listener, workers, state.clone())?;
 
         Ok(Application {
             port,
@@ -176,6 +166,50 @@ impl Application {
         }
         result
     }
+}
+
+/// The HTTP/1 server on `listener`, assembled as actix-web's `HttpServer`
+/// assembles it, except that each connection's socket is a [`TimedStream`]
+/// (`HttpServer` offers no way to wrap it).
+fn serve(
+    listener: TcpListener,
+    workers: usize,
+    state: web::Data<AppState>,
+) -> std::io::Result<Server> {
+    let local_addr = listener.local_addr()?;
+    let server = Server::build()
+        .workers(workers)
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        .max_concurrent_connections(MAX_CONNECTIONS_PER_WORKER)
+        .listen("starpunk", listener, move || {
+            let app = App::new()
+                .app_data(state.clone())
+                .wrap(error_pages())
+                .wrap(security_headers())
+                .wrap(access_log())
+                .wrap(from_fn(time_heads))
+                .configure(routes);
+            // The app's host and address settings are used only to build
+            // URLs from routes, and StarPunk builds every URL from SITE_URL.
+            let app = map_config(app, |_| AppConfig::default())
+                .map_err(|e: actix_web::Error| e.error_response());
+            let http = HttpService::build()
+                .keep_alive(KEEP_ALIVE)
+                .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+                .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+                .local_addr(local_addr)
+                .on_connect_ext(|io: &TimedStream, data| {
+                    data.insert(io.clock());
+                })
+                .h1(app);
+            fn_service(move |io: TcpStream| async move {
+                let peer_addr = io.peer_addr().ok();
+                Ok((TimedStream::new(io, CLIENT_REQUEST_TIMEOUT), peer_addr))
+            })
+            .and_then(http)
+        })?
+        .run();
+    Ok(server)
 }
 
 /// The first socket passed by systemd socket activation (`LISTEN_FDS`, and

@@ -122,16 +122,16 @@ pub fn is_not_modified(
     last_modified: &HeaderValue,
 ) -> bool {
     if headers.contains_key(header::IF_NONE_MATCH) {
-        // When If-None-Match is present, If-Modified-Since is ignored. An
-        // unreadable one matches nothing: a full answer is always safe.
+        // When If-None-Match is present, If-Modified-Since is ignored, even
+        // if none of its members can be read: those match nothing, and a
+        // full answer is always safe.
         let lines = headers.get_all(header::IF_NONE_MATCH).map(|v| v.as_bytes());
         return match parse_if_none_match(lines) {
-            Some(IfNoneMatch::Any) => true,
-            Some(IfNoneMatch::Tags(tags)) => {
+            IfNoneMatch::Any => true,
+            IfNoneMatch::Tags(tags) => {
                 let ours = EntityTag::parse(etag.as_bytes());
                 ours.is_some_and(|ours| tags.iter().any(|tag| tag.opaque == ours.opaque))
             }
-            None => false,
         };
     }
     // §13.1.3: ignore a date that does not parse, and a list of them.
@@ -150,8 +150,8 @@ pub fn is_not_modified(
     }
 }
 
-/// An entity tag (RFC 9110 §8.8.3): `"opaque"` or `W/"opaque"`; the opaque
-/// part may hold commas and any visible byte but `"`.
+/// An entity tag (RFC 9110 §8.8.3): `"opaque"` or `W/"opaque"`. The opaque
+/// part is everything up to the closing quote, commas and spaces included.
 #[derive(Debug, PartialEq, Eq)]
 struct EntityTag<'a> {
     weak: bool,
@@ -168,6 +168,10 @@ impl<'a> EntityTag<'a> {
     }
 
     /// One entity tag at the start of `input`, and what follows it.
+    ///
+    /// More lenient than the grammar's `etagc`: a quoted string is taken
+    /// whole whatever it holds (a space, a tab), as refusing it would only
+    /// turn the 304 the client asked for into a 200.
     fn parse_prefix(input: &'a [u8]) -> Option<(EntityTag<'a>, &'a [u8])> {
         let (weak, rest) = match input.strip_prefix(b"W/") {
             Some(rest) => (true, rest),
@@ -175,12 +179,13 @@ impl<'a> EntityTag<'a> {
         };
         let rest = rest.strip_prefix(b"\"")?;
         let end = rest.iter().position(|&b| b == b'"')?;
-        let opaque = &rest[..end];
-        let valid = |b: u8| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80;
-        if !opaque.iter().all(|&b| valid(b)) {
-            return None;
-        }
-        Some((EntityTag { weak, opaque }, &rest[end + 1..]))
+        Some((
+            EntityTag {
+                weak,
+                opaque: &rest[..end],
+            },
+            &rest[end + 1..],
+        ))
     }
 }
 
@@ -191,12 +196,28 @@ enum IfNoneMatch<'a> {
     Tags(Vec<EntityTag<'a>>),
 }
 
-/// Parses every line of the field as one comma-separated list (RFC 9110
-/// §5.3, §5.6.1: empty members are allowed); `None` if any of it is not
-/// valid, or if `*` is not the whole field.
-fn parse_if_none_match<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Option<IfNoneMatch<'a>> {
+/// One member of an entity-tag list.
+enum Member<'a> {
+    Tag(EntityTag<'a>),
+    Star,
+    /// Anything else: ignored up to the next comma.
+    Malformed,
+}
+
+/// Reads every line of the field as one comma-separated list (RFC 9110
+/// §5.3, §5.6.1: empty members are allowed), by the grammar: a comma inside
+/// a tag's quotes belongs to the tag.
+///
+/// Leniently: a malformed member is skipped, so it cannot keep a valid tag
+/// beside it from matching, and `*` means any only as the whole field (in a
+/// list it is one more malformed member). For If-None-Match this can only
+/// turn a 200 into a 304 that one of the client's own tags asked for.
+/// Nothing reads If-Match today; code that comes to must instead fail the
+/// precondition (412) when any member is malformed, as there the unsafe
+/// side is a change made on a condition the client may not have meant.
+fn parse_if_none_match<'a>(lines: impl Iterator<Item = &'a [u8]>) -> IfNoneMatch<'a> {
     let mut tags = Vec::new();
-    let mut star = false;
+    let mut only_star = None;
     for line in lines {
         let mut rest = trim_ows(line);
         while !rest.is_empty() {
@@ -204,26 +225,44 @@ fn parse_if_none_match<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Option<IfNo
                 rest = trim_ows(after);
                 continue;
             }
-            let after = if let Some(after) = rest.strip_prefix(b"*") {
-                star = true;
-                after
-            } else {
-                let (tag, after) = EntityTag::parse_prefix(rest)?;
+            let (member, after) = next_member(rest);
+            only_star = Some(matches!(member, Member::Star) && only_star.is_none());
+            if let Member::Tag(tag) = member {
                 tags.push(tag);
-                after
-            };
-            // A member ends at a comma or at the end of the line.
-            rest = trim_ows(after);
-            if !rest.is_empty() && !rest.starts_with(b",") {
-                return None;
             }
+            rest = trim_ows(after);
         }
     }
-    match (star, tags.is_empty()) {
-        (true, true) => Some(IfNoneMatch::Any),
-        (true, false) => None,
-        (false, _) => Some(IfNoneMatch::Tags(tags)),
+    match only_star {
+        Some(true) => IfNoneMatch::Any,
+        _ => IfNoneMatch::Tags(tags),
     }
+}
+
+/// The member at the start of `input` (which is neither empty nor a comma)
+/// and what follows it, from its ending comma on.
+fn next_member(input: &[u8]) -> (Member<'_>, &[u8]) {
+    let ends_here = |after: &[u8]| {
+        let after = trim_ows(after);
+        after.is_empty() || after.starts_with(b",")
+    };
+    if let Some((tag, after)) = EntityTag::parse_prefix(input) {
+        if ends_here(after) {
+            return (Member::Tag(tag), after);
+        }
+        // Skip from where it went wrong, not from the start: the tag's own
+        // quotes may hold a comma.
+        return (Member::Malformed, skip_to_comma(after));
+    }
+    if let Some(after) = input.strip_prefix(b"*").filter(|after| ends_here(after)) {
+        return (Member::Star, after);
+    }
+    (Member::Malformed, skip_to_comma(input))
+}
+
+fn skip_to_comma(bytes: &[u8]) -> &[u8] {
+    let comma = bytes.iter().position(|&b| b == b',').unwrap_or(bytes.len());
+    &bytes[comma..]
 }
 
 fn trim_ows(bytes: &[u8]) -> &[u8] {

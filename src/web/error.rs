@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
 use super::AppState;
+use super::limits::Oversize;
 use crate::error::{ErrorKind, error_chain};
 use crate::render::{ErrorPage, PageContext};
 use crate::store::StoreError;
@@ -30,6 +31,9 @@ pub enum WebError {
     SignIn { status: StatusCode, message: String },
     #[error("too many attempts")]
     TooManyRequests,
+    /// A request line, headers or body over the site's limits.
+    #[error("{message}")]
+    TooLarge { status: StatusCode, message: String },
     /// `/feed` asked for formats the site does not have.
     #[error("no acceptable feed format")]
     NotAcceptable,
@@ -129,6 +133,11 @@ impl WebError {
             WebError::Forbidden(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
+            WebError::TooLarge { status, .. } => match *status {
+                StatusCode::URI_TOO_LONG => "Address too long",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "Headers too large",
+                _ => "Request too large",
+            },
             WebError::NotAcceptable => "No feed in a format you accept",
             WebError::Conflict(_) => "Conflict",
             WebError::NoteDamaged => "This note cannot be shown",
@@ -144,7 +153,7 @@ impl WebError {
             WebError::BadRequest(reason)
             | WebError::Forbidden(reason)
             | WebError::Conflict(reason) => reason,
-            WebError::SignIn { message, .. } => message,
+            WebError::SignIn { message, .. } | WebError::TooLarge { message, .. } => message,
             WebError::TooManyRequests => {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
             }
@@ -173,7 +182,7 @@ impl ResponseError for WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Forbidden(_) => StatusCode::FORBIDDEN,
-            WebError::SignIn { status, .. } => *status,
+            WebError::SignIn { status, .. } | WebError::TooLarge { status, .. } => *status,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -252,6 +261,19 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     ))
 }
 
+impl From<Oversize> for WebError {
+    fn from(oversize: Oversize) -> WebError {
+        // The APIs' words, as a sentence for a page.
+        let words = oversize.message();
+        let mut letters = words.chars();
+        let first = letters.next().map(|c| c.to_ascii_uppercase());
+        WebError::TooLarge {
+            status: oversize.status(),
+            message: first.into_iter().chain(letters).chain(['.']).collect(),
+        }
+    }
+}
+
 /// For routes that exist but not for this method.
 pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed(Allowed::Read))
@@ -265,9 +287,4 @@ pub async fn form_only() -> Result<HttpResponse, WebError> {
 /// For a page with its form asked with a method other than GET, HEAD, POST.
 pub async fn page_or_form_only() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed(Allowed::PageAndForm))
-}
-
-/// For addresses that match no route.
-pub async fn not_found() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
 }

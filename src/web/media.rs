@@ -13,6 +13,9 @@ use crate::domain::{MediaPath, Scope};
 use crate::media::{self, ImageError};
 use crate::store::{AccessToken, MediaDir, MediaRecord, StoreError};
 
+/// The media endpoint takes one image per request.
+pub const FILES_PER_UPLOAD: usize = 1;
+
 /// Uploads are never changed in place (a new upload gets a new name), so
 /// they may be cached for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -98,7 +101,7 @@ pub async fn upload(
         }
         let rules = MultipartRules {
             file_limit: state.settings.media_max_bytes,
-            max_files: 1,
+            max_files: FILES_PER_UPLOAD,
             may_send_files: |token: &AccessToken| require(token, Scope::Media),
         };
         let (mut body, token) = read_multipart(&state, &req, payload, header, rules).await?;

@@ -8,9 +8,11 @@ mod authorize;
 pub mod bearer;
 mod cache;
 mod conditional;
+mod connection;
 mod error;
 mod feed;
 mod health;
+mod limits;
 mod media;
 mod metadata;
 mod micropub;
@@ -25,13 +27,18 @@ mod tags;
 mod token;
 mod views;
 
+use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{Route, guard, web};
 
+use crate::domain::MAX_PHOTOS;
+use limits::{Accepts, FORM_LIMIT, Limits};
+
 pub use auth::SignInServices;
 pub use cache::{CacheKey, Observed, RenderCache, Rendered};
 pub use conditional::{Cached, ServingSince, is_not_modified};
+pub use connection::{TimedStream, time_heads};
 pub use error::WebError;
 pub use pages::NOTES_PER_PAGE;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
@@ -43,7 +50,10 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 
 /// Every route, for the server and for tests.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(readable("/", pages::home))
+    // The extractors that read a whole body take as much as the routes'
+    // limits let through.
+    cfg.app_data(web::PayloadConfig::new(FORM_LIMIT as usize))
+        .service(readable("/", pages::home))
         .service(readable("/note/{slug}", pages::note))
         .service(readable("/tags", tags::tags))
         .service(readable("/tag/{key}", tags::tag))
@@ -57,8 +67,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/sitemap-{number:[0-9]+}.xml", sitemap::part))
         .service(readable("/robots.txt", sitemap::robots))
         .service(readable("/health", health::health))
-        .service(page_and_form("/micropub", micropub::get, micropub::post))
-        .service(posted("/micropub/media", media::upload))
+        .service(page_and_form(
+            "/micropub",
+            Accepts::Uploads {
+                max_files: MAX_PHOTOS,
+            },
+            micropub::get,
+            micropub::post,
+        ))
+        .service(posted(
+            "/micropub/media",
+            Accepts::Uploads {
+                max_files: media::FILES_PER_UPLOAD,
+            },
+            media::upload,
+        ))
         .service(readable("/media/{path:.*}", media::serve))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable(
@@ -73,11 +96,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/admin")
                 .wrap(DefaultHeaders::new().add(session::no_store()))
-                // Forms as large as the largest note.
-                .app_data(web::PayloadConfig::new(session::FORM_LIMIT))
                 .configure(admin_routes),
         )
-        .default_service(web::to(error::not_found));
+        .default_service(fn_service(limits::unknown_address));
 }
 
 /// `/auth/…`: signing in and out, and the site's own authorization server
@@ -85,48 +106,73 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn sign_in_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page_and_form(
         "/login",
+        Accepts::Form,
         auth::login_page,
         auth::start_sign_in,
     ))
     .service(readable("/callback", auth::finish_sign_in))
     .service(page_and_form(
         "/link/{token}",
+        Accepts::Form,
         auth::login_link_page,
         auth::use_login_link,
     ))
-    .service(posted("/logout", auth::sign_out))
+    .service(posted("/logout", Accepts::Form, auth::sign_out))
     .service(page_and_form(
         "/authorize",
+        Accepts::Form,
         authorize::authorize_page,
         authorize::authorize_form,
     ))
-    .service(page_and_form("/token", token::verify, token::token))
-    .service(posted("/introspect", token::introspect))
-    .service(posted("/revoke", token::revoke));
+    .service(page_and_form(
+        "/token",
+        Accepts::ApiForm,
+        token::verify,
+        token::token,
+    ))
+    .service(posted("/introspect", Accepts::ApiForm, token::introspect))
+    .service(posted("/revoke", Accepts::ApiForm, token::revoke));
 }
 
 /// `/admin…`: the owner's pages.
 fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(readable("", admin::dashboard))
-        .service(page_and_form("/new", admin::new_form, admin::save_new))
+        .service(page_and_form(
+            "/new",
+            Accepts::Form,
+            admin::new_form,
+            admin::save_new,
+        ))
         .service(page_and_form(
             "/edit/{id}",
+            Accepts::Form,
             admin::edit_form,
             admin::save_edit,
         ))
         .service(page_and_form(
             "/delete/{id}",
+            Accepts::Form,
             admin::confirm_delete,
             admin::delete,
         ))
-        .service(posted("/publish/{id}", admin::set_published))
-        .service(posted("/restore/{id}", admin::restore))
+        .service(posted("/publish/{id}", Accepts::Form, admin::set_published))
+        .service(posted("/restore/{id}", Accepts::Form, admin::restore))
         .service(readable("/apps", admin::apps))
-        .service(posted("/apps/revoke/{id}", admin::revoke_app));
+        .service(posted(
+            "/apps/revoke/{id}",
+            Accepts::Form,
+            admin::revoke_app,
+        ));
 }
 
-/// A page (GET and HEAD) and the form it submits (POST) at one address.
-fn page_and_form<P, PArgs, F, FArgs>(path: &str, page: P, form: F) -> actix_web::Resource
+/// A page (GET and HEAD) and the form it submits (POST) at one address;
+/// `accepts` says what the form may hold.
+fn page_and_form<P, PArgs, F, FArgs>(
+    path: &str,
+    accepts: Accepts,
+    page: P,
+    form: F,
+) -> impl HttpServiceFactory
 where
     P: actix_web::Handler<PArgs>,
     PArgs: actix_web::FromRequest + 'static,
@@ -139,10 +185,12 @@ where
         .route(get_or_head().to(page))
         .route(web::post().to(form))
         .default_service(web::to(error::page_or_form_only))
+        .wrap(Limits(accepts))
 }
 
-/// A resource that only takes `POST` (a form's action).
-fn posted<F, Args>(path: &str, handler: F) -> actix_web::Resource
+/// A resource that only takes `POST` (a form's action) of what `accepts`
+/// says.
+fn posted<F, Args>(path: &str, accepts: Accepts, handler: F) -> impl HttpServiceFactory
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
@@ -151,11 +199,12 @@ where
     web::resource(path)
         .route(web::post().to(handler))
         .default_service(web::to(error::form_only))
+        .wrap(Limits(accepts))
 }
 
 /// A resource answering GET and HEAD (uptime monitors and feed readers
 /// send HEAD), and 405 with `Allow` for any other method.
-fn readable<F, Args>(path: &str, handler: F) -> actix_web::Resource
+fn readable<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
@@ -164,6 +213,7 @@ where
     web::resource(path)
         .route(get_or_head().to(handler))
         .default_service(web::to(error::method_not_allowed))
+        .wrap(Limits(Accepts::Nothing))
 }
 
 fn get_or_head() -> Route {

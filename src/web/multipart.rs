@@ -6,25 +6,26 @@
 //! so a stranger can make the server hold no more than that.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 
 use super::AppState;
 use super::bearer::{BearerError, authenticate};
+use super::limits::FORM_LIMIT;
 use super::media::UploadError;
 use crate::store::AccessToken;
 
 /// The most bytes of text fields in one multipart body (a note's text and
-/// its properties), apart from the files.
-const TEXT_FIELDS_LIMIT: u64 = 4 * 1024 * 1024;
+/// its properties), apart from the files: as much as a form may hold.
+const TEXT_FIELDS_LIMIT: u64 = FORM_LIMIT;
 
 /// What each part costs beyond its bytes (its entry in the list), counted
 /// against the text limit so that a flood of empty parts is bounded too.
 const PART_COST: u64 = 64;
 
-/// Boundaries and part headers around the content: room for them when a
-/// declared `Content-Length` is compared with what the content may hold.
+/// Boundaries and part headers around the content: room for them in the
+/// largest body a multipart route takes.
 const FRAMING_ALLOWANCE: u64 = 64 * 1024;
 
 /// How much a multipart body may hold, and who may send files.
@@ -74,21 +75,10 @@ pub async fn read_multipart<F>(
 where
     F: Fn(&AccessToken) -> Result<(), BearerError>,
 {
+    // The body as a whole was held to `multipart_limit` before the handler
+    // ran; here each part is held to its own.
     let in_header = header.is_some();
-    // With the token in the body, the files together may hold one file's
-    // worth; with it in the header, each file may.
-    let files_limit = if in_header {
-        rules.file_limit.saturating_mul(rules.max_files as u64)
-    } else {
-        rules.file_limit
-    };
-    let allowed = files_limit
-        .saturating_add(TEXT_FIELDS_LIMIT)
-        .saturating_add(FRAMING_ALLOWANCE);
-    if declared_length(req).is_some_and(|length| length > allowed) {
-        return Err(too_large(in_header, rules.file_limit));
-    }
-
+    let files_limit = files_limit(rules.file_limit, rules.max_files, in_header);
     let unreadable = |e: actix_multipart::MultipartError| {
         UploadError::Invalid(format!("the multipart body cannot be read: {e}"))
     };
@@ -162,15 +152,38 @@ where
     Ok((body, token))
 }
 
-/// The `Content-Length` the client declared, if any.
-fn declared_length(req: &HttpRequest) -> Option<u64> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+/// With the token in the body, the files together may hold one file's
+/// worth; with it in the header, each file may.
+fn files_limit(file_limit: u64, max_files: usize, token_in_header: bool) -> u64 {
+    if token_in_header {
+        file_limit.saturating_mul(max_files as u64)
+    } else {
+        file_limit
+    }
+}
+
+/// The largest multipart body a route with these rules takes: its files,
+/// its text fields and the framing around them.
+pub fn multipart_limit(file_limit: u64, max_files: usize, token_in_header: bool) -> u64 {
+    files_limit(file_limit, max_files, token_in_header)
+        .saturating_add(TEXT_FIELDS_LIMIT)
+        .saturating_add(FRAMING_ALLOWANCE)
+}
+
+/// The media type of a request's body, lower case, without parameters
+/// (empty when it names none).
+pub fn media_type(headers: &HeaderMap) -> String {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("");
+    essence.trim().to_ascii_lowercase()
+}
+
+/// Whether a request's body is multipart: what decides which limit it has.
+pub fn is_multipart(headers: &HeaderMap) -> bool {
+    media_type(headers) == "multipart/form-data"
 }
 
 fn too_large(in_header: bool, file_limit: u64) -> UploadError {

@@ -25,9 +25,6 @@ use crate::store::SESSION_LIFETIME;
 
 pub const SESSION_COOKIE: &str = "starpunk_session";
 
-/// Largest admin form accepted: a note of the largest size, URL-encoded.
-pub const FORM_LIMIT: usize = 4 * 1024 * 1024;
-
 /// The hash under which a secret token is stored.
 pub fn token_hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))

@@ -109,6 +109,33 @@ async fn if_modified_since_is_used_only_without_if_none_match() {
     );
 }
 
+/// RFC 9110's grammar lets a tag hold commas and its quotes hold them
+/// whole: a list that mixes such tags with the current one gets 304.
+#[tokio::test]
+async fn tags_with_a_comma_and_a_space_do_not_hide_the_current_one() {
+    let (app, _) = app_with_a_note().await;
+    for path in ["/", "/feed.xml"] {
+        let etag = header(&app.get(path).await, "etag");
+        let opaque = etag.trim_start_matches("W/");
+        for candidate in [
+            format!("\"a,b\", \"c, d\", W/{opaque}"),
+            format!("\"c, d\", W/{opaque}"),
+            format!("\"a,b\", W/{opaque}"),
+        ] {
+            let response = app.get_with(path, &[("if-none-match", &candidate)]).await;
+            assert_eq!(
+                response.status(),
+                304,
+                "{path} with If-None-Match: {candidate}"
+            );
+        }
+        let response = app
+            .get_with(path, &[("if-none-match", "\"c, d\", W/\"other\"")])
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+}
+
 async fn app_status(app: &TestApp, headers: &[(&str, &str)]) -> u16 {
     app.get_with("/feed.xml", headers).await.status().as_u16()
 }

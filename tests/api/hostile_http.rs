@@ -3,18 +3,19 @@
 //! written as raw bytes, since an HTTP client library refuses to send most
 //! of them.
 //!
-//! What actix-web 4 / actix-http 3.11 do, as these tests pin down:
-//! - A request head (request line and headers) over 128 KiB, or more than 96
-//!   headers: 431, and the connection is closed. There is no separate URI
-//!   limit: a long URI is 431 in the same way, never 414; a shorter one is
-//!   routed like any other (404).
+//! What actix-web 4 / actix-http 3.11 and StarPunk's limits do, as these
+//! tests pin down (tests/api/request_limits.rs tries each limit):
+//! - A request line over 8 KiB: 414; a header line over 8 KiB, or header
+//!   lines over 32 KiB together: 431. Each is StarPunk's page.
+//! - Heads actix-http cannot take in: over 128 KiB, or more than 96
+//!   headers, 431; a request target over 64 KiB in a smaller head, 400.
+//!   Both with an empty body, and the connection is closed.
 //! - A malformed request line or header, an unknown HTTP version, raw bytes
 //!   outside ASCII or a NUL in the target: 400 with an empty body, and the
 //!   connection is closed.
-//! - Bodies are read only by handlers that ask for one, and no route does:
-//!   a GET with a body is answered as if it had none, and a huge
-//!   `Content-Length` never gets 413, since nothing is read; other methods
-//!   get 405 before any body is read.
+//! - A GET with a body, or any body larger than its route takes: 413 before
+//!   it is read. Methods a route does not take get 405 before any body is
+//!   read.
 
 use std::time::Duration;
 
@@ -85,6 +86,7 @@ async fn each_kind_of_bad_request_gets_the_status_actix_and_starpunk_give_it() {
     let slug = note.slug.as_str().as_bytes();
     let long_target = [b"/".as_slice(), &vec![b'a'; 140 * 1024]].concat();
     let long_slug = [b"/note/".as_slice(), &vec![b'b'; 20 * 1024]].concat();
+    let too_long_to_parse = [b"/".as_slice(), &vec![b'c'; 70 * 1024]].concat();
     let long_header = [b"X-Long: ".as_slice(), &vec![b'v'; 140 * 1024], b"\r\n"].concat();
     let many_headers: Vec<u8> = (0..100)
         .flat_map(|i| format!("X-H{i}: v\r\n").into_bytes())
@@ -157,11 +159,16 @@ async fn each_kind_of_bad_request_gets_the_status_actix_and_starpunk_give_it() {
         (
             "GET with a body",
             get(b"/", b"Content-Length: 5\r\n\r\nhello"),
-            200,
+            413,
         ),
         (
             "GET with a huge Content-Length",
             get(b"/", b"Content-Length: 99999999999999\r\n\r\nab"),
+            413,
+        ),
+        (
+            "GET with an empty body",
+            get(b"/", b"Content-Length: 0\r\n"),
             200,
         ),
         (
@@ -185,7 +192,8 @@ async fn each_kind_of_bad_request_gets_the_status_actix_and_starpunk_give_it() {
             405,
         ),
         ("overlong URI", get(&long_target, b""), 431),
-        ("long URI under the limit", get(&long_slug, b""), 404),
+        ("URI too long to parse", get(&too_long_to_parse, b""), 400),
+        ("long URI", get(&long_slug, b""), 414),
         ("overlong header", get(b"/", &long_header), 431),
         ("too many headers", get(b"/", &many_headers), 431),
         ("absolute URI", get(b"http://evil.example/", b""), 200),

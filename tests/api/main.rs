@@ -32,6 +32,7 @@ mod negotiation;
 mod owner;
 mod pages;
 mod properties;
+mod request_limits;
 mod search;
 mod search_input;
 mod settings;

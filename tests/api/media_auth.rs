@@ -82,6 +82,7 @@ fn file_part_start(name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+const MEGABYTE: u64 = 1_000_000;
 const GIGABYTE: u64 = 1_000_000_000;
 
 #[tokio::test]
@@ -90,20 +91,26 @@ async fn a_header_token_is_checked_before_the_body_is_read() {
     let create_only = token(&app, "create").await;
     let start = file_part_start("file");
     let bad = [("Authorization", "Bearer not-a-token")];
-    // Far larger than allowed, yet the token is what is refused.
+    // Far more than is sent (within the routes' limits), yet the token is
+    // what is refused.
     assert_eq!(
-        status_before_body(&app, "/micropub/media", &bad, GIGABYTE, &start).await,
+        status_before_body(&app, "/micropub/media", &bad, MEGABYTE, &start).await,
         401
     );
     assert_eq!(
-        status_before_body(&app, "/micropub", &bad, GIGABYTE, &start).await,
+        status_before_body(&app, "/micropub", &bad, MEGABYTE, &start).await,
         401
     );
     let bearer = format!("Bearer {create_only}");
     let weak = [("Authorization", bearer.as_str())];
     assert_eq!(
-        status_before_body(&app, "/micropub/media", &weak, GIGABYTE, &start).await,
+        status_before_body(&app, "/micropub/media", &weak, MEGABYTE, &start).await,
         403
+    );
+    // Beyond the routes' limits, the size is refused first.
+    assert_eq!(
+        status_before_body(&app, "/micropub/media", &bad, GIGABYTE, &start).await,
+        413
     );
 }
 

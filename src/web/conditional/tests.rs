@@ -59,14 +59,21 @@ fn if_none_match_reads_every_header_line() {
 
 #[test]
 fn commas_inside_an_entity_tag_do_not_split_it() {
-    // One tag whose opaque part is `a,"abc` would be invalid (a quote), but
-    // `"x,abc"` is a single valid tag that is not ours.
+    // `"x,abc"` is a single tag that is not ours.
     assert!(!inm(&["\"x,abc\""]));
     assert!(!inm(&["\"abc,\""]));
+    assert!(!inm(&["\"x, abc\""]));
     assert!(inm(&["\"a,b\", \"abc\""]));
-    // A space is not allowed inside a tag (etagc excludes it).
-    assert!(!inm(&["\"a, b\", \"abc\""]));
     assert!(inm(&["W/\",\",\"abc\""]));
+}
+
+#[test]
+fn a_comma_and_a_space_inside_a_tag_do_not_spoil_the_list() {
+    assert!(inm(&["\"a,b\", \"c, d\", W/\"abc\""]));
+    assert!(inm(&["\"c, d\", W/\"abc\""]));
+    assert!(inm(&["\"c, d\"", "W/\"abc\""]));
+    assert!(inm(&["\"a\tb\", \"abc\""]));
+    assert!(!inm(&["\"c, d\", W/\"other\""]));
 }
 
 #[test]
@@ -79,8 +86,12 @@ fn empty_list_members_are_allowed() {
 fn star_only_as_the_whole_field() {
     assert!(inm(&["*"]));
     assert!(inm(&[" * "]));
+    assert!(inm(&[", * ,"]));
+    // In a list, `*` is one more malformed member: the tags still count.
     assert!(!inm(&["*, \"x\""]));
     assert!(!inm(&["\"x\"", "*"]));
+    assert!(!inm(&["*", "*"]));
+    assert!(inm(&["*, \"abc\""]));
 }
 
 #[test]
@@ -94,7 +105,7 @@ fn garbage_matches_nothing_and_still_hides_if_modified_since() {
         "\"abc\"x",
         "W/ \"abc\"",
         "**",
-        "\"a\tb\", \"abc\"",
+        "\"x, W/\"abc\"",
     ] {
         assert!(!inm(&[garbage]), "{garbage:?}");
         assert!(
@@ -105,8 +116,19 @@ fn garbage_matches_nothing_and_still_hides_if_modified_since() {
             "{garbage:?}"
         );
     }
-    // A bad line spoils the whole field, even beside a matching one.
-    assert!(!inm(&["\"abc\"", "garbage"]));
+}
+
+#[test]
+fn a_malformed_member_does_not_stop_a_valid_one_from_matching() {
+    assert!(inm(&["\"abc\"", "garbage"]));
+    assert!(inm(&["garbage", "\"abc\""]));
+    assert!(inm(&["abc, W/\"abc\""]));
+    assert!(inm(&["\"x\"y, W/\"abc\""]));
+    assert!(inm(&["w/\"x\", \"abc\""]));
+    // Skipping resumes after the bad part, not inside the tag's quotes.
+    assert!(inm(&["\"a, b\" x, W/\"abc\""]));
+    assert!(!inm(&["\"a, W/\"abc\"\" x"]));
+    assert!(inm(&["\"abc\" junk \"x\", \"abc\""]));
 }
 
 #[test]
@@ -120,19 +142,19 @@ fn bytes_beyond_ascii_are_allowed_inside_tags() {
 
 #[test]
 fn parsing_keeps_weak_and_strong_apart() {
-    let parsed = parse_if_none_match([b"W/\"a\", \"b,c\"".as_slice()].into_iter());
+    let parsed = parse_if_none_match([b"W/\"a\", \"b, c\", bad".as_slice()].into_iter());
     assert_eq!(
         parsed,
-        Some(IfNoneMatch::Tags(vec![
+        IfNoneMatch::Tags(vec![
             EntityTag {
                 weak: true,
                 opaque: b"a"
             },
             EntityTag {
                 weak: false,
-                opaque: b"b,c"
+                opaque: b"b, c"
             },
-        ]))
+        ])
     );
 }
 

@@ -9,21 +9,17 @@ mod request;
 mod write;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use super::AppState;
 use super::bearer::{BearerError, api_error, authenticate};
 use super::media::{UploadError, keep_image, media_url};
-use super::multipart::{MultipartRules, header_token, read_multipart};
+use super::multipart::{MultipartRules, header_token, is_multipart, media_type, read_multipart};
 use crate::domain::{MAX_PHOTOS, Scope};
 use crate::error::ErrorKind;
 use crate::store::{AccessToken, MediaDir, MediaRecord, StoreError};
 use request::{Action, MicropubRequest};
-
-/// Largest request body: the largest note, with room for encoding.
-const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// Why a Micropub request failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +30,6 @@ pub enum MicropubError {
     UnknownUrl(String),
     #[error("{0}")]
     UnsupportedType(String),
-    #[error("the request is larger than {} MiB", BODY_LIMIT / 1024 / 1024)]
-    TooLarge,
     #[error(transparent)]
     Bearer(#[from] BearerError),
     #[error(transparent)]
@@ -59,7 +53,6 @@ impl MicropubError {
             MicropubError::UnsupportedType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request")
             }
-            MicropubError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             MicropubError::Conflict(_) => (StatusCode::CONFLICT, "invalid_request"),
             MicropubError::Bearer(e) => return e.response(),
             MicropubError::Upload(e) => return e.response(),
@@ -198,19 +191,8 @@ async fn read_request(
     mut payload: web::Payload,
     header: Option<AccessToken>,
 ) -> Result<(MicropubRequest, Vec<Vec<u8>>, Option<AccessToken>), MicropubError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    if essence == "multipart/form-data" {
+    let essence = media_type(req.headers());
+    if is_multipart(req.headers()) {
         let rules = MultipartRules {
             file_limit: state.settings.media_max_bytes,
             max_files: MAX_PHOTOS,
@@ -243,13 +225,11 @@ async fn read_request(
             }
         )));
     }
+    // The route's limits have held the body to the size of a form.
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| MicropubError::invalid(format!("cannot read the body: {e}")))?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(MicropubError::TooLarge);
-        }
         body.extend_from_slice(&chunk);
     }
     let request = if essence == "application/json" {
