@@ -67,7 +67,16 @@ pub struct TimedStream {
     head_timeout: Duration,
     timer: Pin<Box<Sleep>>,
     cut_off: bool,
+    /// Set once the server has sent its last byte and is reading out what
+    /// the client still sends (see `poll_shutdown`).
+    lingering_until: Option<Instant>,
 }
+
+/// How long a closing connection keeps reading what the client still
+/// sends: a client that is sending a body the server refused (413) then
+/// reads the answer instead of losing it to a reset. Bounded as well by
+/// actix-http's disconnect timeout.
+const LINGER: Duration = Duration::from_secs(1);
 
 impl TimedStream {
     pub fn new(io: TcpStream, head_timeout: Duration) -> TimedStream {
@@ -77,6 +86,7 @@ impl TimedStream {
             head_timeout,
             timer: Box::pin(sleep_until(Instant::now())),
             cut_off: false,
+            lingering_until: None,
         }
     }
 
@@ -164,8 +174,43 @@ impl AsyncWrite for TimedStream {
         Pin::new(&mut self.get_mut().io).poll_flush(cx)
     }
 
+    /// A lingering close, as nginx does it: the write half is shut (the
+    /// client sees the end of the answer), then what the client still
+    /// sends is read and dropped until it closes too or [`LINGER`] runs
+    /// out. Closing with unread bytes would make the kernel reset the
+    /// connection, and a client still sending a refused body would see the
+    /// reset instead of the answer.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+        let this = self.get_mut();
+        let until = match this.lingering_until {
+            Some(until) => until,
+            None => {
+                std::task::ready!(Pin::new(&mut this.io).poll_shutdown(cx))?;
+                let until = Instant::now() + LINGER;
+                this.lingering_until = Some(until);
+                this.timer.as_mut().reset(until);
+                until
+            }
+        };
+        let mut scratch = [0u8; 8192];
+        loop {
+            if Instant::now() >= until {
+                return Poll::Ready(Ok(()));
+            }
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.io).poll_read(cx, &mut buf) {
+                // The client closed, or the connection failed: done.
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => continue,
+                Poll::Pending => {
+                    return match this.timer.as_mut().poll(cx) {
+                        Poll::Ready(()) => Poll::Ready(Ok(())),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
+        }
     }
 }
 
