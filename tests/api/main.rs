@@ -12,6 +12,7 @@ mod fake_hub;
 mod fake_indieauth;
 mod feed;
 mod feed_formats;
+mod full_disk;
 mod health;
 mod helpers;
 mod hostile_corpus;
