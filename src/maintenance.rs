@@ -14,12 +14,6 @@ use crate::websub::{Publisher, announce_changes};
 /// How often leftovers of interrupted writes are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Leftovers younger than this are left alone by the periodic sweep (the
-/// start-up sweep takes everything). Writers hold the database's write lock
-/// while their temporary files exist, so this is a second safety margin,
-/// for a writer of an older version that does not.
-const LEFTOVER_MIN_AGE: Duration = Duration::from_secs(60);
-
 /// Every note's file is verified at least this often, and shortly after
 /// every change.
 const SCAN_INTERVAL: Duration = Duration::from_secs(600);
@@ -113,13 +107,13 @@ async fn watch_for_changes(state: Arc<AppState>) {
     }
 }
 
-/// Resolves leftovers (everything at start-up, then those older than a
-/// minute) and verifies every note's file after changes and periodically.
+/// Resolves leftovers (at start-up and every [`SWEEP_INTERVAL`]) and
+/// verifies every note's file after changes and periodically.
 async fn keep_notes_healthy(state: Arc<AppState>) {
     // Watching from the start: a change during the first sweep and scan
     // still brings a scan after them.
     let mut changes = state.watch_changes();
-    sweep(&state, Duration::ZERO).await;
+    sweep(&state).await;
     index_for_search(&state).await;
     scan(&state).await;
     let mut sweeps = tokio::time::interval(SWEEP_INTERVAL);
@@ -128,7 +122,7 @@ async fn keep_notes_healthy(state: Arc<AppState>) {
     let mut next_scan = tokio::time::Instant::now() + SCAN_INTERVAL;
     loop {
         tokio::select! {
-            _ = sweeps.tick() => sweep(&state, LEFTOVER_MIN_AGE).await,
+            _ = sweeps.tick() => sweep(&state).await,
             Ok(()) = changes.changed() => {
                 tokio::time::sleep(SCAN_DELAY_AFTER_CHANGE).await;
                 scan(&state).await;
@@ -153,8 +147,8 @@ async fn index_for_search(state: &AppState) {
     }
 }
 
-async fn sweep(state: &AppState, min_age: Duration) {
-    match state.store.repair(min_age).await {
+async fn sweep(state: &AppState) {
+    match state.store.repair().await {
         Ok(done) => {
             for repair in &done {
                 log::info!("resolved a leftover of an interrupted write: {repair}");

@@ -274,7 +274,7 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
     let store = open_store(&settings, SystemClock::shared()).await?;
     let media = MediaDir::in_data(&settings.data_path);
     if repair {
-        for done in store.repair(std::time::Duration::ZERO).await? {
+        for done in store.repair().await? {
             println!("repaired: {done}");
         }
         if let Some(indexed) = store.ensure_search_index().await? {
@@ -309,7 +309,7 @@ async fn check(settings: Settings, repair: bool) -> Result<(), Failure> {
     if !report.leftovers.is_empty() {
         eprintln!(
             "starpunk: {} leftover(s) of interrupted writes: harmless; `starpunk check --repair` \
-             (or the running server, within a few minutes) resolves them",
+             (or the running server, within 30 seconds) resolves them",
             report.leftovers.len()
         );
     }

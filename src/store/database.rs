@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqlitePool};
 
 use super::StoreError;
 
@@ -42,8 +42,8 @@ fn current_user() -> String {
     format!("uid {uid} (gid {gid})")
 }
 
-/// Opens the database (creating it if missing) with WAL, a busy timeout and
-/// foreign keys on.
+/// Opens the database (creating it if missing) with WAL, a busy timeout,
+/// foreign keys on and the write-ahead log bounded.
 pub async fn connect(database_path: &Path, max_connections: u32) -> Result<SqlitePool, StoreError> {
     if let Some(dir) = database_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         ensure_dir(dir)?;
@@ -59,7 +59,8 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
         // not in it are read again from the kernel's file cache, which costs
         // microseconds; 512 KiB each keeps a large site's server small and
         // made no measurable difference to searching 100 000 notes.
-        .pragma("cache_size", "-512");
+        .pragma("cache_size", "-512")
+        .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string());
     let pool_options = SqlitePoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
@@ -67,6 +68,7 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
         // does; pinging it before every use would double the cost of each
         // query (one more round trip to the connection's thread).
         .test_before_acquire(false)
+        .after_release(|conn, _| Box::pin(close_if_stuck_in_transaction(conn)))
         .acquire_timeout(ACQUIRE_TIMEOUT);
     // Opening can meet a lock that the busy timeout does not cover: another
     // process checkpointing its WAL as it exits (its fsync can take seconds
@@ -94,6 +96,29 @@ pub async fn connect(database_path: &Path, max_connections: u32) -> Result<Sqlit
             }
         }
     }
+}
+
+/// What the write-ahead log is cut back to each time it starts over after a
+/// checkpoint. It grows past SQLite's checkpoint size (1000 pages, 4 MiB)
+/// only while a long write or a reader holds checkpoints back; without a
+/// limit it would then keep that size for good, space a full disk needs.
+const JOURNAL_SIZE_LIMIT: i64 = 8 * 1024 * 1024;
+
+/// Whether a connection given back to the pool may be used again: not if
+/// sqlx still counts it inside a transaction. That happens after a write
+/// fails for lack of space: SQLite rolls the transaction back by itself,
+/// sqlx's own `ROLLBACK` then fails, and sqlx never lowers its count, so
+/// every later `BEGIN` on that connection would be refused. Such a
+/// connection is closed, and the pool opens a fresh one when needed.
+async fn close_if_stuck_in_transaction(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        // The rollback of a transaction dropped unfinished is queued on the
+        // connection: let it run before judging.
+        conn.ping().await?;
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 /// How long a query waits for a free connection of the pool (and the
@@ -178,6 +203,31 @@ impl super::Store {
             },
             changed_at,
         })
+    }
+
+    /// Moves everything in the write-ahead log into the database and cuts
+    /// the log to nothing (`wal_checkpoint(TRUNCATE)`), giving its space
+    /// back: best effort, after a write failed for lack of space, so that
+    /// the next write, once the owner has freed some, has room. The outcome
+    /// is logged; failing leaves things as they were.
+    pub async fn checkpoint_after_full_disk(&self) {
+        let outcome: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await;
+        match outcome {
+            Ok((0, _, _)) => log::info!(
+                "the disk was full: the database's write-ahead log was checkpointed and emptied"
+            ),
+            Ok(_) => log::warn!(
+                "the disk was full: the database's write-ahead log could not be emptied \
+                 (a reader was using it); it will be at the next checkpoint"
+            ),
+            Err(e) => log::warn!(
+                "the disk was full: cannot checkpoint the database's write-ahead log: {}",
+                crate::error::error_chain(&e)
+            ),
+        }
     }
 
     /// Takes the database's write lock (`BEGIN IMMEDIATE`) for one change

@@ -5,12 +5,12 @@
 //! [`TempFile`]. Each is resolved to the state the database recorded, which
 //! is the state that was acknowledged: an uncommitted create is undone, an
 //! uncommitted edit or delete is rolled back, and a committed one's leftover
-//! is removed. Resolution runs under the write lock, so it never touches the
-//! files of a live writer.
+//! is removed. Resolution runs under the write lock, so the only files of a
+//! live writer it can meet are those the writer removes after committing,
+//! and it does the same with them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::time::Duration;
 
 use super::files::{NotesDir, TempFile, TempKind};
 use super::{Store, StoreError, blocking};
@@ -36,16 +36,6 @@ impl Repair {
             self,
             Repair::RestoreOld { .. } | Repair::RestoreDeleted { .. }
         )
-    }
-
-    /// The temporary file it is about (for age checks).
-    fn temp(&self) -> &str {
-        match self {
-            Repair::RemoveTemp { temp } => temp,
-            Repair::UndoCreate { twin, .. } => twin,
-            Repair::RestoreOld { old, .. } => old,
-            Repair::RestoreDeleted { aside, .. } => aside,
-        }
     }
 
     fn apply(&self, files: &NotesDir) -> Result<(), StoreError> {
@@ -96,72 +86,141 @@ pub(crate) struct Leftovers {
 
 /// Classifies every temporary file in `listing`. `rows` maps each note's
 /// file path to its recorded content hash.
+///
+/// The temporary files of one note are judged together, against its row:
+/// several writers killed one after another can leave several for one note
+/// (an edit's old text, then another edit's, then a delete's), and each is
+/// only understood next to the others. What a repair does is then complete
+/// in one pass, and `check` lists exactly what it will do.
 pub(crate) fn find_leftovers(
     files: &NotesDir,
     rows: &HashMap<String, String>,
     listing: &[String],
 ) -> Result<Leftovers, StoreError> {
     let mut found = Leftovers::default();
+    let mut by_note: BTreeMap<String, Vec<TempFile>> = BTreeMap::new();
     for temp in listing.iter().filter_map(|path| TempFile::parse(path)) {
-        let remove = Repair::RemoveTemp {
-            temp: temp.path.clone(),
-        };
-        let (Some(kind), Some(note)) = (temp.kind, temp.note_path.clone()) else {
-            found.repairs.push(remove);
-            continue;
-        };
-        let recorded = rows.get(&note);
-        let repair = match kind {
-            TempKind::New if recorded.is_none() && files.same_file(&temp.path, &note)? => {
-                Some(Repair::UndoCreate {
-                    path: note.clone(),
-                    twin: temp.path.clone(),
-                })
-            }
-            TempKind::New => Some(remove),
-            TempKind::Old => match recorded {
-                None => Some(remove),
-                Some(hash) if files.hash_of(&note)?.as_ref() == Some(hash) => Some(remove),
-                Some(hash) if files.hash_of(&temp.path)?.as_ref() == Some(hash) => {
-                    Some(Repair::RestoreOld {
-                        path: note.clone(),
-                        old: temp.path.clone(),
-                    })
-                }
-                Some(_) => None,
-            },
-            TempKind::Deleted => match recorded {
-                None => Some(remove),
-                Some(hash)
-                    if files.hash_of(&note)?.is_none()
-                        && files.hash_of(&temp.path)?.as_ref() == Some(hash) =>
-                {
-                    Some(Repair::RestoreDeleted {
-                        path: note.clone(),
-                        aside: temp.path.clone(),
-                    })
-                }
-                Some(_) => None,
-            },
-        };
-        match repair {
-            Some(repair) => {
-                if !matches!(repair, Repair::RemoveTemp { .. }) {
-                    found.explained.insert(note);
-                }
-                found.repairs.push(repair);
-            }
-            None => found.kept.push(temp.path),
+        match (temp.kind, temp.note_path.clone()) {
+            (Some(_), Some(note)) => by_note.entry(note).or_default().push(temp),
+            // A name that says no note: an older version's, or a stray.
+            _ => found.repairs.push(Repair::RemoveTemp { temp: temp.path }),
+        }
+    }
+    for (note, temps) in by_note {
+        match rows.get(&note) {
+            None => resolve_unrecorded(files, note, temps, &mut found)?,
+            Some(hash) => resolve_recorded(files, note, hash, temps, &mut found)?,
         }
     }
     Ok(found)
 }
 
+/// A note path with no row: nothing there was ever acknowledged. Its file,
+/// if it is linked to a `new` twin, is a create that never wrote its row;
+/// a file without such a twin is not StarPunk's to remove. Every temporary
+/// file goes (the leftovers of committed deletes among them).
+fn resolve_unrecorded(
+    files: &NotesDir,
+    note: String,
+    mut temps: Vec<TempFile>,
+    found: &mut Leftovers,
+) -> Result<(), StoreError> {
+    let mut twin = None;
+    for (i, temp) in temps.iter().enumerate() {
+        if temp.kind == Some(TempKind::New) && files.same_file(&temp.path, &note)? {
+            twin = Some(i);
+            break;
+        }
+    }
+    if let Some(i) = twin {
+        let twin = temps.remove(i).path;
+        found.explained.insert(note.clone());
+        found.repairs.push(Repair::UndoCreate { path: note, twin });
+    }
+    remove_all(temps, found);
+    Ok(())
+}
+
+/// A note with a row: its file must hold the recorded text. If it does,
+/// every write that left something here either committed or changed
+/// nothing, and the temporary files go. If it does not, an edit or delete
+/// stopped before changing the row, and one of the temporary files holds
+/// the recorded text (a writer keeps it until its row changes): it is put
+/// back and the others go. If none does, the text was changed outside
+/// StarPunk and every file is kept for the owner to look at.
+fn resolve_recorded(
+    files: &NotesDir,
+    note: String,
+    hash: &str,
+    mut temps: Vec<TempFile>,
+    found: &mut Leftovers,
+) -> Result<(), StoreError> {
+    if files.hash_of(&note)?.as_deref() == Some(hash) {
+        remove_all(temps, found);
+        return Ok(());
+    }
+    let mut saved = None;
+    for (i, temp) in temps.iter().enumerate() {
+        if files.hash_of(&temp.path)?.as_deref() == Some(hash) {
+            saved = Some(i);
+            break;
+        }
+    }
+    let Some(i) = saved else {
+        found.kept.extend(temps.into_iter().map(|temp| temp.path));
+        return Ok(());
+    };
+    let saved = temps.remove(i);
+    found.explained.insert(note.clone());
+    found.repairs.push(match saved.kind {
+        Some(TempKind::Deleted) => Repair::RestoreDeleted {
+            path: note,
+            aside: saved.path,
+        },
+        _ => Repair::RestoreOld {
+            path: note,
+            old: saved.path,
+        },
+    });
+    remove_all(temps, found);
+    Ok(())
+}
+
+fn remove_all(temps: Vec<TempFile>, found: &mut Leftovers) {
+    found.repairs.extend(
+        temps
+            .into_iter()
+            .map(|temp| Repair::RemoveTemp { temp: temp.path }),
+    );
+}
+
+/// Lists the notes folder, classifies its temporary files against `rows`
+/// and resolves them all, in the order [`find_leftovers`] gives (a note's
+/// text put back before its other temporary files go). The caller holds
+/// the write lock.
+fn resolve_leftovers(
+    files: &NotesDir,
+    rows: &HashMap<String, String>,
+) -> Result<Vec<Repair>, StoreError> {
+    let listing = files.list_files()?;
+    let repairs = find_leftovers(files, rows, &listing)?.repairs;
+    for repair in &repairs {
+        repair.apply(files)?;
+    }
+    Ok(repairs)
+}
+
 impl Store {
-    /// Resolves the leftovers of interrupted writes whose temporary file is
-    /// at least `min_age` old, under the write lock. Returns what was done.
-    /// A note that got its text back makes the site re-render.
-    pub async fn repair(&self, min_age: Duration) -> Result<Vec<Repair>, StoreError> {
+    /// Resolves every leftover of an interrupted write, however young,
+    /// under the write lock. Returns what was done. A note that got its
+    /// text back makes the site re-render.
+    ///
+    /// Holding the lock is what makes every temporary file found fair game:
+    /// a writer creates and renames its files only while it holds the lock,
+    /// and what it still has to do after committing (removing its
+    /// temporary twin) is exactly what resolving that file does; the
+    /// writer takes a twin already gone as done.
+    pub async fn repair(&self) -> Result<Vec<Repair>, StoreError> {
         // Most sweeps find nothing: look first without holding up writers.
         let files = self.files.clone();
         if !blocking(move || files.has_temp_files()).await? {
@@ -173,22 +232,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         let files = self.files.clone();
-        let done = blocking(move || {
-            let rows: HashMap<String, String> = rows.into_iter().collect();
-            let listing = files.list_files()?;
-            let mut done = Vec::new();
-            for repair in find_leftovers(&files, &rows, &listing)?.repairs {
-                match files.age(repair.temp())? {
-                    Some(age) if age >= min_age => {}
-                    // Too fresh to be sure, or already gone.
-                    _ => continue,
-                }
-                repair.apply(&files)?;
-                done.push(repair);
-            }
-            Ok(done)
-        })
-        .await?;
+        let done = blocking(move || resolve_leftovers(&files, &rows.into_iter().collect())).await?;
         if done.iter().any(Repair::restores_a_note) {
             sqlx::query(
                 "UPDATE site_state SET revision = revision + 1,
@@ -201,3 +245,6 @@ impl Store {
         Ok(done)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,8 +4,10 @@
 //! named `.tmp-<kind>.<random>.<slug>.md.part` (see [`TempFile`]), so that a
 //! writer killed at any instant leaves only files that [`super::debris`] can
 //! recognise and resolve. Callers hold the database's write lock while they
-//! use these primitives, which is what makes a temporary file found under
-//! that lock provably abandoned.
+//! create or rename files with these primitives, so a temporary file found
+//! under that lock is either abandoned or one that a writer which has
+//! committed is about to remove; the removals take a file already gone as
+//! done, so a repair may remove it first.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -219,7 +221,8 @@ impl NotesDir {
         Ok(Some(CreatedFile { path, twin }))
     }
 
-    /// Removes the temporary twin of a file whose row is written.
+    /// Removes the temporary twin of a file whose row is written (a twin
+    /// a repair has removed already is fine).
     pub fn forget_twin(&self, created: &CreatedFile) {
         remove_quietly(&created.twin);
     }
@@ -286,7 +289,8 @@ impl NotesDir {
         self.restore_old(aside, relative)
     }
 
-    /// Removes a temporary file and makes the removal durable.
+    /// Removes a temporary file and makes the removal durable; a file a
+    /// repair has removed already is not an error.
     pub fn remove_temp(&self, temp: &Path) -> Result<(), StoreError> {
         remove_file(temp)?;
         sync_dir(parent(temp))
@@ -322,17 +326,6 @@ impl NotesDir {
             Ok(bytes) => Ok(Some(content_hash(&bytes))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StoreError::io("cannot read", &path, e)),
-        }
-    }
-
-    /// How long ago a file was last modified (zero if in the future);
-    /// `None` when it is gone.
-    pub fn age(&self, relative: &str) -> Result<Option<std::time::Duration>, StoreError> {
-        let path = self.resolve(relative)?;
-        match fs::symlink_metadata(&path).and_then(|m| m.modified()) {
-            Ok(modified) => Ok(Some(modified.elapsed().unwrap_or_default())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io("cannot stat", &path, e)),
         }
     }
 

@@ -184,6 +184,25 @@ impl StoreError {
         }
     }
 
+    /// Whether it failed for lack of space: SQLite's `SQLITE_FULL` (the
+    /// database or its log could not grow) or `ENOSPC` / `EDQUOT` from a
+    /// file write.
+    pub fn is_disk_full(&self) -> bool {
+        const SQLITE_FULL: i32 = 13;
+        match self {
+            StoreError::Database(e) => e
+                .as_database_error()
+                .and_then(|e| e.code())
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| code & 0xff == SQLITE_FULL),
+            StoreError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> StoreError {
         StoreError::Io {
             action,
@@ -200,4 +219,20 @@ where
     T: Send + 'static,
 {
     tokio::task::spawn_blocking(work).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_write_on_a_full_disk_or_over_quota_is_a_full_disk() {
+        let failed = |kind: std::io::ErrorKind| {
+            StoreError::io("cannot write", Path::new("n.md"), kind.into())
+        };
+        assert!(failed(std::io::ErrorKind::StorageFull).is_disk_full());
+        assert!(failed(std::io::ErrorKind::QuotaExceeded).is_disk_full());
+        assert!(!failed(std::io::ErrorKind::PermissionDenied).is_disk_full());
+        assert!(!StoreError::NotFound("no".into()).is_disk_full());
+    }
 }

@@ -89,7 +89,7 @@ impl BearerError {
         if let Some(challenge) = self.challenge() {
             answer.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
-        answer.json(body)
+        super::error::marked(answer.json(body), self)
     }
 }
 

@@ -208,13 +208,56 @@ impl ResponseError for WebError {
         if matches!(self, WebError::TooManyRequests) {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("60")));
         }
-        response.body(format!("{}: {}", self.heading(), self.message()))
+        marked(
+            response.body(format!("{}: {}", self.heading(), self.message())),
+            self,
+        )
+    }
+}
+
+/// Set on a failed response whose cause is a full disk, for
+/// [`render_error_page`] (which sees every failed response, and the
+/// store) to act on.
+#[derive(Debug, Clone, Copy)]
+struct DiskFull;
+
+/// A failed response, marked [`DiskFull`] when `error` or one of its
+/// causes is a store error from a full disk. Every answer built from a
+/// store error goes through here.
+pub(crate) fn marked(
+    mut response: HttpResponse,
+    error: &(dyn std::error::Error + 'static),
+) -> HttpResponse {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_disk_full)
+        {
+            response.extensions_mut().insert(DiskFull);
+            break;
+        }
+        cause = e.source();
+    }
+    response
+}
+
+/// After a write failed for lack of space, has the database give back the
+/// space of its write-ahead log (in the background: the answer goes out at
+/// once), so the next write has room as soon as the owner frees some.
+fn checkpoint_after_full_disk<B>(res: &ServiceResponse<B>) {
+    if !res.response().extensions().contains::<DiskFull>() {
+        return;
+    }
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        let store = state.store.clone();
+        actix_web::rt::spawn(async move { store.checkpoint_after_full_disk().await });
     }
 }
 
 /// Middleware hook: every response that carries an error (ours or one of
 /// actix-web's, such as a malformed query) becomes an HTML page.
 pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    checkpoint_after_full_disk(&res);
     let Some(error) = res.response().error() else {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     };

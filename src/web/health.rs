@@ -1,10 +1,12 @@
 //! `GET /health`: for uptime monitors and container health checks.
 //!
 //! `healthy` (200): everything works. `degraded` (200): the site serves, but
-//! some notes are damaged and left out (restarting would not help, so a
-//! container must not be restarted for it). `unhealthy` (503): the database
-//! or the data folders fail. Answers say what is wrong in a few words; the
+//! some notes are damaged and left out, or the disk is nearly full
+//! (restarting would not help, so a container must not be restarted for
+//! it). `unhealthy` (503): the database or the data folders fail. Answers say what is wrong in a few words; the
 //! paths and error details go to the log, not to anonymous clients.
+
+mod disk;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,7 @@ use serde::Serialize;
 use super::AppState;
 use crate::error::error_chain;
 use crate::store::{DatabaseProbe, ProbeError};
+use disk::{DiskReport, Space};
 
 /// Each check gets this long; the whole answer comes well within ~2 s even
 /// when the database or a mount is stuck.
@@ -31,6 +34,7 @@ struct Health {
     version: &'static str,
     environment: &'static str,
     checks: Checks,
+    disk: DiskReport,
 }
 
 #[derive(Serialize)]
@@ -43,7 +47,7 @@ struct Checks {
 const OK: &str = "ok";
 
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
-    let (database, data_path) = tokio::join!(
+    let (database, (data_path, disk)) = tokio::join!(
         check_database(&state.health.database),
         check_folders(&state)
     );
@@ -54,7 +58,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     };
     let status = if database != OK || data_path != OK {
         "unhealthy"
-    } else if state.health.damaged_notes().unwrap_or(0) > 0 {
+    } else if state.health.damaged_notes().unwrap_or(0) > 0 || disk.is_some_and(Space::is_low) {
         "degraded"
     } else {
         "healthy"
@@ -68,6 +72,7 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
             data_path,
             notes,
         },
+        disk: DiskReport::new(disk),
     };
     let mut response = if status == "unhealthy" {
         HttpResponse::ServiceUnavailable()
@@ -93,17 +98,22 @@ async fn check_database(probe: &DatabaseProbe) -> String {
 }
 
 /// The folders the site writes to: the data folder, the notes folder and
-/// the database's folder (which settings may put elsewhere).
-async fn check_folders(state: &AppState) -> String {
-    match state.health.folders.check(&state.settings).await {
+/// the database's folder (which settings may put elsewhere); and the free
+/// space of the data folder's file system.
+async fn check_folders(state: &AppState) -> (String, Option<Space>) {
+    let findings = state.health.folders.check(&state.settings).await;
+    let folders = match findings.folders {
         Ok(()) => OK.to_owned(),
         Err(reason) => format!("error: {reason}"),
-    }
+    };
+    (folders, findings.disk)
 }
 
 /// The folder check runs on a blocking thread, at most one at a time, so a
 /// hung mount can hold one thread, never a worker or a growing pile of
-/// threads; while it hangs, answers say so after [`CHECK_TIMEOUT`].
+/// threads; while it hangs, answers say so after [`CHECK_TIMEOUT`]. It
+/// measures the free space too: `statvfs(2)` is cheap on a local disk, but
+/// on a network mount it asks a server that may not answer.
 #[derive(Default)]
 pub struct FolderCheck {
     inner: Arc<Mutex<FolderCheckState>>,
@@ -111,23 +121,40 @@ pub struct FolderCheck {
 
 #[derive(Default)]
 struct FolderCheckState {
-    last: Option<(Instant, Result<(), String>)>,
+    last: Option<(Instant, Findings)>,
     running_since: Option<Instant>,
 }
 
+/// What one folder check found.
+#[derive(Debug, Clone)]
+struct Findings {
+    folders: Result<(), String>,
+    /// The data folder's file system; `None` when it could not be measured.
+    disk: Option<Space>,
+}
+
+impl Findings {
+    fn no_answer() -> Findings {
+        Findings {
+            folders: Err("no answer in time".into()),
+            disk: None,
+        }
+    }
+}
+
 impl FolderCheck {
-    async fn check(&self, settings: &crate::config::Settings) -> Result<(), String> {
+    async fn check(&self, settings: &crate::config::Settings) -> Findings {
         let started = {
             let mut state = self.lock();
-            if let Some((at, result)) = &state.last
+            if let Some((at, findings)) = &state.last
                 && at.elapsed() < FOLDER_CHECK_REUSE
             {
-                return result.clone();
+                return findings.clone();
             }
             if let Some(since) = state.running_since {
                 return match &state.last {
-                    Some((_, result)) if since.elapsed() < CHECK_TIMEOUT => result.clone(),
-                    _ => Err("no answer in time".into()),
+                    Some((_, findings)) if since.elapsed() < CHECK_TIMEOUT => findings.clone(),
+                    _ => Findings::no_answer(),
                 };
             }
             let now = Instant::now();
@@ -148,23 +175,31 @@ impl FolderCheck {
                 .iter()
                 .find_map(|(name, path)| folder_problem(name, path))
                 .map_or(Ok(()), Err);
+            let disk = result.is_ok().then(|| Space::of(&folders[0].1)).flatten();
+            let findings = Findings {
+                folders: result,
+                disk,
+            };
             let mut state = inner.lock().unwrap_or_else(|p| p.into_inner());
-            if state.last.as_ref().map(|(_, r)| r) != Some(&result) {
-                log_change(&folders, &result);
+            if state.last.as_ref().map(|(_, f)| &f.folders) != Some(&findings.folders) {
+                log_change(&folders, &findings.folders);
             }
-            state.last = Some((Instant::now(), result.clone()));
+            state.last = Some((Instant::now(), findings.clone()));
             state.running_since = None;
-            result
+            findings
         });
         match tokio::time::timeout(CHECK_TIMEOUT.saturating_sub(started.elapsed()), task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err("check failed".into()),
+            Ok(Ok(findings)) => findings,
+            Ok(Err(_)) => Findings {
+                folders: Err("check failed".into()),
+                disk: None,
+            },
             Err(_) => {
                 log::warn!(
                     "health check: the data folders gave no answer within {} ms (a hung mount?)",
                     CHECK_TIMEOUT.as_millis()
                 );
-                Err("no answer in time".into())
+                Findings::no_answer()
             }
         }
     }

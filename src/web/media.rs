@@ -55,7 +55,8 @@ impl UploadError {
             UploadError::Store(e) => {
                 log::error!("media: {}", crate::error::error_chain(e));
                 let code = "server_error";
-                return api_error(StatusCode::INTERNAL_SERVER_ERROR, code, &self.to_string());
+                let answer = api_error(StatusCode::INTERNAL_SERVER_ERROR, code, &self.to_string());
+                return super::error::marked(answer, self);
             }
         };
         api_error(status, "invalid_request", &self.to_string())

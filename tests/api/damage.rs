@@ -208,7 +208,7 @@ async fn leftovers_of_interrupted_writes_are_explained_and_resolved() {
         );
     }
 
-    let done = store.repair(Duration::ZERO).await.unwrap();
+    let done = store.repair().await.unwrap();
     assert_eq!(done.len(), 4, "{done:?}");
     let report = store.check().await.unwrap();
     assert!(report.problems.is_empty() && report.leftovers.is_empty());
@@ -233,7 +233,7 @@ async fn a_leftover_that_could_hold_the_only_copy_of_text_is_kept() {
     write(&notes.join(&old), b"text matching nothing recorded");
     write(&notes.join(&note.file_path), b"also changed by hand");
 
-    app.store().repair(Duration::ZERO).await.unwrap();
+    app.store().repair().await.unwrap();
     assert!(notes.join(&old).exists(), "repair removed a possible copy");
     let report = app.store().check().await.unwrap();
     assert!(

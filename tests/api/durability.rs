@@ -5,7 +5,7 @@
 //! runtime of its own so that its background tasks keep running while this
 //! thread waits for child processes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Output, Stdio};
 use std::sync::Arc;
@@ -14,20 +14,11 @@ use std::time::{Duration, Instant};
 
 use starpunk::domain::content_hash;
 
-use crate::helpers::{TestApp, cli_with, eventually, run_with_input, spawn_app, stderr, stdout};
-
-const SIGKILL: i32 = 9;
-
-fn vars_for(dir: &std::path::Path) -> HashMap<String, String> {
-    HashMap::from([
-        ("DATA_PATH".into(), dir.display().to_string()),
-        ("SITE_URL".into(), "https://notes.example".into()),
-    ])
-}
-
-fn starpunk(vars: &HashMap<String, String>, args: &[&str], input: &str) -> Output {
-    run_with_input(cli_with(vars).args(args), input)
-}
+use crate::helpers::{TestApp, cli_with, eventually, spawn_app, stderr, stdout};
+use crate::writers::{
+    Ledger, SIGKILL, Xorshift, assert_check_clean, field, list_notes, repair, slug_of, starpunk,
+    vars_for,
+};
 
 /// The server on a multi-threaded runtime owned by the test: child
 /// processes are waited for on the test's own thread, never on a thread the
@@ -40,78 +31,6 @@ fn serve() -> (TestApp, tokio::runtime::Runtime) {
         .expect("a runtime for the server");
     let app = runtime.block_on(spawn_app());
     (app, runtime)
-}
-
-/// The slug at the end of a permalink printed by `note new`.
-fn slug_of(permalink: &str) -> String {
-    permalink
-        .trim()
-        .rsplit_once("/note/")
-        .unwrap_or_else(|| panic!("not a permalink: {permalink:?}"))
-        .1
-        .to_owned()
-}
-
-/// Every note in any state, as `note list --json --drafts --deleted` shows it.
-fn list_notes(vars: &HashMap<String, String>) -> Vec<serde_json::Value> {
-    let output = starpunk(
-        vars,
-        &["note", "list", "--json", "--drafts", "--deleted"],
-        "",
-    );
-    assert!(output.status.success(), "note list: {}", stderr(&output));
-    match serde_json::from_slice(&output.stdout).expect("note list --json prints JSON") {
-        serde_json::Value::Array(notes) => notes,
-        other => panic!("note list --json printed {other}"),
-    }
-}
-
-fn field<'a>(note: &'a serde_json::Value, name: &str) -> &'a str {
-    note[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name} missing in {note}"))
-}
-
-/// Runs `check` and asserts it found nothing at all: exit 0 and a single
-/// `ok:` line (no leftover, no problem). Returns the number of notes.
-fn assert_check_clean(vars: &HashMap<String, String>) -> usize {
-    let output = starpunk(vars, &["check"], "");
-    let out = stdout(&output);
-    assert!(
-        output.status.success(),
-        "check failed:\n{out}{}",
-        stderr(&output)
-    );
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(
-        lines.len() == 1 && lines[0].starts_with("ok: "),
-        "check is not clean:\n{out}"
-    );
-    lines[0]["ok: ".len()..]
-        .split_once(' ')
-        .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or_else(|| panic!("no note count in {:?}", lines[0]))
-}
-
-/// Runs `check --repair`, which must succeed with only `repaired:` lines
-/// and the `ok:` line. Returns how many leftovers it resolved.
-fn repair(vars: &HashMap<String, String>) -> usize {
-    let output = starpunk(vars, &["check", "--repair"], "");
-    let out = stdout(&output);
-    assert!(
-        output.status.success(),
-        "check --repair failed:\n{out}{}",
-        stderr(&output)
-    );
-    let mut repaired = 0;
-    for line in out.lines() {
-        if line.starts_with("repaired: ") {
-            repaired += 1;
-        } else {
-            assert!(line.starts_with("ok: "), "check --repair left:\n{out}");
-        }
-    }
-    repaired
 }
 
 /// Asks the server until `path` answers 200 with a body containing `text`
@@ -414,264 +333,29 @@ fn a_mix_of_writers_in_several_processes_keeps_every_acknowledged_note() {
     assert_served(&runtime, &app, &format!("/note/{shared}"), &shown, &[]);
 }
 
-/// A small deterministic PRNG (xorshift64), so a failing run can be
-/// repeated.
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-/// One writer process of the kill test and what it was asked to do.
-enum Job {
-    New {
-        text: String,
-    },
-    Edit {
-        slug: String,
-        old: String,
-        new: String,
-    },
-    HardDelete {
-        slug: String,
-    },
-}
-
-/// What the kill test knows about one note.
-enum Known {
-    /// Acknowledged with this text.
-    Text(String),
-    /// A killed edit: either text.
-    OneOf(String, String),
-    /// A killed hard delete: gone, or still there with this text.
-    MaybeGone(String),
-}
-
-/// The notes the kill test knows of (ordered, so that the PRNG picks the
-/// same notes on every run) and the texts of killed creates, which may or
-/// may not have been saved, by content hash.
-#[derive(Default)]
-struct Ledger {
-    notes: BTreeMap<String, Known>,
-    unacknowledged: HashMap<String, String>,
-}
-
-impl Ledger {
-    /// A create, or an edit or hard delete of a known note not in `taken`.
-    fn next_job(&self, rng: &mut Xorshift, taken: &mut HashSet<String>, serial: u32) -> Job {
-        let pick = rng.below(10);
-        let candidates: Vec<&String> = self.notes.keys().filter(|s| !taken.contains(*s)).collect();
-        if pick < 5 || candidates.len() < 3 {
-            return Job::New {
-                text: format!("Durable note {serial} written by a writer that may be killed"),
-            };
-        }
-        let slug = candidates[rng.below(candidates.len() as u64) as usize].clone();
-        taken.insert(slug.clone());
-        if pick >= 8 {
-            return Job::HardDelete { slug };
-        }
-        let Some(Known::Text(old)) = self.notes.get(&slug) else {
-            unreachable!("notes are resolved after each round")
-        };
-        Job::Edit {
-            old: old.clone(),
-            new: format!("Edit number {serial} of a durable note"),
-            slug,
-        }
-    }
-
-    /// Records what a writer's output acknowledged. A writer killed after
-    /// printing its acknowledgement counts as acknowledged. Returns the
-    /// note whose text it acknowledged.
-    fn record(&mut self, job: Job, output: &Output) -> Option<String> {
-        let out = stdout(output);
-        let printed = out.ends_with('\n') && out.contains("/note/");
-        match job {
-            Job::New { text } if printed => {
-                let slug = slug_of(&out);
-                assert!(self.notes.insert(slug.clone(), Known::Text(text)).is_none());
-                Some(slug)
-            }
-            Job::New { text } => {
-                self.unacknowledged
-                    .insert(content_hash(text.as_bytes()), text);
-                None
-            }
-            Job::Edit { slug, new, .. } if printed => {
-                self.notes.insert(slug.clone(), Known::Text(new));
-                Some(slug)
-            }
-            Job::Edit { slug, old, new } => {
-                self.notes.insert(slug, Known::OneOf(old, new));
-                None
-            }
-            Job::HardDelete { slug } if stderr(output).contains("deleted, with its file") => {
-                self.notes.remove(&slug);
-                None
-            }
-            Job::HardDelete { slug } => {
-                let Some(Known::Text(text)) = self.notes.remove(&slug) else {
-                    unreachable!("notes are resolved after each round")
-                };
-                self.notes.insert(slug, Known::MaybeGone(text));
-                None
-            }
-        }
-    }
-
-    /// Compares the notes listed after a round with what is known: every
-    /// acknowledged note holds its text, a killed edit left one of its two
-    /// texts, a killed delete either happened or not, and any other note is
-    /// a killed create that happened to be saved.
-    fn resolve(&mut self, listed: &[serde_json::Value]) {
-        let by_slug: HashMap<&str, &str> = listed
-            .iter()
-            .map(|note| (field(note, "slug"), field(note, "content_hash")))
-            .collect();
-        let hash = |text: &str| content_hash(text.as_bytes());
-        let mut gone = Vec::new();
-        for (slug, known) in self.notes.iter_mut() {
-            let found = by_slug.get(slug.as_str()).copied();
-            *known = match (&*known, found) {
-                (Known::Text(text), Some(h)) if h == hash(text) => Known::Text(text.clone()),
-                (Known::OneOf(old, _), Some(h)) if h == hash(old) => Known::Text(old.clone()),
-                (Known::OneOf(_, new), Some(h)) if h == hash(new) => Known::Text(new.clone()),
-                (Known::MaybeGone(text), Some(h)) if h == hash(text) => Known::Text(text.clone()),
-                (Known::MaybeGone(_), None) => {
-                    gone.push(slug.clone());
-                    continue;
-                }
-                (Known::Text(text) | Known::MaybeGone(text), found) => {
-                    panic!("note {slug} should hold {text:?}; found hash {found:?}")
-                }
-                (Known::OneOf(old, new), found) => {
-                    panic!("note {slug} should hold {old:?} or {new:?}; found hash {found:?}")
-                }
-            };
-        }
-        for slug in gone {
-            self.notes.remove(&slug);
-        }
-        for (slug, h) in by_slug {
-            if !self.notes.contains_key(slug) {
-                let text = self
-                    .unacknowledged
-                    .remove(h)
-                    .unwrap_or_else(|| panic!("note {slug} was never written (hash {h})"));
-                self.notes.insert(slug.to_owned(), Known::Text(text));
-            }
-        }
-    }
-}
-
-/// Starts a writer process for `job`, its text in a file under `inputs`.
-fn spawn_writer(
-    vars: &HashMap<String, String>,
-    inputs: &std::path::Path,
-    serial: u32,
-    job: &Job,
-) -> Child {
-    let input = inputs.join(format!("{serial}.md"));
-    let file = input.display().to_string();
-    let args: Vec<&str> = match job {
-        Job::New { text } => {
-            std::fs::write(&input, text).expect("write the note's text");
-            vec!["note", "new", &file]
-        }
-        Job::Edit { slug, new, .. } => {
-            std::fs::write(&input, new).expect("write the note's text");
-            vec!["note", "edit", slug, &file]
-        }
-        Job::HardDelete { slug } => vec!["note", "delete", slug, "--hard"],
-    };
-    cli_with(vars)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn starpunk")
-}
-
-/// Sends SIGKILL to each writer that has a delay, that long after `start`
-/// (a writer that has already exited is not affected).
-fn kill_on_schedule(writers: &mut [(Job, Child, Option<Duration>)], start: Instant) {
-    let mut order: Vec<usize> = (0..writers.len()).collect();
-    order.sort_by_key(|&i| writers[i].2);
-    for i in order {
-        if let (_, child, Some(after)) = &mut writers[i] {
-            std::thread::sleep(after.saturating_sub(start.elapsed()));
-            child.kill().expect("kill a writer");
-        }
-    }
-}
-
 #[test]
 fn writers_killed_at_random_moments_never_lose_an_acknowledged_note() {
     let dir = tempfile::tempdir().expect("temp dir");
     let inputs = tempfile::tempdir().expect("temp dir");
     let vars = vars_for(dir.path());
     let mut rng = Xorshift(0x5eed_1234_abcd_0001);
-    let mut ledger = Ledger::default();
-    let (mut killed, mut finished, mut repaired, mut rounds, mut serial) = (0, 0, 0, 0, 0);
+    let mut ledger = Ledger::new(0..0);
+    let (mut killed, mut finished, mut repaired, mut rounds) = (0, 0, 0, 0);
     let started = Instant::now();
 
     while rounds < 150 && started.elapsed() < Duration::from_secs(15) {
         rounds += 1;
-        let mut taken = HashSet::new();
-        let mut writers = Vec::new();
-        for _ in 0..1 + rng.below(3) {
-            serial += 1;
-            let job = ledger.next_job(&mut rng, &mut taken, serial);
-            let child = spawn_writer(&vars, inputs.path(), serial, &job);
-            // Two in three are killed, 0–15 ms after the round started.
-            let kill_after = (rng.below(3) > 0).then(|| Duration::from_millis(rng.below(16)));
-            writers.push((job, child, kill_after));
-        }
-        kill_on_schedule(&mut writers, Instant::now());
-
-        let mut acknowledged = Vec::new();
-        for (job, child, _) in writers {
-            let output = child.wait_with_output().expect("wait for starpunk");
-            if output.status.signal() == Some(SIGKILL) {
-                killed += 1;
-            } else {
-                finished += 1;
-                assert!(output.status.success(), "{}", stderr(&output));
-            }
-            if let Job::HardDelete { slug } = &job
-                && output.status.success()
-            {
-                let show = starpunk(&vars, &["note", "show", slug], "");
-                assert_eq!(show.status.code(), Some(1), "{slug} was deleted");
-            }
-            acknowledged.extend(ledger.record(job, &output));
-        }
-
-        // Acknowledged writes are readable before any repair.
-        for slug in acknowledged {
-            let Some(Known::Text(text)) = ledger.notes.get(&slug) else {
-                unreachable!("acknowledged notes have a known text")
-            };
-            let show = starpunk(&vars, &["note", "show", &slug], "");
-            assert!(show.status.success(), "{slug}: {}", stderr(&show));
-            assert_eq!(&stdout(&show), text, "{slug}");
-        }
+        let round = ledger.round(&vars, inputs.path(), &mut rng, Duration::from_millis(16));
+        (killed, finished) = (killed + round.killed, finished + round.finished);
         repaired += repair(&vars);
         let count = assert_check_clean(&vars);
         ledger.resolve(&list_notes(&vars));
-        assert_eq!(count, ledger.notes.len());
+        assert_eq!(count, ledger.len());
     }
     eprintln!(
         "{rounds} rounds: {killed} writers killed, {finished} finished, \
          {repaired} leftovers repaired, {} notes",
-        ledger.notes.len()
+        ledger.len()
     );
     assert!(killed > 0, "no writer was killed: nothing was tested");
     assert!(finished > 0, "no writer finished");

@@ -24,6 +24,26 @@ async fn a_healthy_site_says_so() {
 }
 
 #[tokio::test]
+async fn health_reports_the_free_space_of_the_data_folder() {
+    const MIB: u64 = 1024 * 1024;
+    let app = spawn_app().await;
+    let (_, body, _) = health(&app).await;
+    let disk = &body["disk"];
+    let free = disk["free_bytes"].as_u64().expect("free_bytes is a number");
+    let total = disk["total_bytes"]
+        .as_u64()
+        .expect("total_bytes is a number");
+    assert!(total > 0 && free <= total, "{disk}");
+    // The size is the folder's file system's (its free space changes as
+    // others write), and the status follows the 64 MiB / 1 % rule.
+    let stat = rustix::fs::statvfs(app.data_path()).unwrap();
+    assert_eq!(total, stat.f_blocks * stat.f_frsize);
+    let low = free < 64 * MIB || free * 100 < total;
+    assert_eq!(disk["status"], if low { "low" } else { "ok" }, "{disk}");
+    assert_eq!(body["status"], if low { "degraded" } else { "healthy" });
+}
+
+#[tokio::test]
 async fn a_missing_data_folder_is_unhealthy() {
     let app = spawn_app().await;
     std::fs::remove_dir_all(app.data_path()).unwrap();
@@ -33,6 +53,7 @@ async fn a_missing_data_folder_is_unhealthy() {
     assert_eq!(body["status"], "unhealthy");
     // A short reason for anonymous clients; the paths go to the log only.
     assert_eq!(body["checks"]["data_path"], "error: data folder missing");
+    assert_eq!(body["disk"]["status"], "unknown");
 }
 
 #[tokio::test]

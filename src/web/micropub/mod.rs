@@ -61,7 +61,7 @@ impl MicropubError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server_error")
             }
         };
-        api_error(status, code, &self.to_string())
+        super::error::marked(api_error(status, code, &self.to_string()), self)
     }
 }
 
