@@ -6,14 +6,15 @@
 //! `render` turns notes into HTML, feeds and the sitemap without touching
 //! anything else.
 
-pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod indieauth_client;
 pub mod maintenance;
 pub mod media;
+pub mod outbound;
 pub mod random;
 pub mod render;
 pub mod startup;

@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use url::Url;
 
-use crate::auth::outbound::{Outbound, OutboundRules, shown_url};
 use crate::config::{Environment, Settings};
 use crate::error::error_chain;
+use crate::outbound::{Outbound, OutboundRules, shown_url};
 use crate::render::{FeedFormat, site_feed_url};
 
 /// For each ping: a hub answers at once and fetches the feed later.

@@ -7,6 +7,7 @@ mod loopback;
 mod media_path;
 pub mod mf2;
 mod note;
+mod pkce;
 mod profile_url;
 mod properties;
 mod scope;
@@ -22,6 +23,7 @@ pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
 pub use front_matter::parse_import_file;
 pub use media_path::MediaPath;
 pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
+pub use pkce::pkce_challenge;
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{
     ContentFormat, MAX_NAME_CHARS, MAX_PHOTOS, NoteProperties, Photo, PropertiesError, photo_value,

@@ -1,6 +1,7 @@
 //! Storage: SQLite (metadata) plus Markdown files (text). The only code that
 //! touches the disk; everything above it works with domain values.
 
+mod access_tokens;
 mod auth_codes;
 pub mod backup;
 mod check;
@@ -20,10 +21,10 @@ mod sign_in;
 mod starpunk;
 mod starpunk_media;
 mod tags;
-mod tokens;
 
 use std::path::{Path, PathBuf};
 
+pub use access_tokens::{AccessToken, NewToken, TokenLookup};
 pub use auth_codes::{AuthorizationCode, CODE_LIFETIME, CodeRefusal};
 pub use check::{Problem, Report};
 pub use database::{
@@ -48,7 +49,6 @@ pub use sign_in::{
 pub use starpunk::{OldNote, OldSite, OldText, old_time};
 pub use starpunk_media::{OldExtras, OldMedia};
 pub use tags::TagCount;
-pub use tokens::{AccessToken, NewToken, TokenLookup};
 
 use crate::clock::SharedClock;
 use crate::domain::{NoteBodyError, PropertiesError, SlugError};

@@ -27,7 +27,7 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use futures_util::future::{LocalBoxFuture, Ready, ok};
 use futures_util::{Stream, StreamExt};
 
-use super::bearer::api_error;
+use super::indieauth_server::bearer::api_error;
 use super::media::UploadError;
 use super::multipart::{is_multipart, multipart_limit};
 use super::{AppState, WebError};

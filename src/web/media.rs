@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::bearer::{BearerError, api_error, require};
+use super::indieauth_server::bearer::{BearerError, api_error, require};
 use super::multipart::{MultipartRules, header_token, read_multipart};
 use super::{AppState, WebError, is_not_modified};
 use crate::domain::{MediaPath, Scope};

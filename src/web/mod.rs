@@ -3,28 +3,25 @@
 
 mod admin;
 mod assets;
-mod auth;
-mod authorize;
-pub mod bearer;
 mod cache;
 mod conditional;
 mod connection;
 mod error;
 mod feed;
 mod health;
+pub mod indieauth_server;
 mod limits;
 mod media;
-mod metadata;
 mod micropub;
 mod multipart;
 mod negotiate;
 pub(crate) mod pages;
 mod search;
 pub mod session;
+mod sign_in;
 mod sitemap;
 mod state;
 mod tags;
-mod token;
 mod views;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
@@ -35,12 +32,12 @@ use actix_web::{Route, guard, web};
 use crate::domain::MAX_PHOTOS;
 use limits::{Accepts, FORM_LIMIT, Limits};
 
-pub use auth::SignInServices;
 pub use cache::{CacheKey, Observed, RenderCache, Rendered};
 pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use connection::{TimedStream, time_heads};
 pub use error::WebError;
 pub use pages::NOTES_PER_PAGE;
+pub use sign_in::SignInServices;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
 
 /// Content Security Policy: no scripts at all, styles from the site itself,
@@ -86,7 +83,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable(
             "/.well-known/oauth-authorization-server",
-            metadata::metadata,
+            indieauth_server::metadata::metadata,
         ))
         .service(
             web::scope("/auth")
@@ -107,31 +104,39 @@ fn sign_in_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page_and_form(
         "/login",
         Accepts::Form,
-        auth::login_page,
-        auth::start_sign_in,
+        sign_in::login_page,
+        sign_in::start_sign_in,
     ))
-    .service(readable("/callback", auth::finish_sign_in))
+    .service(readable("/callback", sign_in::finish_sign_in))
     .service(page_and_form(
         "/link/{token}",
         Accepts::Form,
-        auth::login_link_page,
-        auth::use_login_link,
+        sign_in::login_link_page,
+        sign_in::use_login_link,
     ))
-    .service(posted("/logout", Accepts::Form, auth::sign_out))
+    .service(posted("/logout", Accepts::Form, sign_in::sign_out))
     .service(page_and_form(
         "/authorize",
         Accepts::Form,
-        authorize::authorize_page,
-        authorize::authorize_form,
+        indieauth_server::authorize::authorize_page,
+        indieauth_server::authorize::authorize_form,
     ))
     .service(page_and_form(
         "/token",
         Accepts::ApiForm,
-        token::verify,
-        token::token,
+        indieauth_server::token_endpoint::verify,
+        indieauth_server::token_endpoint::token,
     ))
-    .service(posted("/introspect", Accepts::ApiForm, token::introspect))
-    .service(posted("/revoke", Accepts::ApiForm, token::revoke));
+    .service(posted(
+        "/introspect",
+        Accepts::ApiForm,
+        indieauth_server::token_endpoint::introspect,
+    ))
+    .service(posted(
+        "/revoke",
+        Accepts::ApiForm,
+        indieauth_server::token_endpoint::revoke,
+    ));
 }
 
 /// `/admin…`: the owner's pages.

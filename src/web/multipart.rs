@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 
 use super::AppState;
-use super::bearer::{BearerError, authenticate};
+use super::indieauth_server::bearer::{BearerError, authenticate};
 use super::limits::FORM_LIMIT;
 use super::media::UploadError;
 use crate::store::AccessToken;

@@ -44,7 +44,7 @@ pub async fn home(
         .await?;
     response.headers_mut().insert(
         actix_web::http::header::LINK,
-        super::metadata::discovery_links(&state.settings.site),
+        super::indieauth_server::metadata::discovery_links(&state.settings.site),
     );
     Ok(response)
 }

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use starpunk::auth::indieauth::{
+use starpunk::domain::ProfileUrl;
+use starpunk::indieauth_client::{
     AuthServer, Pkce, SignInError, authorization_url, check_issuer, discover, redeem,
 };
-use starpunk::auth::outbound::{Outbound, OutboundRules};
-use starpunk::domain::ProfileUrl;
+use starpunk::outbound::{Outbound, OutboundRules};
 use starpunk::random::random_token;
 use url::Url;
 

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use reqwest::header::{COOKIE, LOCATION};
 use serde_json::Value;
-use starpunk::auth::indieauth::Pkce;
+use starpunk::indieauth_client::Pkce;
 use starpunk::random::random_token;
 use url::Url;
 

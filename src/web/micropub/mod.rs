@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use super::AppState;
-use super::bearer::{BearerError, api_error, authenticate};
+use super::indieauth_server::bearer::{BearerError, api_error, authenticate};
 use super::media::{UploadError, keep_image, media_url};
 use super::multipart::{MultipartRules, header_token, is_multipart, media_type, read_multipart};
 use crate::domain::{MAX_PHOTOS, Scope};

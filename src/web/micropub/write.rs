@@ -11,7 +11,7 @@ use crate::domain::source_properties;
 use crate::domain::{NewNote, Note, NoteEdit, Scope, Slug};
 use crate::store::AccessToken;
 use crate::web::AppState;
-use crate::web::bearer::require;
+use crate::web::indieauth_server::bearer::require;
 
 pub async fn perform(
     state: &AppState,
@@ -28,7 +28,9 @@ pub async fn perform(
             let may_publish = token.scopes.contains(Scope::Create);
             if !may_publish {
                 require(token, Scope::Draft).map_err(|_| {
-                    crate::web::bearer::BearerError::InsufficientScope(Scope::Create)
+                    crate::web::indieauth_server::bearer::BearerError::InsufficientScope(
+                        Scope::Create,
+                    )
                 })?;
             }
             if kind != "entry" {

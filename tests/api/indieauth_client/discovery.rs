@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use starpunk::auth::indieauth::{AuthServer, DiscoveryVia, SignInError, discover, redeem};
-use starpunk::auth::outbound::{Outbound, OutboundError, OutboundRules};
+use starpunk::indieauth_client::{AuthServer, DiscoveryVia, SignInError, discover, redeem};
+use starpunk::outbound::{Outbound, OutboundError, OutboundRules};
 
 use super::{CLIENT_ID, REDIRECT_URI, discover_owner, fallback, me, outbound, rules, url};
 use crate::fake_indieauth::{Advertise, ENDLESS_PAGE_BYTES, FakeIndieAuth};

@@ -1,7 +1,7 @@
 //! The callback's side: the issuer, redeeming the code, and confirming
 //! the identity the server vouches for.
 
-use starpunk::auth::indieauth::{
+use starpunk::indieauth_client::{
     Pkce, SignInError, authorization_url, check_issuer, discover, redeem, verify_me,
 };
 use starpunk::random::random_token;

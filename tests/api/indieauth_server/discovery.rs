@@ -1,7 +1,7 @@
 //! How apps find the endpoints: HTML links, the home page's `Link`
 //! header, and the metadata document.
 
-use starpunk::auth::indieauth::parse_link_header;
+use starpunk::outbound::parse_link_header;
 
 use crate::helpers::{header, select, spawn_app};
 

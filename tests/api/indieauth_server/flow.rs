@@ -102,7 +102,7 @@ async fn a_wrong_verifier_a_reused_code_and_a_wrong_redirect_are_invalid_grants(
 
     let code = app.approve(&signed, &client, "create", &["create"]).await;
     let mut form = client.redemption(&code);
-    let other = starpunk::auth::indieauth::Pkce::generate();
+    let other = starpunk::indieauth_client::Pkce::generate();
     form[4] = ("code_verifier", &other.verifier);
     let (status, answer) = app.post_json("/auth/token", &form).await;
     assert_eq!(

@@ -2,8 +2,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
+use crate::domain::pkce_challenge;
 use crate::random::random_bytes;
 
 /// A PKCE pair: the verifier stays on the server until the code is
@@ -26,17 +26,12 @@ impl Pkce {
     }
 
     fn from_verifier(verifier: String) -> Pkce {
-        let challenge = challenge_for(&verifier);
+        let challenge = pkce_challenge(&verifier);
         Pkce {
             verifier,
             challenge,
         }
     }
-}
-
-/// The S256 challenge for a verifier.
-pub fn challenge_for(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// Keeps the verifier out of logs.
@@ -73,7 +68,7 @@ mod tests {
         assert_eq!(a.verifier.len(), 64);
         assert!(a.verifier.chars().all(is_unreserved), "{}", a.verifier);
         assert_ne!(a.verifier, b.verifier);
-        assert_eq!(a.challenge, challenge_for(&a.verifier));
+        assert_eq!(a.challenge, pkce_challenge(&a.verifier));
         assert_eq!(a.challenge.len(), 43);
     }
 

@@ -6,8 +6,8 @@ use url::Url;
 
 use super::discovery::discover_advertised;
 use super::{AuthServer, DiscoveryVia, SignInError, quoted};
-use crate::auth::outbound::Outbound;
 use crate::domain::ProfileUrl;
+use crate::outbound::Outbound;
 
 /// Checks the callback's `iss` against the issuer found in the metadata,
 /// by exact comparison. A server found without metadata has no issuer to
@@ -142,7 +142,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::auth::outbound::OutboundRules;
+    use crate::outbound::OutboundRules;
 
     fn me(text: &str) -> ProfileUrl {
         ProfileUrl::parse(text).unwrap()

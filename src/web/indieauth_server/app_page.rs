@@ -6,9 +6,9 @@
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::indieauth::parse_link_header;
-use super::outbound::{Outbound, OutboundError};
 use crate::domain::ClientId;
+use crate::outbound::parse_link_header;
+use crate::outbound::{Outbound, OutboundError};
 
 /// The app as its page describes it. Every field may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

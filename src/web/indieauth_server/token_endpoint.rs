@@ -12,14 +12,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::bearer::{BearerError, api_error, authenticate};
-use super::session::token_hash;
-use crate::auth::indieauth::challenge_for;
 use crate::config::Settings;
+use crate::domain::pkce_challenge;
 use crate::domain::{ClientId, Scope, parse_redirect_uri};
 use crate::random::random_token;
 use crate::store::{AuthorizationCode, CodeRefusal, NewToken, TokenLookup};
+use crate::web::AppState;
+use crate::web::session::token_hash;
 
 /// The fields of a form body, repeated names kept (checkboxes).
 pub struct FormFields(Vec<(String, String)>);
@@ -146,7 +146,7 @@ pub async fn redeem_code(
         ));
     }
     let verifier_ok = (43..=128).contains(&verifier.len())
-        && challenge_for(verifier).as_bytes() == granted.code_challenge.as_bytes();
+        && pkce_challenge(verifier).as_bytes() == granted.code_challenge.as_bytes();
     if !verifier_ok {
         log::warn!("token: PKCE check failed for {}", granted.client_id);
         return Err(oauth_error(

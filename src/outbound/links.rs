@@ -13,7 +13,7 @@ pub struct HeaderLink {
 
 /// The target of the first link with relation `rel` in a list of `Link`
 /// header values, as written (perhaps relative).
-pub(super) fn first_in_headers<'a>(
+pub fn first_in_headers<'a>(
     headers: impl IntoIterator<Item = &'a String>,
     rel: &str,
 ) -> Option<String> {
@@ -27,7 +27,7 @@ pub(super) fn first_in_headers<'a>(
 /// The `href` of the first `<link>` element with relation `rel`, as
 /// written. `<a>` and `<area>` elements do not count: IndieAuth discovery
 /// reads only `<link>`.
-pub(super) fn first_in_html(html: &str, rel: &str) -> Option<String> {
+pub fn first_in_html(html: &str, rel: &str) -> Option<String> {
     let document = Html::parse_document(html);
     let links = Selector::parse("link[rel][href]").expect("a valid selector");
     document

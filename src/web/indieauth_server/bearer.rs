@@ -7,11 +7,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::session::token_hash;
-use super::{AppState, WebError};
 use crate::domain::Scope;
 use crate::error::error_chain;
 use crate::store::{AccessToken, TokenLookup};
+use crate::web::session::token_hash;
+use crate::web::{AppState, WebError};
 
 /// Why a request is not allowed. Each answers as RFC 6750 § 3.1 says.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +89,7 @@ impl BearerError {
         if let Some(challenge) = self.challenge() {
             answer.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
-        super::error::marked(answer.json(body), self)
+        crate::web::error::marked(answer.json(body), self)
     }
 }
 

@@ -11,18 +11,16 @@
 //! and the log and never holds a code, verifier, token or `state`.
 
 mod discovery;
-mod links;
 mod pkce;
 mod redeem;
 
 use url::Url;
 
-use super::outbound::OutboundError;
 use crate::domain::ProfileUrl;
+use crate::outbound::OutboundError;
 
 pub use discovery::discover;
-pub use links::{HeaderLink, parse_link_header};
-pub use pkce::{Pkce, challenge_for};
+pub use pkce::Pkce;
 pub use redeem::{check_issuer, redeem, verify_me};
 
 /// The owner's authorization server, as discovered.

@@ -6,9 +6,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::AppState;
 use crate::config::SiteSettings;
 use crate::domain::Scope;
+use crate::web::AppState;
 
 /// The metadata changes only when the settings do (a restart).
 const METADATA_CACHE: &str = "public, max-age=86400";

@@ -16,15 +16,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use url::Url;
 
-use super::session::{Owner, check_origin, csrf_matches, no_store, private_page, token_hash};
-use super::token::{FormFields, redeem_code, redemption_answer};
-use super::{AppState, WebError};
-use crate::auth::client_info::{ClientInfo, fetch_client_info};
+use super::app_page::{ClientInfo, fetch_client_info};
+use super::token_endpoint::{FormFields, redeem_code, redemption_answer};
 use crate::config::{Environment, Settings};
 use crate::domain::{ClientId, Scope, Scopes, parse_redirect_uri};
 use crate::random::random_token;
 use crate::render::{ConsentPage, PageContext, ScopeChoice};
 use crate::store::AuthorizationCode;
+use crate::web::session::{Owner, check_origin, csrf_matches, no_store, private_page, token_hash};
+use crate::web::{AppState, WebError};
 
 /// Holds the authorization request while the owner signs in.
 const RETURN_COOKIE: &str = "starpunk_return";

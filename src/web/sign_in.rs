@@ -18,12 +18,12 @@ use super::session::{
     start_session, token_hash,
 };
 use super::{AppState, WebError};
-use crate::auth::indieauth::{
-    self, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url,
-};
-use crate::auth::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::config::Settings;
 use crate::domain::ProfileUrl;
+use crate::indieauth_client::{
+    self as indieauth, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url,
+};
+use crate::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::random::random_token;
 use crate::render::{LoginLinkPage, LoginPage, PageContext};
 use crate::store::{OneTimeUse, SignInState};
@@ -201,7 +201,7 @@ pub async fn start_sign_in(
         .await?;
     log::info!(
         "sign-in: sending {me} to {} ({})",
-        crate::auth::outbound::shown_url(&server.authorization_endpoint),
+        crate::outbound::shown_url(&server.authorization_endpoint),
         via_name(server.via)
     );
     let target = authorization_url(
@@ -403,7 +403,7 @@ async fn signed_in(
         .set_flash(&token_hash(cookie.value()), message)
         .await?;
     // Back to the app's authorization request the owner signed in for.
-    let pending = super::authorize::pending_request(req, &state.settings);
+    let pending = super::indieauth_server::authorize::pending_request(req, &state.settings);
     let target = pending.as_ref().map_or_else(
         || admin_path(&state.settings),
         |(request, _)| request.clone(),

@@ -4,10 +4,9 @@
 use serde_json::Value;
 use url::Url;
 
-use super::links::{first_in_headers, first_in_html};
 use super::{AuthServer, DiscoveryVia, SignInError, quoted};
-use crate::auth::outbound::{Fetched, Outbound, shown_url};
 use crate::domain::ProfileUrl;
+use crate::outbound::{Fetched, Outbound, first_in_headers, first_in_html, shown_url};
 
 const METADATA_REL: &str = "indieauth-metadata";
 const LEGACY_REL: &str = "authorization_endpoint";
