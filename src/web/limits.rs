@@ -21,14 +21,13 @@ use actix_web::dev::{
 };
 use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::{ConnectionType, Method, StatusCode, Uri};
+use actix_web::http::{Method, Uri};
 use actix_web::web::{self, Bytes};
-use actix_web::{Error, HttpMessage, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use futures_util::future::{LocalBoxFuture, Ready, ok};
 use futures_util::{Stream, StreamExt};
 
-use super::indieauth_server::bearer::api_error;
-use super::media::UploadError;
+use super::error::ApiError;
 use super::multipart::{is_multipart, multipart_limit};
 use super::{AppState, WebError};
 
@@ -110,19 +109,13 @@ pub enum Oversize {
     Body { limit: u64 },
     /// A multipart body whose token is not in the header: one file's worth.
     FilesWithBodyToken { limit: u64, file_limit: u64 },
+    /// One uploaded file over `MEDIA_MAX_BYTES`.
+    File { limit: u64 },
+    /// The files of one request together, with the token in the header.
+    Files { limit: u64 },
 }
 
 impl Oversize {
-    pub fn status(self) -> StatusCode {
-        match self {
-            Oversize::RequestLine => StatusCode::URI_TOO_LONG,
-            Oversize::HeaderLine | Oversize::Headers => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Oversize::Body { .. } | Oversize::FilesWithBodyToken { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-        }
-    }
-
     /// In the words of the APIs' errors: lower case, no final stop.
     pub fn message(self) -> String {
         match self {
@@ -141,16 +134,25 @@ impl Oversize {
             Oversize::Body { limit } => format!(
                 "the request body is larger than {limit} bytes, the most this address accepts"
             ),
-            Oversize::FilesWithBodyToken { file_limit, .. } => {
-                UploadError::BodyTokenTooLarge(file_limit).to_string()
+            Oversize::FilesWithBodyToken { file_limit, .. } => format!(
+                "with the access token in the body, a request may carry {file_limit} bytes of \
+                 files in all; send the token in the Authorization header to send more"
+            ),
+            Oversize::File { limit } => {
+                format!("the file is larger than the {limit} bytes this site accepts")
             }
+            Oversize::Files { limit } => format!(
+                "the files are larger than {limit} bytes together, the most one request carries"
+            ),
         }
     }
 
     /// The most body bytes, for a body's refusal.
     fn body_limit(self) -> u64 {
         match self {
-            Oversize::Body { limit } | Oversize::FilesWithBodyToken { limit, .. } => limit,
+            Oversize::Body { limit }
+            | Oversize::FilesWithBodyToken { limit, .. }
+            | Oversize::Files { limit } => limit,
             _ => 0,
         }
     }
@@ -211,16 +213,13 @@ fn is_chunked(headers: &HeaderMap) -> bool {
 /// the connection closed after it: the rest of what the client sends is
 /// never read.
 fn refusal(accepts: Accepts, oversize: Oversize) -> HttpResponse {
-    let mut response = if accepts.answers_in_json() {
-        api_error(oversize.status(), "invalid_request", &oversize.message())
+    let refused = WebError::TooLarge(oversize);
+    if accepts.answers_in_json() {
+        ApiError(refused).error_response()
     } else {
         // Carries the error, so that the error pages make it HTML.
-        HttpResponse::from_error(WebError::from(oversize))
-    };
-    response
-        .head_mut()
-        .set_connection_type(ConnectionType::Close);
-    response
+        HttpResponse::from_error(refused)
+    }
 }
 
 /// For addresses that match no route: 404, unless the head is too large.

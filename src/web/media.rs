@@ -6,11 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::indieauth_server::bearer::{BearerError, api_error, require};
+use super::error::ApiError;
+use super::indieauth_server::bearer::require;
 use super::multipart::{MultipartRules, header_token, read_multipart};
 use super::{AppState, WebError, is_not_modified};
 use crate::domain::{MediaPath, Scope};
-use crate::media::{self, ImageError};
+use crate::media;
 use crate::store::{AccessToken, MediaDir, MediaRecord, StoreError};
 
 /// The media endpoint takes one image per request.
@@ -20,51 +21,8 @@ pub const FILES_PER_UPLOAD: usize = 1;
 /// they may be cached for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Why an upload was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    NotAnImage(#[from] ImageError),
-    #[error("the file is larger than the {0} bytes this site accepts")]
-    TooLarge(u64),
-    #[error("the request is larger than this site accepts")]
-    BodyTooLarge,
-    #[error(
-        "with the access token in the body, a request may carry {0} bytes of files in all; \
-         send the token in the Authorization header to send more"
-    )]
-    BodyTokenTooLarge(u64),
-    #[error(transparent)]
-    Bearer(#[from] BearerError),
-    #[error("the file could not be saved")]
-    Store(#[source] StoreError),
-}
-
-impl UploadError {
-    pub fn response(&self) -> HttpResponse {
-        let status = match self {
-            UploadError::Invalid(_) => StatusCode::BAD_REQUEST,
-            UploadError::NotAnImage(ImageError::TooManyPixels) => StatusCode::PAYLOAD_TOO_LARGE,
-            UploadError::NotAnImage(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            UploadError::TooLarge(_)
-            | UploadError::BodyTooLarge
-            | UploadError::BodyTokenTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            UploadError::Bearer(e) => return e.response(),
-            UploadError::Store(e) => {
-                log::error!("media: {}", crate::error::error_chain(e));
-                let code = "server_error";
-                let answer = api_error(StatusCode::INTERNAL_SERVER_ERROR, code, &self.to_string());
-                return super::error::marked(answer, self);
-            }
-        };
-        api_error(status, "invalid_request", &self.to_string())
-    }
-}
-
 /// Checks, cleans and keeps one uploaded image.
-pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord, UploadError> {
+pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord, WebError> {
     // Decoding and encoding take a while and much memory: off the async
     // threads, and only a few at once, so uploads cannot starve the pages.
     let _turn = state
@@ -74,13 +32,12 @@ pub async fn keep_image(state: &AppState, bytes: Vec<u8>) -> Result<MediaRecord,
         .expect("the image semaphore is never closed");
     let image = tokio::task::spawn_blocking(move || media::prepare(&bytes))
         .await
-        .map_err(|e| UploadError::Store(StoreError::Task(e)))??;
+        .map_err(StoreError::Task)??;
     let dir = MediaDir::in_data(&state.settings.data_path);
-    state
+    Ok(state
         .store
         .save_media(&dir, image, state.store.now())
-        .await
-        .map_err(UploadError::Store)
+        .await?)
 }
 
 /// The public address of a stored image.
@@ -94,8 +51,8 @@ pub async fn upload(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
-) -> HttpResponse {
-    let answered = async {
+) -> Result<HttpResponse, ApiError> {
+    {
         let header = header_token(&state, &req).await?;
         if let Some(token) = &header {
             require(token, Scope::Media)?;
@@ -110,14 +67,16 @@ pub async fn upload(
         let bytes = match body.files.pop() {
             Some((name, bytes)) if name == "file" => bytes,
             Some((name, _)) => {
-                return Err(UploadError::Invalid(format!(
+                return Err(WebError::bad_request(format!(
                     "send the image in a part named `file`, not `{name}`"
-                )));
+                ))
+                .into());
             }
             None => {
-                return Err(UploadError::Invalid(
-                    "send the image as a multipart/form-data part named `file`".into(),
-                ));
+                return Err(WebError::bad_request(
+                    "send the image as a multipart/form-data part named `file`",
+                )
+                .into());
             }
         };
         let record = keep_image(&state, bytes).await?;
@@ -126,8 +85,6 @@ pub async fn upload(
             .insert_header((header::LOCATION, media_url(&state, &record.path)))
             .finish())
     }
-    .await;
-    answered.unwrap_or_else(|e: UploadError| e.response())
 }
 
 /// `GET /media/{path}`: a stored image or its web variant, with a strong

@@ -11,9 +11,10 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 
 use super::AppState;
+use super::WebError;
 use super::indieauth_server::bearer::{BearerError, authenticate};
 use super::limits::FORM_LIMIT;
-use super::media::UploadError;
+use super::limits::Oversize;
 use crate::store::AccessToken;
 
 /// The most bytes of text fields in one multipart body (a note's text and
@@ -71,7 +72,7 @@ pub async fn read_multipart<F>(
     payload: web::Payload,
     header: Option<AccessToken>,
     rules: MultipartRules<F>,
-) -> Result<(MultipartBody, AccessToken), UploadError>
+) -> Result<(MultipartBody, AccessToken), WebError>
 where
     F: Fn(&AccessToken) -> Result<(), BearerError>,
 {
@@ -80,7 +81,7 @@ where
     let in_header = header.is_some();
     let files_limit = files_limit(rules.file_limit, rules.max_files, in_header);
     let unreadable = |e: actix_multipart::MultipartError| {
-        UploadError::Invalid(format!("the multipart body cannot be read: {e}"))
+        WebError::BadRequest(format!("the multipart body cannot be read: {e}"))
     };
     let mut token = header;
     let mut parts = Multipart::new(req.headers(), payload);
@@ -97,7 +98,7 @@ where
                 (rules.may_send_files)(token)?;
             }
             if body.files.len() == rules.max_files {
-                return Err(UploadError::Invalid(format!(
+                return Err(WebError::BadRequest(format!(
                     "send at most {} files at once",
                     rules.max_files
                 )));
@@ -113,13 +114,15 @@ where
             let chunk = chunk.map_err(unreadable)?;
             if (bytes.len() + chunk.len()) as u64 > limit {
                 return Err(if !is_file {
-                    UploadError::Invalid(format!(
+                    WebError::BadRequest(format!(
                         "the text fields are larger than {TEXT_FIELDS_LIMIT} bytes"
                     ))
                 } else if (bytes.len() + chunk.len()) as u64 > rules.file_limit {
-                    UploadError::TooLarge(rules.file_limit)
+                    WebError::TooLarge(Oversize::File {
+                        limit: rules.file_limit,
+                    })
                 } else {
-                    too_large(in_header, rules.file_limit)
+                    too_large(in_header, rules.file_limit, files_limit)
                 });
             }
             bytes.extend_from_slice(&chunk);
@@ -131,7 +134,7 @@ where
         }
         text_bytes += bytes.len() as u64;
         let text = String::from_utf8(bytes)
-            .map_err(|_| UploadError::Invalid(format!("the field `{name}` is not UTF-8")))?;
+            .map_err(|_| WebError::BadRequest(format!("the field `{name}` is not UTF-8")))?;
         if name != "access_token" {
             body.fields.push((name, text));
             continue;
@@ -140,7 +143,7 @@ where
             return Err(BearerError::Both.into());
         }
         if token.is_some() {
-            return Err(UploadError::Invalid("send `access_token` once".into()));
+            return Err(WebError::BadRequest("send `access_token` once".into()));
         }
         let checked = authenticate(state, req, Some(&text)).await?;
         if !body.files.is_empty() {
@@ -186,10 +189,13 @@ pub fn is_multipart(headers: &HeaderMap) -> bool {
     media_type(headers) == "multipart/form-data"
 }
 
-fn too_large(in_header: bool, file_limit: u64) -> UploadError {
-    if in_header {
-        UploadError::BodyTooLarge
+fn too_large(in_header: bool, file_limit: u64, files_limit: u64) -> WebError {
+    WebError::TooLarge(if in_header {
+        Oversize::Files { limit: files_limit }
     } else {
-        UploadError::BodyTokenTooLarge(file_limit)
-    }
+        Oversize::FilesWithBodyToken {
+            limit: files_limit,
+            file_limit,
+        }
+    })
 }

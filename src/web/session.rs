@@ -14,7 +14,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -64,39 +64,6 @@ impl Owner {
     }
 }
 
-/// Why there is no owner: not signed in.
-#[derive(Debug, thiserror::Error)]
-#[error("sign in first")]
-pub struct SignInRequired {
-    login_path: String,
-    is_form: bool,
-}
-
-impl ResponseError for SignInRequired {
-    fn status_code(&self) -> StatusCode {
-        if self.is_form {
-            StatusCode::FORBIDDEN
-        } else {
-            StatusCode::SEE_OTHER
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if self.is_form {
-            return WebError::Forbidden(
-                "You are not signed in (or your session ended), so this was not done. \
-                 Sign in and try again."
-                    .into(),
-            )
-            .error_response();
-        }
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, self.login_path.clone()))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .finish()
-    }
-}
-
 fn app_state(req: &HttpRequest) -> web::Data<AppState> {
     req.app_data::<web::Data<AppState>>()
         .expect("the app state is registered for every route")
@@ -126,7 +93,7 @@ impl FromRequest for Owner {
                     });
                 }
             }
-            Err(SignInRequired {
+            Err(WebError::SignInRequired {
                 login_path: state.settings.site.url.path().to_owned() + "auth/login",
                 is_form: !matches!(*req.method(), Method::GET | Method::HEAD),
             }

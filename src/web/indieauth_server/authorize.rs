@@ -10,7 +10,7 @@
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -158,9 +158,10 @@ pub async fn authorize_form(
 ) -> Result<HttpResponse, WebError> {
     let form = FormFields::parse(&body);
     if form.get("csrf").is_none() && form.get("code").is_some() {
+        // An app redeeming a sign-in code (IndieAuth § 5.3.3): JSON.
         return Ok(match redeem_code(&state, &form).await {
             Ok(code) => redemption_answer(&state.settings, &code, None),
-            Err(answer) => answer,
+            Err(refused) => refused.error_response(),
         });
     }
     let owner = Owner::extract(&req).await.map_err(|_| {

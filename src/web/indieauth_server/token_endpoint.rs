@@ -3,23 +3,22 @@
 //! /auth/introspect`, and the older `GET /auth/token`), and apps give
 //! tokens up (`POST /auth/revoke`, and the older `action=revoke`).
 //!
-//! Every answer is JSON, errors included (`{"error", "error_description"}`),
-//! and is returned as a response rather than an `Err`, so that the HTML
-//! error pages leave it alone.
+//! Every answer is JSON, errors included (`{"error", "error_description"}`,
+//! see [`ApiError`]).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::bearer::{BearerError, api_error, authenticate};
+use super::bearer::{BearerError, authenticate};
 use crate::config::Settings;
 use crate::domain::pkce_challenge;
 use crate::domain::{ClientId, Scope, parse_redirect_uri};
 use crate::random::random_token;
 use crate::store::{AuthorizationCode, CodeRefusal, NewToken, TokenLookup};
-use crate::web::AppState;
+use crate::web::error::{ApiError, json_answer};
 use crate::web::session::token_hash;
+use crate::web::{AppState, WebError};
 
 /// The fields of a form body, repeated names kept (checkboxes).
 pub struct FormFields(Vec<(String, String)>);
@@ -49,7 +48,7 @@ impl FormFields {
 }
 
 /// `POST /auth/token`: a code for a token; or the legacy `action=revoke`.
-pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let form = FormFields::parse(&body);
     if form.get("action") == Some("revoke") {
         return revoke_named(&state, form.get("token")).await;
@@ -57,23 +56,20 @@ pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse
     match form.get("grant_type") {
         Some("authorization_code") => {}
         Some(other) => {
-            return oauth_error(
+            return Err(refused(
                 "unsupported_grant_type",
-                &format!("grant_type {other:?} is not supported; use authorization_code"),
-            );
+                format!("grant_type {other:?} is not supported; use authorization_code"),
+            ));
         }
-        None => return oauth_error("invalid_request", "grant_type is missing"),
+        None => return Err(WebError::bad_request("grant_type is missing").into()),
     }
-    let code = match redeem_code(&state, &form).await {
-        Ok(code) => code,
-        Err(answer) => return answer,
-    };
+    let code = redeem_code(&state, &form).await?;
     if code.scopes.is_empty() {
         // Sign-in only: no token for a code granted no scope (§ 5.3.3).
-        return redemption_answer(&state.settings, &code, None);
+        return Ok(redemption_answer(&state.settings, &code, None));
     }
     let secret = random_token();
-    let issued = state
+    let token = state
         .store
         .issue_token(
             &token_hash(&secret),
@@ -86,19 +82,14 @@ pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse
             },
             state.store.now(),
         )
-        .await;
-    match issued {
-        Ok(token) => {
-            log::info!(
-                "token: issued token {} to {} [{}]",
-                token.id,
-                code.client_id,
-                code.scopes
-            );
-            redemption_answer(&state.settings, &code, Some(&secret))
-        }
-        Err(e) => BearerError::Unavailable(e.into()).response(),
-    }
+        .await?;
+    log::info!(
+        "token: issued token {} to {} [{}]",
+        token.id,
+        code.client_id,
+        code.scopes
+    );
+    Ok(redemption_answer(&state.settings, &code, Some(&secret)))
 }
 
 /// Takes the form's code and checks it against the form: the same
@@ -107,10 +98,10 @@ pub async fn token(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse
 pub async fn redeem_code(
     state: &AppState,
     form: &FormFields,
-) -> Result<AuthorizationCode, HttpResponse> {
+) -> Result<AuthorizationCode, ApiError> {
     let required = |name: &str| {
         form.get(name)
-            .ok_or_else(|| oauth_error("invalid_request", &format!("{name} is missing")))
+            .ok_or_else(|| WebError::bad_request(format!("{name} is missing")))
     };
     let code = required("code")?;
     let client_id = required("client_id")?;
@@ -119,8 +110,7 @@ pub async fn redeem_code(
     let taken = state
         .store
         .take_authorization_code(&token_hash(code), state.store.now())
-        .await
-        .map_err(|e| BearerError::Unavailable(e.into()).response())?;
+        .await?;
     let granted = taken.map_err(|refusal| {
         let why = match refusal {
             CodeRefusal::Unknown => "the code is not known here",
@@ -128,19 +118,19 @@ pub async fn redeem_code(
             CodeRefusal::Expired => "the code expired (codes last 10 minutes)",
         };
         log::warn!("token: refused a code: {why}");
-        oauth_error("invalid_grant", why)
+        refused("invalid_grant", why)
     })?;
     let same_client = ClientId::parse(client_id).is_ok_and(|id| id.as_str() == granted.client_id);
     let same_redirect =
         parse_redirect_uri(redirect_uri).is_ok_and(|uri| uri.as_str() == granted.redirect_uri);
     if !same_client {
-        return Err(oauth_error(
+        return Err(refused(
             "invalid_grant",
             "the code was issued to another client_id",
         ));
     }
     if !same_redirect {
-        return Err(oauth_error(
+        return Err(refused(
             "invalid_grant",
             "the redirect_uri differs from the one the code was issued for",
         ));
@@ -149,7 +139,7 @@ pub async fn redeem_code(
         && pkce_challenge(verifier).as_bytes() == granted.code_challenge.as_bytes();
     if !verifier_ok {
         log::warn!("token: PKCE check failed for {}", granted.client_id);
-        return Err(oauth_error(
+        return Err(refused(
             "invalid_grant",
             "the code_verifier does not match the code_challenge",
         ));
@@ -176,23 +166,21 @@ pub fn redemption_answer(
             "url": settings.site.owner_url(),
         });
     }
-    json_answer(StatusCode::OK, &body)
+    json_answer(&body)
 }
 
 /// `GET /auth/token` with `Authorization: Bearer`: the token's `me`,
 /// `client_id` and `scope`, as resource servers asked before introspection.
-pub async fn verify(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match authenticate(&state, &req, None).await {
-        Ok(token) => json_answer(
-            StatusCode::OK,
-            &json!({
-                "me": token.me,
-                "client_id": token.client_id,
-                "scope": token.scopes.to_string(),
-            }),
-        ),
-        Err(e) => e.response(),
-    }
+pub async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let token = authenticate(&state, &req, None).await?;
+    Ok(json_answer(&json!({
+        "me": token.me,
+        "client_id": token.client_id,
+        "scope": token.scopes.to_string(),
+    })))
 }
 
 /// `POST /auth/introspect` (RFC 7662 and IndieAuth § 6): the caller proves
@@ -202,24 +190,19 @@ pub async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let form = FormFields::parse(&body);
     // The caller's own token may come in the header or, as RFC 6750
     // allows, as the form's `access_token`; `token` is the one checked.
-    if let Err(e) = authenticate(&state, &req, form.get("access_token")).await {
-        return e.response();
-    }
-    let Some(token) = form.get("token") else {
-        return oauth_error("invalid_request", "token is missing");
-    };
-    let lookup = match state
+    authenticate(&state, &req, form.get("access_token")).await?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| WebError::bad_request("token is missing"))?;
+    let lookup = state
         .store
         .find_token(&token_hash(token), state.store.now())
         .await
-    {
-        Ok(lookup) => lookup,
-        Err(e) => return BearerError::Unavailable(e.into()).response(),
-    };
+        .map_err(BearerError::Unavailable)?;
     let body = match lookup {
         TokenLookup::Live(token) => {
             let mut body = json!({
@@ -236,43 +219,36 @@ pub async fn introspect(
         }
         _ => json!({ "active": false }),
     };
-    json_answer(StatusCode::OK, &body)
+    Ok(json_answer(&body))
 }
 
 /// `POST /auth/revoke` (RFC 7009): 200 whether or not the token existed.
-pub async fn revoke(state: web::Data<AppState>, body: web::Bytes) -> HttpResponse {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let form = FormFields::parse(&body);
     revoke_named(&state, form.get("token")).await
 }
 
-async fn revoke_named(state: &AppState, token: Option<&str>) -> HttpResponse {
-    let Some(token) = token else {
-        return oauth_error("invalid_request", "token is missing");
-    };
-    match state
+async fn revoke_named(state: &AppState, token: Option<&str>) -> Result<HttpResponse, ApiError> {
+    let token = token.ok_or_else(|| WebError::bad_request("token is missing"))?;
+    let revoked = state
         .store
         .revoke_token_by_hash(&token_hash(token), state.store.now())
-        .await
-    {
-        Ok(revoked) => {
-            if revoked {
-                log::info!("token: an app revoked its token");
-            }
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish()
-        }
-        Err(e) => BearerError::Unavailable(e.into()).response(),
+        .await?;
+    if revoked {
+        log::info!("token: an app revoked its token");
     }
-}
-
-/// An OAuth error of the token endpoint (RFC 6749 § 5.2): 400 and JSON.
-fn oauth_error(code: &str, description: &str) -> HttpResponse {
-    api_error(StatusCode::BAD_REQUEST, code, description)
-}
-
-fn json_answer(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status)
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
+        .finish())
+}
+
+/// A refusal of the token endpoint with its OAuth code (RFC 6749 § 5.2).
+fn refused(code: &'static str, description: impl Into<String>) -> ApiError {
+    ApiError(WebError::Grant {
+        code,
+        description: description.into(),
+    })
 }

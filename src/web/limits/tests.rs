@@ -76,9 +76,10 @@ fn messages_name_the_limit() {
     assert!(Oversize::Body { limit: 42 }.message().contains("42 bytes"));
     assert!(Oversize::RequestLine.message().contains("8192 bytes"));
     assert!(Oversize::Headers.message().contains("32768 bytes"));
-    let page = WebError::from(Oversize::HeaderLine);
+    let refused = WebError::from(Oversize::HeaderLine);
     assert_eq!(
-        page.to_string(),
-        "A header line is longer than 8192 bytes, the most this site accepts."
+        refused.to_string(),
+        "a header line is longer than 8192 bytes, the most this site accepts"
     );
+    assert_eq!(refused.status().as_u16(), 431);
 }

@@ -7,9 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::MicropubError;
 use crate::domain::mf2::{Properties, text_of};
 use crate::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag};
+use crate::web::WebError;
 
 /// Properties read into what a note holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@ const MAPPED: [&str; 7] = [
 const DERIVED: [&str; 3] = ["url", "updated", "uid"];
 
 impl PostFields {
-    pub fn from_properties(mut properties: Properties) -> Result<PostFields, MicropubError> {
+    pub fn from_properties(mut properties: Properties) -> Result<PostFields, WebError> {
         let (text, format) = match first(&properties, "content") {
             None => (None, ContentFormat::Markdown),
             Some(Value::String(text)) => (Some(text.clone()), ContentFormat::Markdown),
@@ -47,13 +47,13 @@ impl PostFields {
                 (Some(Value::String(html)), _) => (Some(html.clone()), ContentFormat::Html),
                 (None, Some(Value::String(text))) => (Some(text.clone()), ContentFormat::Markdown),
                 _ => {
-                    return Err(MicropubError::invalid(
+                    return Err(WebError::bad_request(
                         "`content` must be text or {\"html\": …}",
                     ));
                 }
             },
             Some(_) => {
-                return Err(MicropubError::invalid(
+                return Err(WebError::bad_request(
                     "`content` must be text or {\"html\": …}",
                 ));
             }
@@ -67,11 +67,11 @@ impl PostFields {
                     .iter()
                     .map(|v| {
                         v.as_str().ok_or_else(|| {
-                            MicropubError::invalid("each `category` must be a tag name (text)")
+                            WebError::bad_request("each `category` must be a tag name (text)")
                         })
                     })
                     .collect::<Result<Vec<&str>, _>>()?;
-                Tag::parse_list(&names).map_err(|e| MicropubError::invalid(e.to_string()))?
+                Tag::parse_list(&names).map_err(|e| WebError::bad_request(e.to_string()))?
             }
         };
         let published_at = single_text(&properties, "published")?
@@ -82,7 +82,7 @@ impl PostFields {
             Some("published") => Some(true),
             Some("draft") => Some(false),
             Some(other) => {
-                return Err(MicropubError::invalid(format!(
+                return Err(WebError::bad_request(format!(
                     "unknown post-status {other:?}: use published or draft"
                 )));
             }
@@ -99,9 +99,9 @@ impl PostFields {
             .filter(|t| !t.trim().is_empty())
             .or_else(|| name.clone())
             .ok_or_else(|| {
-                MicropubError::invalid("a post needs `content` (or at least a `name`)")
+                WebError::bad_request("a post needs `content` (or at least a `name`)")
             })?;
-        let body = NoteBody::parse(text).map_err(|e| MicropubError::invalid(e.to_string()))?;
+        let body = NoteBody::parse(text).map_err(|e| WebError::bad_request(e.to_string()))?;
 
         for name in MAPPED.iter().chain(DERIVED.iter()) {
             properties.remove(*name);
@@ -114,7 +114,7 @@ impl PostFields {
             extra: properties,
         }
         .validated()
-        .map_err(|e| MicropubError::invalid(e.to_string()))?;
+        .map_err(|e| WebError::bad_request(e.to_string()))?;
         Ok(PostFields {
             body,
             tags,
@@ -129,18 +129,18 @@ fn first<'a>(properties: &'a Properties, name: &str) -> Option<&'a Value> {
     properties.get(name).and_then(|values| values.first())
 }
 
-fn single_text(properties: &Properties, name: &str) -> Result<Option<String>, MicropubError> {
+fn single_text(properties: &Properties, name: &str) -> Result<Option<String>, WebError> {
     match first(properties, name) {
         None => Ok(None),
         Some(value) => text_of(value)
             .map(|text| Some(text.to_owned()))
-            .ok_or_else(|| MicropubError::invalid(format!("`{name}` must be text"))),
+            .ok_or_else(|| WebError::bad_request(format!("`{name}` must be text"))),
     }
 }
 
-fn photo_of(value: &Value) -> Result<Photo, MicropubError> {
+fn photo_of(value: &Value) -> Result<Photo, WebError> {
     let bad =
-        || MicropubError::invalid("each `photo` must be a URL or {\"value\": URL, \"alt\": text}");
+        || WebError::bad_request("each `photo` must be a URL or {\"value\": URL, \"alt\": text}");
     match value {
         Value::String(url) => Ok(Photo {
             url: url.clone(),
@@ -164,7 +164,7 @@ fn photo_of(value: &Value) -> Result<Photo, MicropubError> {
 
 /// `published` as apps send it: RFC 3339, or ISO 8601 without a zone
 /// (read as UTC).
-pub fn parse_date(text: &str) -> Result<DateTime<Utc>, MicropubError> {
+pub fn parse_date(text: &str) -> Result<DateTime<Utc>, WebError> {
     let text = text.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
@@ -181,19 +181,19 @@ pub fn parse_date(text: &str) -> Result<DateTime<Utc>, MicropubError> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
-    Err(MicropubError::invalid(format!(
+    Err(WebError::bad_request(format!(
         "`published` {text:?} is not a date; use ISO 8601, e.g. 2026-11-24T09:30:00Z"
     )))
 }
 
 /// `mp-slug`, validated like any slug.
-pub fn requested_slug(commands: &Properties) -> Result<Option<Slug>, MicropubError> {
+pub fn requested_slug(commands: &Properties) -> Result<Option<Slug>, WebError> {
     match first(commands, "mp-slug").and_then(Value::as_str) {
         None => Ok(None),
         Some(text) if text.trim().is_empty() => Ok(None),
         Some(text) => Slug::parse(text.trim())
             .map(Some)
-            .map_err(|e| MicropubError::invalid(format!("mp-slug: {e}"))),
+            .map_err(|e| WebError::bad_request(format!("mp-slug: {e}"))),
     }
 }
 

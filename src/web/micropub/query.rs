@@ -6,12 +6,12 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde_json::{Map, Value, json};
 
-use super::MicropubError;
 use super::write::any_note;
 use crate::domain::NoteWithBody;
 use crate::domain::source_properties;
 use crate::store::{AccessToken, NoteFilter};
 use crate::web::AppState;
+use crate::web::WebError;
 
 /// The queries this endpoint answers.
 const QUERIES: [&str; 4] = ["config", "syndicate-to", "source", "category"];
@@ -23,9 +23,9 @@ pub async fn answer(
     state: &AppState,
     _token: &AccessToken,
     query_string: &str,
-) -> Result<HttpResponse, MicropubError> {
+) -> Result<HttpResponse, WebError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
-        .map_err(|e| MicropubError::invalid(format!("the query cannot be read: {e}")))?;
+        .map_err(|e| WebError::bad_request(format!("the query cannot be read: {e}")))?;
     let get = |name: &str| {
         pairs
             .iter()
@@ -34,7 +34,7 @@ pub async fn answer(
     };
     let body = match get("q") {
         None => {
-            return Err(MicropubError::invalid(
+            return Err(WebError::bad_request(
                 "ask a question with `q` (config, syndicate-to, source or category), or POST a post",
             ));
         }
@@ -71,7 +71,7 @@ pub async fn answer(
                 Some(url) => {
                     let note = any_note(state, url).await?;
                     if note.deleted_at.is_some() {
-                        return Err(MicropubError::UnknownUrl(url.to_owned()));
+                        return Err(WebError::bad_request(format!("there is no post at {url}")));
                     }
                     let body = state.store.read_body(&note).await?;
                     source(state, &NoteWithBody { note, body }, &asked)
@@ -80,7 +80,7 @@ pub async fn answer(
             }
         }
         Some(other) => {
-            return Err(MicropubError::invalid(format!(
+            return Err(WebError::bad_request(format!(
                 "unknown query {other:?}: this endpoint answers q=config, syndicate-to, source and category"
             )));
         }
@@ -109,11 +109,11 @@ async fn list(
     limit: Option<&str>,
     offset: Option<&str>,
     status: Option<&str>,
-) -> Result<Value, MicropubError> {
-    let number = |text: Option<&str>, name: &str, default: u64| -> Result<u64, MicropubError> {
+) -> Result<Value, WebError> {
+    let number = |text: Option<&str>, name: &str, default: u64| -> Result<u64, WebError> {
         text.map_or(Ok(default), |t| {
             t.parse()
-                .map_err(|_| MicropubError::invalid(format!("`{name}` must be a whole number")))
+                .map_err(|_| WebError::bad_request(format!("`{name}` must be a whole number")))
         })
     };
     let limit = u32::try_from(number(limit, "limit", u64::from(DEFAULT_LIST))?)
@@ -125,7 +125,7 @@ async fn list(
         Some("published") => NoteFilter::Published,
         Some("draft") => NoteFilter::Drafts,
         Some(other) => {
-            return Err(MicropubError::invalid(format!(
+            return Err(WebError::bad_request(format!(
                 "unknown post-status {other:?}: use published or draft"
             )));
         }
@@ -141,7 +141,7 @@ async fn list(
     Ok(json!({ "items": items }))
 }
 
-async fn category_names(state: &AppState) -> Result<Vec<String>, MicropubError> {
+async fn category_names(state: &AppState) -> Result<Vec<String>, WebError> {
     Ok(state
         .store
         .tag_counts()

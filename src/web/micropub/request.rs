@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::MicropubError;
 use crate::domain::mf2::{Properties, Update};
+use crate::web::WebError;
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,25 +43,24 @@ fn is_reserved(name: &str) -> bool {
 impl MicropubRequest {
     /// A form body (`application/x-www-form-urlencoded`, or the text
     /// fields of a multipart one): `name=value` pairs, `name[]` for lists.
-    pub fn from_form(pairs: Vec<(String, String)>) -> Result<MicropubRequest, MicropubError> {
+    pub fn from_form(pairs: Vec<(String, String)>) -> Result<MicropubRequest, WebError> {
         let mut fields = Properties::new();
         for (name, value) in pairs {
             let name = name.strip_suffix("[]").unwrap_or(&name).to_owned();
             fields.entry(name).or_default().push(Value::String(value));
         }
-        let single =
-            |fields: &mut Properties, name: &str| -> Result<Option<String>, MicropubError> {
-                match fields.remove(name) {
-                    None => Ok(None),
-                    Some(mut values) if values.len() == 1 => match values.pop() {
-                        Some(Value::String(text)) => Ok(Some(text)),
-                        _ => Ok(None),
-                    },
-                    Some(_) => Err(MicropubError::invalid(format!(
-                        "`{name}` may be given only once"
-                    ))),
-                }
-            };
+        let single = |fields: &mut Properties, name: &str| -> Result<Option<String>, WebError> {
+            match fields.remove(name) {
+                None => Ok(None),
+                Some(mut values) if values.len() == 1 => match values.pop() {
+                    Some(Value::String(text)) => Ok(Some(text)),
+                    _ => Ok(None),
+                },
+                Some(_) => Err(WebError::bad_request(format!(
+                    "`{name}` may be given only once"
+                ))),
+            }
+        };
         let access_token = single(&mut fields, "access_token")?;
         let action = single(&mut fields, "action")?;
         let url = single(&mut fields, "url")?;
@@ -82,7 +81,7 @@ impl MicropubRequest {
                 url: required_url(url)?,
             },
             Some("update") => {
-                return Err(MicropubError::invalid(
+                return Err(WebError::bad_request(
                     "updates are sent as JSON (Micropub § 3.3)",
                 ));
             }
@@ -96,17 +95,17 @@ impl MicropubRequest {
 
     /// A JSON body: `{"type": ["h-entry"], "properties": {…}}` to create,
     /// or `{"action": …, "url": …}` for the other actions.
-    pub fn from_json(body: &[u8]) -> Result<MicropubRequest, MicropubError> {
+    pub fn from_json(body: &[u8]) -> Result<MicropubRequest, WebError> {
         let value: Value = serde_json::from_slice(body)
-            .map_err(|e| MicropubError::invalid(format!("the body is not valid JSON: {e}")))?;
+            .map_err(|e| WebError::bad_request(format!("the body is not valid JSON: {e}")))?;
         let Value::Object(object) = value else {
-            return Err(MicropubError::invalid("the body must be a JSON object"));
+            return Err(WebError::bad_request("the body must be a JSON object"));
         };
-        let text = |name: &str| -> Result<Option<String>, MicropubError> {
+        let text = |name: &str| -> Result<Option<String>, WebError> {
             match object.get(name) {
                 None => Ok(None),
                 Some(Value::String(text)) => Ok(Some(text.clone())),
-                Some(_) => Err(MicropubError::invalid(format!("`{name}` must be a string"))),
+                Some(_) => Err(WebError::bad_request(format!("`{name}` must be a string"))),
             }
         };
         let access_token = text("access_token")?;
@@ -116,7 +115,7 @@ impl MicropubRequest {
             Some("update") => Action::Update {
                 url: required_url(url)?,
                 update: Update::from_json(&object)
-                    .map_err(|e| MicropubError::invalid(e.to_string()))?,
+                    .map_err(|e| WebError::bad_request(e.to_string()))?,
             },
             Some("delete") => Action::Delete {
                 url: required_url(url)?,
@@ -133,25 +132,25 @@ impl MicropubRequest {
     }
 }
 
-fn json_create(object: &Map<String, Value>) -> Result<Action, MicropubError> {
+fn json_create(object: &Map<String, Value>) -> Result<Action, WebError> {
     let kind = match object.get("type") {
         Some(Value::Array(types)) => match types.first().and_then(Value::as_str) {
             Some(kind) => kind.strip_prefix("h-").unwrap_or(kind).to_owned(),
-            None => return Err(MicropubError::invalid("`type` must list the post's type")),
+            None => return Err(WebError::bad_request("`type` must list the post's type")),
         },
         _ => {
-            return Err(MicropubError::invalid(
+            return Err(WebError::bad_request(
                 "a JSON post needs `type` (e.g. [\"h-entry\"]) and `properties`",
             ));
         }
     };
     let Some(Value::Object(given)) = object.get("properties") else {
-        return Err(MicropubError::invalid("`properties` must be an object"));
+        return Err(WebError::bad_request("`properties` must be an object"));
     };
     let mut fields = Properties::new();
     for (name, values) in given {
         let Value::Array(values) = values else {
-            return Err(MicropubError::invalid(format!(
+            return Err(WebError::bad_request(format!(
                 "property `{name}` must be a list of values"
             )));
         };
@@ -180,15 +179,15 @@ fn split_commands(fields: Properties) -> (Properties, Properties) {
     (commands, properties)
 }
 
-fn unknown_action(action: &str) -> MicropubError {
-    MicropubError::invalid(format!(
+fn unknown_action(action: &str) -> WebError {
+    WebError::bad_request(format!(
         "unknown action {action:?}: the actions are create, update, delete and undelete"
     ))
 }
 
-fn required_url(url: Option<String>) -> Result<String, MicropubError> {
+fn required_url(url: Option<String>) -> Result<String, WebError> {
     url.filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| MicropubError::invalid("this action needs the post's `url`"))
+        .ok_or_else(|| WebError::bad_request("this action needs the post's `url`"))
 }
 
 #[cfg(test)]
@@ -197,7 +196,7 @@ mod tests {
 
     use super::*;
 
-    fn form(pairs: &[(&str, &str)]) -> Result<MicropubRequest, MicropubError> {
+    fn form(pairs: &[(&str, &str)]) -> Result<MicropubRequest, WebError> {
         MicropubRequest::from_form(
             pairs
                 .iter()

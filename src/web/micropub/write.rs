@@ -4,20 +4,20 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-use super::MicropubError;
 use super::post::{PostFields, requested_slug};
 use super::request::Action;
 use crate::domain::source_properties;
 use crate::domain::{NewNote, Note, NoteEdit, Scope, Slug};
 use crate::store::AccessToken;
 use crate::web::AppState;
+use crate::web::WebError;
 use crate::web::indieauth_server::bearer::require;
 
 pub async fn perform(
     state: &AppState,
     token: &AccessToken,
     action: Action,
-) -> Result<HttpResponse, MicropubError> {
+) -> Result<HttpResponse, WebError> {
     let response = match action {
         Action::Create {
             kind,
@@ -34,7 +34,7 @@ pub async fn perform(
                 })?;
             }
             if kind != "entry" {
-                return Err(MicropubError::invalid(format!(
+                return Err(WebError::bad_request(format!(
                     "this site keeps h-entry posts (notes), not h-{kind}"
                 )));
             }
@@ -69,7 +69,7 @@ pub async fn perform(
                     update.apply(&mut properties);
                     let fields = PostFields::from_properties(properties)?;
                     let dated = update.touched().any(|p| p == "published");
-                    Ok::<_, MicropubError>(NoteEdit {
+                    Ok::<_, WebError>(NoteEdit {
                         body: Some(fields.body),
                         tags: Some(fields.tags),
                         properties: Some(fields.properties),
@@ -108,10 +108,7 @@ pub async fn perform(
         }
     };
     // Pages and feeds show the change at once.
-    state
-        .refresh_revision()
-        .await
-        .map_err(MicropubError::from)?;
+    state.refresh_revision().await?;
     Ok(response)
 }
 
@@ -132,17 +129,17 @@ pub fn slug_of(state: &AppState, url: &str) -> Option<Slug> {
 }
 
 /// The note at `url`, whatever its state.
-pub async fn any_note(state: &AppState, url: &str) -> Result<Note, MicropubError> {
-    let unknown = || MicropubError::UnknownUrl(url.to_owned());
+pub async fn any_note(state: &AppState, url: &str) -> Result<Note, WebError> {
+    let unknown = || WebError::bad_request(format!("there is no post at {url}"));
     let slug = slug_of(state, url).ok_or_else(unknown)?;
     state.store.find(slug.as_str()).await?.ok_or_else(unknown)
 }
 
 /// The note at `url`, unless it was deleted.
-pub async fn live_note(state: &AppState, url: &str) -> Result<Note, MicropubError> {
+pub async fn live_note(state: &AppState, url: &str) -> Result<Note, WebError> {
     let note = any_note(state, url).await?;
     if note.deleted_at.is_some() {
-        return Err(MicropubError::invalid(format!(
+        return Err(WebError::bad_request(format!(
             "the post at {url} is deleted: undelete it first"
         )));
     }
