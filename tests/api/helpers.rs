@@ -1,7 +1,7 @@
 //! `spawn_app()` and the helpers tests use to act as a user would.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -310,6 +310,43 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("condition not met within {limit:?}");
+}
+
+/// A loopback port where every connection is refused, kept from anyone else
+/// while the value lives: its socket is bound but never listens. (A port
+/// bound and released may be taken by another test before it is used, and
+/// a listener that never accepts still completes handshakes.)
+pub struct RefusingPort(tokio::net::TcpSocket);
+
+impl RefusingPort {
+    pub fn bind() -> RefusingPort {
+        // Without SO_REUSEADDR: a server setting it could share the port
+        // with a socket that sets it too.
+        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind port 0");
+        RefusingPort(socket)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.0.local_addr().expect("bound address")
+    }
+
+    /// `http://127.0.0.1:port` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr())
+    }
+}
+
+#[test]
+fn a_refusing_port_refuses_connections_and_cannot_be_taken() {
+    let port = RefusingPort::bind();
+    let refused = std::net::TcpStream::connect(port.addr()).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    // std sets SO_REUSEADDR, as servers do; the port is still not theirs.
+    let taken = TcpListener::bind(port.addr()).unwrap_err();
+    assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
 }
 
 pub fn header(response: &reqwest::Response, name: &str) -> String {

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::helpers::{TestApp, cli_with, run_with_input, select, spawn_app, stderr, stdout};
+use crate::helpers::{
+    RefusingPort, TestApp, cli_with, run_with_input, select, spawn_app, stderr, stdout,
+};
 
 /// A folder to run in, with its own data folder and perhaps a `.env`.
 struct Folder {
@@ -188,13 +190,8 @@ fn commands_that_need_no_settings_ignore_bad_ones() {
 
     // With --url the check asks that address: unreachable is exit 1, not a
     // configuration error.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/health",
-        closed.local_addr().unwrap().port()
-    );
-    drop(closed);
-    let output = folder.run(&bad, &["healthcheck", "--url", &url]);
+    let down = RefusingPort::bind();
+    let output = folder.run(&bad, &["healthcheck", "--url", &down.url("/health")]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(err.starts_with("unhealthy: cannot reach"), "{err}");

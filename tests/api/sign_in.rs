@@ -8,7 +8,7 @@ use starpunk::web::session::token_hash;
 use url::Url;
 
 use crate::fake_indieauth::{Advertise, FakeIndieAuth};
-use crate::helpers::{TestApp, header, spawn_app};
+use crate::helpers::{RefusingPort, TestApp, header, spawn_app};
 use crate::owner::{location, session_cookie, set_cookie_header};
 
 async fn app_for(fake: &FakeIndieAuth) -> TestApp {
@@ -235,16 +235,8 @@ async fn a_wrong_pkce_verifier_fails_at_redemption() {
 
 #[tokio::test]
 async fn an_unreachable_profile_page_gives_a_clear_page() {
-    // A port that was bound and released: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let app = TestApp::builder()
-        .admin_me(&format!("http://127.0.0.1:{port}/"))
-        .spawn()
-        .await;
+    let down = RefusingPort::bind();
+    let app = TestApp::builder().admin_me(&down.url("/")).spawn().await;
     let response = app
         .client
         .post(app.url("/auth/login"))

@@ -8,6 +8,7 @@ use starpunk::outbound::{Outbound, OutboundError, OutboundRules};
 
 use super::{CLIENT_ID, REDIRECT_URI, discover_owner, fallback, me, outbound, rules, url};
 use crate::fake_indieauth::{Advertise, ENDLESS_PAGE_BYTES, FakeIndieAuth};
+use crate::helpers::RefusingPort;
 
 #[tokio::test]
 async fn metadata_advertised_in_a_link_header_is_found() {
@@ -191,12 +192,8 @@ async fn a_slow_server_times_out() {
 
 #[tokio::test]
 async fn a_server_that_is_down_is_an_error_not_the_fallback() {
-    // A socket bound but not listening keeps its port from anyone else
-    // while refusing every connection.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let port = socket.local_addr().unwrap().port();
-    let down = me(&format!("http://127.0.0.1:{port}/"));
+    let port = RefusingPort::bind();
+    let down = me(&port.url("/"));
 
     let err = discover(&outbound(), &down, &fallback()).await.unwrap_err();
     match &err {
@@ -207,7 +204,8 @@ async fn a_server_that_is_down_is_an_error_not_the_fallback() {
     }
     assert!(
         err.to_string().starts_with(&format!(
-            "Could not read the profile page: cannot connect to http://127.0.0.1:{port}/: "
+            "Could not read the profile page: cannot connect to {}: ",
+            port.url("/")
         )),
         "{err}"
     );

@@ -85,20 +85,29 @@ def test_health_through_the_published_port_says_healthy_in_production(started):
     assert (body["status"], body["environment"]) == ("healthy", "production")
 
 
-def test_idle_memory_is_measured(podman, started, figures):
-    # After start-up and a few requests, once things settle.
+# The memory target (docs/performance.md) is 20 MiB at peak, met with two
+# workers; the image starts one worker per core of the host, about 0.2 MiB
+# each, so the target is reported, not asserted. The ceiling holds on any
+# host: three times the target, gone past only by memory that leaks or that
+# should not be held at all.
+IDLE_RSS_TARGET_KB = 20 * 1024
+IDLE_RSS_CEILING_KB = 64 * 1024
+
+
+def test_idle_memory_stays_under_the_ceiling(podman, started, figures):
+    """The server's resident memory after start-up and the first requests
+    (as the benchmark measures it)."""
     for path in ("/", "/feed.xml", "/health", "/"):
-        get(started.url + path)
-    time.sleep(2)
+        assert get(started.url + path).status == 200, path
     pid = podman.inspect(started.name, "{{.State.Pid}}")
     with open(f"/proc/{pid}/status") as status:
         rss_kb = int(next(line.split()[1] for line in status if line.startswith("VmRSS:")))
     stats = podman("stats", "--no-stream", "--format", "{{.MemUsage}}", started.name,
                    check=False).stdout.strip() or "n/a"
-    target = "met" if rss_kb <= 20 * 1024 else "missed"
+    target = "met" if rss_kb <= IDLE_RSS_TARGET_KB else "missed"
     figures.record("idle memory", f"VmRSS {rss_kb} kB; cgroup (podman stats) {stats}; "
-                                  f"target <= 20480 kB: {target}")
-    assert rss_kb > 0
+                                  f"target <= {IDLE_RSS_TARGET_KB} kB: {target}")
+    assert rss_kb <= IDLE_RSS_CEILING_KB, f"VmRSS {rss_kb} kB, over {IDLE_RSS_CEILING_KB} kB"
 
 
 def test_sigterm_stops_the_container_gracefully(podman, started, figures):
