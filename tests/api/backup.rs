@@ -297,7 +297,12 @@ fn a_killed_backup_leaves_no_archive_and_the_next_one_tidies_up() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let waiting = std::time::Instant::now();
     let partial = loop {
+        assert!(
+            waiting.elapsed() < std::time::Duration::from_secs(60),
+            "the backup wrote nothing within a minute"
+        );
         let found = entries(out.path())
             .into_iter()
             .map(|dir| out.path().join(dir).join("archive.tar.gz.part"))

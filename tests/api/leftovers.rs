@@ -32,7 +32,9 @@ const ROUNDS: usize = 16;
 const FILLER: Range<u64> = 20_000..400_000;
 
 /// Writers are killed this long after their round starts, at most: long
-/// enough to reach every step of a write of the largest note.
+/// enough to reach every step of a write of the largest note here, and
+/// never shorter than what a whole write takes on the machine at hand (a
+/// slow or busy one), so that kills land all along the writes.
 const KILL_WITHIN: Duration = Duration::from_millis(60);
 
 /// What one seed's run did.
@@ -74,11 +76,14 @@ fn kill_then_repair(seed: u64) -> Outcome {
     let vars = vars_for(dir.path());
     let mut rng = Xorshift(seed);
     let mut ledger = Ledger::new(FILLER);
+    let started = std::time::Instant::now();
     ledger.create_notes(&vars, &mut rng, NOTES);
+    let one_write = started.elapsed() / NOTES as u32;
+    let kill_within = KILL_WITHIN.max(one_write * 2);
     let mut killed = 0;
     for _ in 0..ROUNDS {
         killed += ledger
-            .round(&vars, inputs.path(), &mut rng, KILL_WITHIN)
+            .round(&vars, inputs.path(), &mut rng, kill_within)
             .killed;
     }
     let repaired = repair(&vars);
