@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
-use super::{WebError, page::marked};
+use super::{WebError, marked};
 use crate::web::indieauth_server::bearer::BearerError;
 
 /// A [`WebError`], answered in JSON.

@@ -249,6 +249,32 @@ fn sentence(text: &str) -> String {
     sentence
 }
 
+/// Set on a failed response whose cause is a full disk, for
+/// [`render_error_page`] (which sees every failed response, and the
+/// store) to act on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DiskFull;
+
+/// A failed response, marked [`DiskFull`] when `error` or one of its
+/// causes is a store error from a full disk. Every answer built from a
+/// store error goes through here.
+pub(crate) fn marked(
+    mut response: HttpResponse,
+    error: &(dyn std::error::Error + 'static),
+) -> HttpResponse {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_disk_full)
+        {
+            response.extensions_mut().insert(DiskFull);
+            break;
+        }
+        cause = e.source();
+    }
+    response
+}
+
 /// The note service's errors by their kind: the client's mistakes are
 /// said to the client, the server's failures are logged.
 impl From<StoreError> for WebError {

@@ -11,9 +11,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 
 use super::api::ApiError;
-use super::{Allowed, WebError};
+use super::{Allowed, DiskFull, WebError, marked};
 use crate::render::{ErrorPage, PageContext};
-use crate::store::StoreError;
 use crate::web::AppState;
 
 impl ResponseError for WebError {
@@ -40,32 +39,6 @@ impl ResponseError for WebError {
             self,
         )
     }
-}
-
-/// Set on a failed response whose cause is a full disk, for
-/// [`render_error_page`] (which sees every failed response, and the
-/// store) to act on.
-#[derive(Debug, Clone, Copy)]
-struct DiskFull;
-
-/// A failed response, marked [`DiskFull`] when `error` or one of its
-/// causes is a store error from a full disk. Every answer built from a
-/// store error goes through here.
-pub(crate) fn marked(
-    mut response: HttpResponse,
-    error: &(dyn std::error::Error + 'static),
-) -> HttpResponse {
-    let mut cause = Some(error);
-    while let Some(e) = cause {
-        if e.downcast_ref::<StoreError>()
-            .is_some_and(StoreError::is_disk_full)
-        {
-            response.extensions_mut().insert(DiskFull);
-            break;
-        }
-        cause = e.source();
-    }
-    response
 }
 
 /// After a write failed for lack of space, has the database give back the

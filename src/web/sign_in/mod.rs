@@ -1,101 +1,29 @@
 //! Signing the owner in and out: IndieAuth with the owner's own domain, a
 //! one-time login link from the shell, and sign-out.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
+mod login_link;
+mod services;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use url::Url;
 
-use super::session::{
-    Authorized, CsrfForm, Owner, check_origin, client_ip, no_store, private_page, session_cookie,
-    start_session, token_hash,
-};
+pub use login_link::{login_link_page, sign_out, use_login_link};
+pub use services::SignInServices;
+
+use super::session::{Owner, check_origin, no_store, private_page, start_session, token_hash};
 use super::{AppState, WebError};
 use crate::config::Settings;
 use crate::domain::ProfileUrl;
 use crate::indieauth_client::{
     self as indieauth, AuthServer, DiscoveryVia, Pkce, SignInError, authorization_url,
 };
-use crate::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::random::random_token;
-use crate::render::{LoginLinkPage, LoginPage, PageContext};
+use crate::render::{LoginPage, PageContext};
 use crate::store::{OneTimeUse, SignInState};
-
-/// Sign-in attempts allowed per client address: a burst of this many, then
-/// one more every sixth of a minute.
-const SIGN_INS_PER_MINUTE: u32 = 10;
-/// For discovery and redemption: long enough for a slow server, short
-/// enough that the owner is not left waiting.
-const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What signing in needs beyond the database: HTTP clients for the
-/// owner's authorization server and for apps' pages, and the rate limit.
-pub struct SignInServices {
-    outbound: Outbound,
-    apps: Outbound,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl SignInServices {
-    pub fn new(settings: &Settings) -> SignInServices {
-        let outbound = Outbound::new(OutboundRules {
-            https_only: settings.environment == crate::config::Environment::Production,
-            user_agent: format!(
-                "StarPunk/{} (+{})",
-                env!("CARGO_PKG_VERSION"),
-                settings.site.url
-            ),
-            timeout: OUTBOUND_TIMEOUT,
-        });
-        let per_minute = NonZeroU32::new(SIGN_INS_PER_MINUTE).expect("not zero");
-        let apps = outbound
-            .clone()
-            .with_address_policy(AddressPolicy::PublicOnly {
-                also: settings.app_pages_private_allowed.as_slice().into(),
-            });
-        SignInServices {
-            outbound,
-            apps,
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute)),
-        }
-    }
-
-    /// The HTTP client for the owner's profile page and authorization
-    /// server, which the owner's own settings name.
-    pub fn outbound(&self) -> &Outbound {
-        &self.outbound
-    }
-
-    /// The HTTP client for the pages of apps asking this site for access:
-    /// anyone can name those, so it reaches only public addresses.
-    pub fn apps_outbound(&self) -> &Outbound {
-        &self.apps
-    }
-
-    /// Counts an attempt from this client; refused beyond the limit.
-    fn admit(&self, req: &HttpRequest, settings: &Settings) -> Result<(), WebError> {
-        let Some(ip) = client_ip(req, settings) else {
-            return Ok(());
-        };
-        self.limiter.check_key(&ip).map_err(|_| {
-            log::warn!("sign-in: too many attempts from {ip}");
-            WebError::TooManyRequests
-        })
-    }
-
-    /// Forgets clients that have not tried for a while (bounded memory).
-    pub fn forget_idle_clients(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-    }
-}
 
 /// The owner's identity: ADMIN_ME, else the site's own URL.
 fn owner_identity(settings: &Settings) -> Option<ProfileUrl> {
@@ -313,81 +241,38 @@ pub async fn finish_sign_in(
     signed_in(&state, &req, "Signed in.").await
 }
 
-/// `GET /auth/link/{token}`: a page with one button, so that a link
-/// preview or a prefetching mail client cannot use the link up.
-pub async fn login_link_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    token: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    state.sign_in.admit(&req, &state.settings)?;
-    private_page(
-        StatusCode::OK,
-        LoginLinkPage {
-            ctx: PageContext {
-                site: &state.settings.site,
-            },
-            action: state.settings.site.url.path().to_owned() + "auth/link/" + &token,
-        },
-    )
-}
-
-/// `POST /auth/link/{token}`: signs the owner in, once.
-pub async fn use_login_link(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    token: web::Path<String>,
-) -> Result<HttpResponse, WebError> {
-    state.sign_in.admit(&req, &state.settings)?;
-    check_origin(&req, &state.settings)?;
-    let outcome = state
-        .store
-        .take_login_link(&token_hash(&token), state.store.now())
-        .await?;
-    let message = match outcome {
-        Ok(()) => {
-            log::info!("sign-in: signed in with a login link");
-            return signed_in(&state, &req, "Signed in with a login link.").await;
+/// A failed step of IndieAuth: logged (without secrets) and shown.
+fn sign_in_failed(step: &str, error: &SignInError) -> WebError {
+    log::warn!("sign-in failed at {step}: {error}");
+    let status = match error {
+        SignInError::WrongUser { .. }
+        | SignInError::OtherServer { .. }
+        | SignInError::Unconfirmed { .. } => StatusCode::FORBIDDEN,
+        SignInError::MissingIssuer { .. } | SignInError::WrongIssuer { .. } => {
+            StatusCode::BAD_REQUEST
         }
-        Err(OneTimeUse::Unknown) => "This login link is unknown or was already used.",
-        Err(OneTimeUse::Expired) => "This login link expired (they last 10 minutes).",
+        _ => StatusCode::BAD_GATEWAY,
     };
-    log::warn!("sign-in: {message}");
-    Err(WebError::SignIn {
-        status: StatusCode::BAD_REQUEST,
-        message: format!("{message} Make a new one with: starpunk login-link"),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct SignOutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfForm for SignOutForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
+    WebError::SignIn {
+        status,
+        message: error.to_string(),
     }
 }
 
-/// `POST /auth/logout`: ends the session and removes its cookie.
-pub async fn sign_out(
-    state: web::Data<AppState>,
-    request: Authorized<SignOutForm>,
-) -> Result<HttpResponse, WebError> {
-    state
-        .store
-        .end_session(request.owner.session_hash())
-        .await?;
-    let mut response = see_other(&format!(
-        "{}auth/login?signed_out=1",
-        state.settings.site.url.path()
-    ));
-    response
-        .add_cookie(&session_cookie(&state.settings, String::new(), 0))
-        .map_err(|e| WebError::internal("cannot set the session cookie", e))?;
-    Ok(response)
+fn via_name(via: DiscoveryVia) -> &'static str {
+    match via {
+        DiscoveryVia::Metadata => "metadata",
+        DiscoveryVia::LegacyLink => "legacy",
+        DiscoveryVia::Fallback => "fallback",
+    }
+}
+
+fn via_from_name(name: &str) -> DiscoveryVia {
+    match name {
+        "metadata" => DiscoveryVia::Metadata,
+        "legacy" => DiscoveryVia::LegacyLink,
+        _ => DiscoveryVia::Fallback,
+    }
 }
 
 /// Starts a session and sends the owner to the dashboard, or back to the
@@ -423,38 +308,4 @@ fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .insert_header(no_store())
         .finish()
-}
-
-/// A failed step of IndieAuth: logged (without secrets) and shown.
-fn sign_in_failed(step: &str, error: &SignInError) -> WebError {
-    log::warn!("sign-in failed at {step}: {error}");
-    let status = match error {
-        SignInError::WrongUser { .. }
-        | SignInError::OtherServer { .. }
-        | SignInError::Unconfirmed { .. } => StatusCode::FORBIDDEN,
-        SignInError::MissingIssuer { .. } | SignInError::WrongIssuer { .. } => {
-            StatusCode::BAD_REQUEST
-        }
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    WebError::SignIn {
-        status,
-        message: error.to_string(),
-    }
-}
-
-fn via_name(via: DiscoveryVia) -> &'static str {
-    match via {
-        DiscoveryVia::Metadata => "metadata",
-        DiscoveryVia::LegacyLink => "legacy",
-        DiscoveryVia::Fallback => "fallback",
-    }
-}
-
-fn via_from_name(name: &str) -> DiscoveryVia {
-    match name {
-        "metadata" => DiscoveryVia::Metadata,
-        "legacy" => DiscoveryVia::LegacyLink,
-        _ => DiscoveryVia::Fallback,
-    }
 }
