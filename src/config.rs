@@ -4,7 +4,10 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
+mod social;
 mod sources;
+
+pub use social::SocialSettings;
 
 use std::path::PathBuf;
 
@@ -62,6 +65,8 @@ pub struct Settings {
     /// the public internet. Tests name the loopback addresses their fake
     /// apps listen on.
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
+    /// Webmentions and the fediverse.
+    pub social: SocialSettings,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -239,6 +244,7 @@ impl Settings {
             parse_number::<u32, _>(&vars, "FEED_CACHE_SECONDS", 300, 0..=31_536_000)?;
         let media_max_bytes =
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
+        let social = SocialSettings::parse(&vars, production)?;
 
         Ok(Settings {
             site,
@@ -257,6 +263,7 @@ impl Settings {
             sitemap_max_urls: SITEMAP_MAX_URLS,
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
+            social,
         })
     }
 

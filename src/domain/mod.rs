@@ -10,6 +10,7 @@ mod note;
 mod pkce;
 mod profile_url;
 mod properties;
+mod response;
 mod scope;
 mod search;
 mod site_url;
@@ -27,6 +28,10 @@ pub use pkce::pkce_challenge;
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{
     ContentFormat, MAX_NAME_CHARS, MAX_PHOTOS, NoteProperties, Photo, PropertiesError, photo_value,
+};
+pub use response::{
+    Author, IncomingResponse, MAX_RESPONSE_CHARS, Moderation, Protocol, Response, ResponseKind,
+    shortened,
 };
 pub use scope::{Scope, Scopes, UnknownScopes};
 pub use search::{MAX_QUERY_CHARS, SearchQuery, SearchQueryError, SearchTerm};

@@ -3,8 +3,10 @@
 //! copy for pages when they are wide. Pure: bytes in, bytes out; the store
 //! keeps the result.
 
+mod avatar;
 mod web;
 
+pub use avatar::{AVATAR_SIDE, avatar};
 pub use web::WEB_WIDTH;
 
 use std::io::Cursor;

@@ -75,6 +75,49 @@ pub struct Fetched {
     pub content_type: Option<String>,
     pub body: String,
 }
+/// A request for [`Outbound::fetch`].
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: Url,
+    pub headers: Vec<(header::HeaderName, header::HeaderValue)>,
+    pub body: Option<Vec<u8>>,
+    /// Whether redirects are followed (each hop checked as the first), or
+    /// answered as they are.
+    pub follow_redirects: bool,
+    /// The most of the answer's body that is read.
+    pub limit: usize,
+}
+
+impl Request {
+    /// A GET that follows redirects and reads at most `limit` bytes.
+    pub fn get(url: Url, limit: usize) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            headers: Vec::new(),
+            body: None,
+            follow_redirects: true,
+            limit,
+        }
+    }
+
+    pub fn header(mut self, name: header::HeaderName, value: header::HeaderValue) -> Request {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// What [`Outbound::fetch`] got back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// The URL answered from, after any redirects.
+    pub final_url: Url,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 impl Outbound {
     pub fn new(rules: OutboundRules) -> Outbound {
         Outbound {
@@ -234,6 +277,36 @@ impl Outbound {
         }
         self.read_limited(response, JSON_LIMIT).await?;
         Ok(status)
+    }
+
+    /// Any request, answered whatever its status: for the protocols that
+    /// talk with other sites (Webmention, ActivityPub), which read 404s and
+    /// 410s too, sign what they send, and read more than a page's head.
+    pub async fn fetch(&self, request: Request) -> Result<Answer, OutboundError> {
+        let clients = self.clients()?;
+        let client = if request.follow_redirects {
+            &clients.follows_redirects
+        } else {
+            &clients.no_redirects
+        };
+        let mut builder = client.request(request.method, request.url.clone());
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let response = self.send(&request.url, builder).await?;
+        let status = response.status();
+        let final_url = response.url().clone();
+        let headers = response.headers().clone();
+        let body = self.read_limited(response, request.limit).await?;
+        Ok(Answer {
+            status,
+            final_url,
+            headers,
+            body,
+        })
     }
 
     async fn send(

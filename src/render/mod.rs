@@ -7,6 +7,7 @@ mod head;
 pub mod markdown;
 mod pages;
 mod photos;
+mod responses;
 pub mod sanitise;
 mod sitemap;
 mod snippet;
@@ -26,6 +27,7 @@ pub use pages::{
     TagPage, TagsPage, css, css_version, search_link,
 };
 pub use photos::{MediaLookup, PhotoFile, PhotoView, own_uploads};
+pub use responses::{CiteView, FaceView, ResponsesView};
 pub use sitemap::{SitemapIndex, SitemapLayout, UrlSet, robots_txt, sitemap_part_url};
 
 use crate::config::SiteSettings;

@@ -124,6 +124,8 @@ impl HomePage<'_> {
 pub struct NotePage<'a> {
     pub ctx: PageContext<'a>,
     pub note: NoteView,
+    /// What other sites said about it, approved by the owner.
+    pub responses: super::ResponsesView,
 }
 
 impl NotePage<'_> {

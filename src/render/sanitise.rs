@@ -46,6 +46,60 @@ pub fn sanitise(html: &str) -> String {
     add_missing_alt(&FOR_PAGES.clean(html).to_string())
 }
 
+/// The tags kept in what another site wrote (a reply's content): text
+/// and its formatting, quotes, lists and links; nothing that loads
+/// anything (images, media, frames), so a visitor's browser asks no third
+/// party for anything when it shows a reply.
+const FOREIGN_TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "cite",
+    "code",
+    "del",
+    "em",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "strong",
+    "sub",
+    "sup",
+    "u",
+    "ul",
+];
+
+/// Sanitises HTML another site wrote: [`FOREIGN_TAGS`] only, links
+/// absolute against `base` (the page it came from) and marked as user
+/// content.
+pub fn sanitise_foreign(html: &str, base: &Url) -> String {
+    if html.is_empty() {
+        return String::new();
+    }
+    Builder::default()
+        .tags(FOREIGN_TAGS.iter().copied().collect())
+        .tag_attributes(
+            [("a", ["href"].into_iter().collect())]
+                .into_iter()
+                .collect(),
+        )
+        .generic_attributes(std::collections::HashSet::new())
+        .link_rel(Some("nofollow ugc noopener"))
+        .url_schemes(["http", "https"].into_iter().collect())
+        .url_relative(UrlRelative::RewriteWithBase(base.clone()))
+        .clean(html)
+        .to_string()
+        // A link whose address was refused keeps its text; `rel` without
+        // `href` would not be valid HTML.
+        .replace(r#"<a rel="nofollow ugc noopener">"#, "<a>")
+}
+
 /// The same HTML with every relative URL made absolute against `base`, as a
 /// browser showing it at `base` would resolve it. For feeds, whose readers
 /// show items away from the site and cannot resolve `/static/a.png`.
@@ -290,6 +344,26 @@ mod tests {
         assert_eq!(
             absolute,
             html.replace("src=\"a.png\"", "src=\"https://e.com/note/a.png\"")
+        );
+    }
+
+    #[test]
+    fn foreign_html_keeps_text_and_links_and_loads_nothing() {
+        let base = Url::parse("https://other.example/post/1").unwrap();
+        let clean = sanitise_foreign(
+            "<p onclick=x>Hi <img src=https://tracker.example/p.gif> <a href=/me>me</a>\
+             <script>alert(1)</script><iframe src=https://x.example></iframe>\
+             <a href=\"javascript:alert(1)\">js</a></p>",
+            &base,
+        );
+        assert!(!clean.contains("img") && !clean.contains("script") && !clean.contains("iframe"));
+        assert!(!clean.contains("onclick") && !clean.contains("javascript"));
+        assert!(clean.contains("<a>js</a>"), "{clean}");
+        assert!(
+            clean.contains(
+                r#"<a href="https://other.example/me" rel="nofollow ugc noopener">me</a>"#
+            ),
+            "{clean}"
         );
     }
 }

@@ -61,6 +61,7 @@ impl Store {
             "DELETE FROM media
              WHERE created_at < ?
                AND NOT EXISTS (SELECT 1 FROM note_media WHERE media_id = media.id)
+               AND NOT EXISTS (SELECT 1 FROM responses WHERE author_photo = media.path)
              RETURNING {MEDIA_COLUMNS}"
         ))
         .bind(db_time(cutoff))
@@ -87,6 +88,7 @@ impl Store {
                 "DELETE FROM media
                  WHERE path = ?
                    AND NOT EXISTS (SELECT 1 FROM note_media WHERE media_id = media.id)
+               AND NOT EXISTS (SELECT 1 FROM responses WHERE author_photo = media.path)
                  RETURNING {MEDIA_COLUMNS}"
             ))
             .bind(upload.path.as_str())

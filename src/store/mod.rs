@@ -4,6 +4,7 @@
 mod access_tokens;
 mod auth_codes;
 pub mod backup;
+mod changes;
 mod check;
 mod database;
 mod debris;
@@ -16,6 +17,7 @@ mod media_refs;
 mod media_transfer;
 mod notes;
 mod probe;
+mod responses;
 mod search;
 mod sign_in;
 mod starpunk;
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 
 pub use access_tokens::{AccessToken, NewToken, TokenLookup};
 pub use auth_codes::{AuthorizationCode, CODE_LIFETIME, CodeRefusal};
+pub use changes::NoteChange;
 pub use check::{Problem, Report};
 pub use database::{
     DataVersion, SiteState, connect, ensure_dir, knows_migration, latest_schema_version, migrate,
@@ -42,6 +45,7 @@ pub use media_transfer::{
 };
 pub use notes::{DamagedNote, ImportOutcome, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
+pub use responses::{Kept, ResponseCounts};
 pub use search::{IndexState, SearchPage};
 pub use sign_in::{
     LOGIN_LINK_LIFETIME, OneTimeUse, SESSION_LIFETIME, SIGN_IN_STATE_LIFETIME, Session, SignInState,

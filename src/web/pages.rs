@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::cache::{CacheKey, Rendered};
 use super::views::note_views;
 use super::{AppState, WebError};
-use crate::render::{HomePage, NotePage, PageContext};
+use crate::render::{HomePage, NotePage, PageContext, ResponsesView};
 use crate::store::StoreError;
 
 /// Notes on each page of the list.
@@ -94,7 +94,14 @@ pub async fn note(
 async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, WebError> {
     let found = match state.store.find_public(slug).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Ok(None),
+        Ok(None) => {
+            // A deleted note says so: sites that kept a reply to it or a
+            // mention of it remove theirs.
+            return match state.store.find(slug).await? {
+                Some(note) if note.deleted_at.is_some() => Err(WebError::Gone),
+                _ => Ok(None),
+            };
+        }
         Err(StoreError::Damaged(damage)) => {
             state.report_damage(&[*damage]);
             return Err(WebError::NoteDamaged);
@@ -102,16 +109,24 @@ async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, W
         Err(e) => return Err(e.into()),
     };
     let site = &state.settings.site;
+    let responses = state.store.shown_responses(found.note.id).await?;
     let html = NotePage {
         ctx: PageContext { site },
         note: note_views(state, std::slice::from_ref(&found))
             .await?
             .pop()
             .expect("one view for one note"),
+        responses: ResponsesView::new(site, &responses),
     }
     .render()
     .map_err(render_failed)?;
-    Ok(Some(Rendered::new(html, found.note.updated_at, HTML)))
+    // The page changes when the note does, and when what is shown under it.
+    let modified = state
+        .store
+        .responses_changed_at(found.note.id)
+        .await?
+        .map_or(found.note.updated_at, |at| at.max(found.note.updated_at));
+    Ok(Some(Rendered::new(html, modified, HTML)))
 }
 
 pub(super) fn render_failed(e: askama::Error) -> WebError {

@@ -10,6 +10,7 @@ use actix_web::http::header::HeaderValue;
 use super::cache::{Observed, RenderCache};
 use super::conditional::Cached;
 use crate::config::Settings;
+use crate::outbound::{AddressPolicy, Outbound, OutboundRules};
 use crate::store::{DamagedNote, DataVersion, DatabaseProbe, Store};
 
 /// How often the server looks for changes made by other processes (the CLI).
@@ -30,6 +31,9 @@ pub struct AppState {
     pub health: HealthState,
     /// Outbound HTTP and the rate limit for signing in.
     pub sign_in: super::SignInServices,
+    /// Requests to other sites that anyone can name (Webmention sources
+    /// and targets, fediverse actors): public addresses only, bounded.
+    pub outbound: Outbound,
     /// Turns to decode an uploaded image.
     pub image_work: tokio::sync::Semaphore,
     /// Counts the changes of the data seen, from this process or another;
@@ -61,7 +65,9 @@ impl AppState {
             cache.serving_since(),
             "text/css; charset=utf-8",
         );
+        let outbound = conversation_outbound(&settings);
         AppState {
+            outbound,
             settings,
             store,
             cache,
@@ -114,6 +120,30 @@ impl AppState {
             }
         }
     }
+}
+
+/// How long a request to another site may take, connecting included.
+const CONVERSATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The client for requests to addresses other sites name: https only in
+/// production, public addresses only unless ALLOW_PRIVATE_ADDRESSES (tests
+/// on one machine).
+fn conversation_outbound(settings: &Settings) -> Outbound {
+    let rules = OutboundRules {
+        https_only: settings.environment == crate::config::Environment::Production,
+        user_agent: format!(
+            "StarPunk/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            settings.site.url
+        ),
+        timeout: CONVERSATION_TIMEOUT,
+    };
+    let policy = if settings.social.allow_private_addresses {
+        AddressPolicy::Any
+    } else {
+        AddressPolicy::public_only()
+    };
+    Outbound::new(rules).with_address_policy(policy)
 }
 
 /// What the background checks found, for `/health`.

@@ -293,7 +293,7 @@ async fn publish_unpublish_delete_restore_and_remove_for_good() {
     assert!(confirm.text().await.unwrap().contains("Delete"));
     app.owner_post(&owner, &format!("/admin/delete/{id}"), &[])
         .await;
-    assert_eq!(app.get(&permalink).await.status(), 404);
+    assert_eq!(app.get(&permalink).await.status(), 410);
     assert!(
         app.owner_get(&owner, "/admin?show=deleted")
             .await

@@ -249,7 +249,7 @@ async fn a_python_starpunk_site_moves_in_with_the_same_urls_dates_and_states() {
         .await;
     assert_eq!(app.get("/note/third").await.status(), 200);
     assert_eq!(app.get("/note/a-draft").await.status(), 404);
-    assert_eq!(app.get("/note/gone").await.status(), 404);
+    assert_eq!(app.get("/note/gone").await.status(), 410);
     let feed = app.text("/feed.xml").await;
     assert!(
         feed.contains(">https://notes.example/note/first-note</guid>"),

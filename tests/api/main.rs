@@ -35,6 +35,7 @@ mod owner;
 mod pages;
 mod properties;
 mod request_limits;
+mod responses;
 mod search;
 mod search_input;
 mod settings;

@@ -412,7 +412,7 @@ async fn deleting_and_restoring_posts() {
             .status(),
         204
     );
-    assert_eq!(app.get(&path(&app, &url)).await.status(), 404);
+    assert_eq!(app.get(&path(&app, &url)).await.status(), 410);
     assert!(!app.text("/feed.xml").await.contains("Soon gone"));
     assert_eq!(
         mp.form(&[("action", "undelete"), ("url", &url)])
@@ -428,7 +428,7 @@ async fn deleting_and_restoring_posts() {
             .status(),
         204
     );
-    assert_eq!(app.get(&path(&app, &url)).await.status(), 404);
+    assert_eq!(app.get(&path(&app, &url)).await.status(), 410);
     assert_eq!(
         mp.json(json!({"action": "undelete", "url": url}))
             .await

@@ -171,7 +171,7 @@ async fn a_note_has_its_own_page() {
 }
 
 #[tokio::test]
-async fn drafts_deleted_and_unknown_notes_are_html_404s() {
+async fn drafts_and_unknown_notes_are_html_404s_and_deleted_ones_410s() {
     let app = spawn_app().await;
     let draft = app.draft("Not yet").await;
     let gone = app.publish("Gone soon").await;
@@ -180,14 +180,14 @@ async fn drafts_deleted_and_unknown_notes_are_html_404s() {
         .await
         .unwrap();
     app.changed().await;
-    for path in [
-        format!("/note/{}", draft.slug),
-        format!("/note/{}", gone.slug),
-        "/note/never-existed".to_owned(),
-        "/no/such/page".to_owned(),
+    for (path, status) in [
+        (format!("/note/{}", draft.slug), 404),
+        (format!("/note/{}", gone.slug), 410),
+        ("/note/never-existed".to_owned(), 404),
+        ("/no/such/page".to_owned(), 404),
     ] {
         let response = app.get(&path).await;
-        assert_eq!(response.status(), 404, "{path}");
+        assert_eq!(response.status(), status, "{path}");
         assert_eq!(
             header(&response, "content-type"),
             "text/html; charset=utf-8"
@@ -195,7 +195,11 @@ async fn drafts_deleted_and_unknown_notes_are_html_404s() {
         let html = Html::parse_document(&response.text().await.unwrap());
         assert_eq!(
             select(&html, "h1")[0].text().collect::<String>(),
-            "Page not found"
+            if status == 410 {
+                "Deleted"
+            } else {
+                "Page not found"
+            }
         );
         assert_eq!(
             select(&html, "link[rel=stylesheet]").len(),

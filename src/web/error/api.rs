@@ -44,6 +44,7 @@ impl ApiError {
             WebError::TooManyRequests => "too_many_requests",
             WebError::NoteDamaged | WebError::Internal(_) => "server_error",
             WebError::NotFound
+            | WebError::Gone
             | WebError::BadRequest(_)
             | WebError::UnsupportedMediaType(_)
             | WebError::Image(_)

@@ -27,6 +27,10 @@ use crate::store::StoreError;
 pub enum WebError {
     #[error("not found")]
     NotFound,
+    /// It was here, and was deleted: other sites that linked to it remove
+    /// what they kept of it.
+    #[error("this was deleted")]
+    Gone,
     /// The request is not acceptable; the message says what to change.
     #[error("{0}")]
     BadRequest(String),
@@ -108,6 +112,7 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Gone => StatusCode::GONE,
             WebError::BadRequest(_) | WebError::Grant { .. } => StatusCode::BAD_REQUEST,
             WebError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Image(ImageError::TooManyPixels) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,6 +151,7 @@ impl WebError {
                 "There is no page at this address. It may never have existed, or it was removed."
                     .into()
             }
+            WebError::Gone => "What was at this address was deleted by the site's owner.".into(),
             WebError::TooManyRequests => {
                 "There were too many sign-in attempts from your address. Wait a minute, then try again."
                     .into()
@@ -179,6 +185,7 @@ impl WebError {
     fn heading(&self) -> &'static str {
         match self {
             WebError::NotFound => "Page not found",
+            WebError::Gone => "Deleted",
             WebError::BadRequest(_) | WebError::Grant { .. } => "Bad request",
             WebError::UnsupportedMediaType(_) | WebError::Image(_) => "Not a kind this site takes",
             WebError::TooLarge(Oversize::RequestLine) => "Address too long",

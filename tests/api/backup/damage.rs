@@ -112,7 +112,12 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
         edit_database(
             members,
             &format!(
-                "DROP TABLE authorization_codes; DROP TABLE note_media; DROP TABLE media; DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
+                "DROP TABLE authorization_codes; DROP TABLE note_media; DROP TABLE media; \
+                 DROP TRIGGER note_changes_after_insert; DROP TRIGGER note_changes_after_update; \
+                 DROP TRIGGER note_changes_after_delete; DROP TABLE note_changes; \
+                 DROP TABLE change_cursors; DROP TABLE responses; DROP TABLE response_changes; \
+                 DROP TABLE trusted_hosts; DROP TABLE blocked_domains; \
+                 DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
             ),
         );
         listing["schema_version"] = OLDER_SCHEMA.into();
