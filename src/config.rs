@@ -4,9 +4,11 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
+mod activitypub;
 mod social;
 mod sources;
 
+pub use activitypub::{ActivityPubSettings, DELIVERY_CONCURRENCY};
 pub use social::SocialSettings;
 
 use std::path::PathBuf;
@@ -67,6 +69,8 @@ pub struct Settings {
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
     /// Webmentions and the fediverse.
     pub social: SocialSettings,
+    /// The site as a fediverse actor; `None`: federation is off.
+    pub activitypub: Option<ActivityPubSettings>,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -245,6 +249,7 @@ impl Settings {
         let media_max_bytes =
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
         let social = SocialSettings::parse(&vars, production)?;
+        let activitypub = ActivityPubSettings::parse(&vars, production)?;
 
         Ok(Settings {
             site,
@@ -264,6 +269,7 @@ impl Settings {
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
             social,
+            activitypub,
         })
     }
 

@@ -34,8 +34,40 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
         )));
     }
     tasks.push(tokio::spawn(remove_unused_uploads(state.clone())));
-    tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
+    tasks.push(tokio::spawn(forget_expired_sign_ins(state.clone())));
+    tasks.push(tokio::spawn(forget_consumed_changes(state.clone())));
+    tasks.extend(crate::activitypub::spawn(state));
     tasks
+}
+
+/// The consumers of the note change log that run in this server: the log
+/// is kept until each has acted on it (a consumer that is off must not be
+/// listed, or the log would never shrink).
+fn change_consumers(state: &AppState) -> Vec<&'static str> {
+    let mut consumers = Vec::new();
+    if state.federation.is_some() {
+        consumers.push(crate::activitypub::CHANGES_CONSUMER);
+    }
+    consumers
+}
+
+/// How often the changes every consumer has acted on are forgotten.
+const CHANGE_LOG_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// Hourly: forgets the note changes every running consumer has acted on.
+async fn forget_consumed_changes(state: Arc<AppState>) {
+    let consumers = change_consumers(&state);
+    if consumers.is_empty() {
+        return;
+    }
+    let mut tick = tokio::time::interval(CHANGE_LOG_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.store.forget_consumed_changes(&consumers).await {
+            log::warn!("cannot forget acted-on note changes: {}", error_chain(&e));
+        }
+    }
 }
 
 /// How often uploads no note used are looked for.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod apps;
+mod federation;
 mod feeds;
 mod head;
 pub mod markdown;
@@ -18,6 +19,7 @@ pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
 pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
+pub use federation::{BlockedPage, DeliveryRow, FollowerRow, FollowersPage};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };

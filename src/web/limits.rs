@@ -56,11 +56,19 @@ pub enum Accepts {
     /// Micropub: a form or JSON, or a multipart body with up to
     /// `max_files` images of `MEDIA_MAX_BYTES` each: JSON.
     Uploads { max_files: usize },
+    /// An activity from another server, at most [`ACTIVITY_LIMIT`]: JSON.
+    Activity,
 }
+
+/// The largest activity the inbox takes.
+pub const ACTIVITY_LIMIT: u64 = 1024 * 1024;
 
 impl Accepts {
     fn answers_in_json(self) -> bool {
-        matches!(self, Accepts::ApiForm | Accepts::Uploads { .. })
+        matches!(
+            self,
+            Accepts::ApiForm | Accepts::Uploads { .. } | Accepts::Activity
+        )
     }
 
     /// How a body too large for this request is refused (its limit
@@ -77,6 +85,7 @@ impl Accepts {
         let limit = match self {
             Accepts::Nothing => return None,
             Accepts::Form | Accepts::ApiForm => FORM_LIMIT,
+            Accepts::Activity => ACTIVITY_LIMIT,
             Accepts::Uploads { .. } if !is_multipart(req.headers()) => FORM_LIMIT,
             Accepts::Uploads { max_files } => {
                 let file_limit = req

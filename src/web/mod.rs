@@ -1,6 +1,7 @@
 //! HTTP: one file per resource. Handlers read settings and notes from the
 //! shared [`AppState`] and answer from the render cache when they can.
 
+pub mod activitypub;
 mod admin;
 mod assets;
 mod cache;
@@ -80,6 +81,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             media::upload,
         ))
         .service(readable("/media/{path:.*}", media::serve))
+        .configure(activitypub::routes)
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable(
             "/.well-known/oauth-authorization-server",
@@ -163,6 +165,15 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(posted("/publish/{id}", Accepts::Form, admin::set_published))
         .service(posted("/restore/{id}", Accepts::Form, admin::restore))
         .service(readable("/apps", admin::apps))
+        .service(readable("/followers", admin::followers))
+        .service(posted(
+            "/followers/remove",
+            Accepts::Form,
+            admin::remove_follower,
+        ))
+        .service(readable("/blocked", admin::blocked))
+        .service(posted("/blocked/add", Accepts::Form, admin::block))
+        .service(posted("/blocked/remove", Accepts::Form, admin::unblock))
         .service(posted(
             "/apps/revoke/{id}",
             Accepts::Form,

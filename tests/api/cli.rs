@@ -418,7 +418,7 @@ async fn healthcheck_asks_the_running_server() {
 }
 
 /// A server process, killed if a test fails before it stops by itself.
-struct Server(std::process::Child);
+pub(crate) struct Server(pub std::process::Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -430,7 +430,7 @@ impl Drop for Server {
 /// Starts `command` (the server) with `listener` as its fd 3 and
 /// `LISTEN_FDS=1`, as systemd socket activation does: the port was bound by
 /// the test and is never released for someone else to take.
-fn spawn_with_socket(
+pub(crate) fn spawn_with_socket(
     command: &mut std::process::Command,
     listener: &std::net::TcpListener,
 ) -> Server {
@@ -457,7 +457,7 @@ fn spawn_with_socket(
     Server(command.spawn().expect("spawn starpunk serve"))
 }
 
-fn wait_until_healthy(vars: &HashMap<String, String>, port: u16) {
+pub(crate) fn wait_until_healthy(vars: &HashMap<String, String>, port: u16) {
     let url = format!("http://127.0.0.1:{port}/health");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while cli_with(vars)

@@ -5,8 +5,10 @@
 
 mod actions;
 mod apps;
+mod blocked;
 mod dashboard;
 mod editor;
+mod followers;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -17,8 +19,10 @@ use crate::domain::Note;
 
 pub use actions::{confirm_delete, delete, restore, set_published};
 pub use apps::{apps, revoke_app};
+pub use blocked::{block, blocked, unblock};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
+pub use followers::{followers, remove_follower};
 
 /// Notes on each page of the dashboard.
 const NOTES_PER_PAGE: u32 = 25;

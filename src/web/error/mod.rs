@@ -64,6 +64,9 @@ pub enum WebError {
         code: &'static str,
         description: String,
     },
+    /// A request from another server without a valid HTTP Signature.
+    #[error(transparent)]
+    Signature(#[from] crate::activitypub::signature::SignatureError),
     #[error("too many attempts")]
     TooManyRequests,
     /// `/feed` asked for formats the site does not have.
@@ -136,6 +139,7 @@ impl WebError {
                 BearerError::InsufficientScope(_) => StatusCode::FORBIDDEN,
                 BearerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
+            WebError::Signature(_) => StatusCode::UNAUTHORIZED,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -192,9 +196,10 @@ impl WebError {
             WebError::TooLarge(Oversize::HeaderLine | Oversize::Headers) => "Headers too large",
             WebError::TooLarge(_) => "Request too large",
             WebError::MethodNotAllowed(_) => "Method not allowed",
-            WebError::Forbidden(_) | WebError::SignInRequired { .. } | WebError::Token(_) => {
-                "Not allowed"
-            }
+            WebError::Forbidden(_)
+            | WebError::SignInRequired { .. }
+            | WebError::Token(_)
+            | WebError::Signature(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
             WebError::NotAcceptable => "No feed in a format you accept",
