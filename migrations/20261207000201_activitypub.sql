@@ -104,8 +104,8 @@ CREATE TABLE deliveries (
     inbox           TEXT    NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT    NOT NULL,
-    -- Being tried now (next_attempt_at is then when to try again if the
-    -- process stops first); a server starting releases every claim.
+    -- Being tried now; a server starting releases every claim (what a
+    -- stop cut short is tried again).
     claimed         INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT,
     UNIQUE (activity_id, inbox)

@@ -17,7 +17,7 @@ use super::Federation;
 use super::fetch::{post_activity, web_url};
 use crate::error::error_chain;
 use crate::outbound::OutboundError;
-use crate::store::{DueDelivery, Failure};
+use crate::store::{DueDelivery, Failure, Settled};
 use crate::web::AppState;
 
 /// A delivery is given up this long after its activity was queued.
@@ -25,10 +25,6 @@ pub const GIVE_UP_AFTER: TimeDelta = TimeDelta::days(2);
 
 /// A follower whose deliveries have all failed for this long is dropped.
 pub const DROP_FOLLOWER_AFTER: TimeDelta = TimeDelta::days(7);
-
-/// A claimed delivery not settled within this (the process stopped) is
-/// tried again.
-const LEASE: TimeDelta = TimeDelta::minutes(5);
 
 /// The longest the loop sleeps with nothing due.
 const IDLE: Duration = Duration::from_secs(30);
@@ -65,6 +61,15 @@ pub fn next_try(
     }
 }
 
+/// Deliveries claimed at once, per delivery in flight.
+const CLAIM_AHEAD: usize = 2;
+
+/// Tries recorded together at most: a fan-out settles in a few writes.
+const SETTLE_BATCH: usize = 64;
+
+/// A settled try waits at most this long to be recorded.
+const SETTLE_AFTER: Duration = Duration::from_millis(200);
+
 /// Delivers for as long as the server runs.
 pub async fn deliver(state: Arc<AppState>) {
     let Some(federation) = state.federation.clone() else {
@@ -78,19 +83,15 @@ pub async fn deliver(state: Arc<AppState>) {
     }
     let mut running = JoinSet::new();
     let mut waiting: VecDeque<DueDelivery> = VecDeque::new();
+    let mut settled = Vec::new();
+    let mut settle_at = None;
     let mut failing = false;
     loop {
         while running.len() < concurrency {
             if waiting.is_empty() {
+                let claim = u32::try_from(concurrency * CLAIM_AHEAD).unwrap_or(u32::MAX);
                 let now = state.store.now();
-                // Only as many as can start now: a claimed delivery waits
-                // for nothing but a free slot.
-                let claim = u32::try_from(concurrency - running.len()).unwrap_or(u32::MAX);
-                match state
-                    .store
-                    .claim_due_deliveries(now, now + LEASE, claim)
-                    .await
-                {
+                match state.store.claim_due_deliveries(now, claim).await {
                     Ok(due) => {
                         failing = false;
                         waiting.extend(due);
@@ -106,19 +107,37 @@ pub async fn deliver(state: Arc<AppState>) {
             let Some(next) = waiting.pop_front() else {
                 break;
             };
-            running.spawn(deliver_one(state.clone(), federation.clone(), next));
+            running.spawn(try_one(state.clone(), federation.clone(), next));
         }
         if running.is_empty() {
+            settle(&state, &mut settled).await;
+            settle_at = None;
             let wait = idle_wait(&state).await;
             tokio::select! {
                 () = federation.deliveries_woken() => {}
                 () = tokio::time::sleep(wait) => {}
             }
-        } else {
-            tokio::select! {
-                _ = running.join_next() => {}
-                () = federation.deliveries_woken() => {}
+            continue;
+        }
+        let deadline = settle_at.unwrap_or_else(|| tokio::time::Instant::now() + IDLE);
+        tokio::select! {
+            Some(done) = running.join_next() => match done {
+                Ok(done) => {
+                    settled.push(done);
+                    settle_at.get_or_insert_with(|| tokio::time::Instant::now() + SETTLE_AFTER);
+                }
+                // Claimed still: tried again after a restart.
+                Err(e) => log::error!("activitypub: a delivery failed unexpectedly: {e}"),
+            },
+            () = federation.deliveries_woken() => {}
+            () = tokio::time::sleep_until(deadline), if settle_at.is_some() => {
+                settle(&state, &mut settled).await;
+                settle_at = None;
             }
+        }
+        if settled.len() >= SETTLE_BATCH {
+            settle(&state, &mut settled).await;
+            settle_at = None;
         }
     }
 }
@@ -134,6 +153,34 @@ async fn idle_wait(state: &AppState) -> Duration {
     }
 }
 
+/// Records settled tries together (they stay claimed until then, and are
+/// tried again after a restart if this fails).
+async fn settle(state: &AppState, settled: &mut Vec<(DueDelivery, Settled)>) {
+    if settled.is_empty() {
+        return;
+    }
+    let now = state.store.now();
+    match state
+        .store
+        .settle_deliveries(settled, now, now - DROP_FOLLOWER_AFTER)
+        .await
+    {
+        Ok(dropped) => {
+            for actor in dropped {
+                log::warn!(
+                    "activitypub: dropped the follower {actor}: every delivery failed for a week"
+                );
+            }
+        }
+        Err(e) => log::warn!(
+            "activitypub: cannot record {} deliveries: {}",
+            settled.len(),
+            error_chain(&e)
+        ),
+    }
+    settled.clear();
+}
+
 /// What became of one try.
 enum Tried {
     Delivered,
@@ -143,64 +190,37 @@ enum Tried {
     Refused(String),
 }
 
-async fn deliver_one(state: Arc<AppState>, federation: Arc<Federation>, delivery: DueDelivery) {
+/// Tries one delivery; what to record of it.
+async fn try_one(
+    state: Arc<AppState>,
+    federation: Arc<Federation>,
+    delivery: DueDelivery,
+) -> (DueDelivery, Settled) {
     let now = state.store.now();
-    let tried = try_delivery(&state, &federation, &delivery, now).await;
-    let store = &state.store;
-    let settled = match &tried {
-        Tried::Delivered => {
-            let done = store.delivery_done(&delivery).await;
-            match done {
-                Ok(()) => store.inbox_works(&delivery.inbox).await,
-                Err(e) => Err(e),
-            }
-        }
-        Tried::Transient(reason, retry_after) => {
-            let failure = next_try(delivery.attempts + 1, delivery.queued_at, now, *retry_after);
+    let settled = match try_delivery(&state, &federation, &delivery, now).await {
+        Tried::Delivered => Settled::Delivered,
+        Tried::Transient(error, retry_after) => {
+            let failure = next_try(delivery.attempts + 1, delivery.queued_at, now, retry_after);
             if failure == Failure::GivenUp {
                 log::warn!(
-                    "activitypub: gave up delivering to {}: {reason}",
+                    "activitypub: gave up delivering to {}: {error}",
                     delivery.inbox
                 );
             }
-            failed(&state, &delivery, reason, failure, now).await
+            Settled::Failed { error, failure }
         }
-        Tried::Refused(reason) => {
+        Tried::Refused(error) => {
             log::warn!(
-                "activitypub: {} refused a delivery: {reason}",
+                "activitypub: {} refused a delivery: {error}",
                 delivery.inbox
             );
-            failed(&state, &delivery, reason, Failure::GivenUp, now).await
+            Settled::Failed {
+                error,
+                failure: Failure::GivenUp,
+            }
         }
     };
-    if let Err(e) = settled {
-        log::warn!(
-            "activitypub: cannot record a delivery to {}: {}",
-            delivery.inbox,
-            error_chain(&e)
-        );
-    }
-}
-
-async fn failed(
-    state: &AppState,
-    delivery: &DueDelivery,
-    reason: &str,
-    failure: Failure,
-    now: DateTime<Utc>,
-) -> Result<(), crate::store::StoreError> {
-    state
-        .store
-        .delivery_failed(delivery, reason, failure)
-        .await?;
-    let dropped = state
-        .store
-        .inbox_fails(&delivery.inbox, now, now - DROP_FOLLOWER_AFTER)
-        .await?;
-    for actor in dropped {
-        log::warn!("activitypub: dropped the follower {actor}: every delivery failed for a week");
-    }
-    Ok(())
+    (delivery, settled)
 }
 
 async fn try_delivery(

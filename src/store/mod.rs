@@ -38,7 +38,7 @@ pub use debris::Repair;
 pub use export::{ExportDir, Written, export_stem, export_text};
 pub use federation::{
     ActivityKind, DeliveryState, DueDelivery, Failure, FederatedNote, Follower, KeyPairPem,
-    NoteSend, NoteState, PrivateKeyPem, QueuedActivity, RemoteActor, next_version,
+    NoteSend, NoteState, PrivateKeyPem, QueuedActivity, RemoteActor, Settled, next_version,
 };
 pub use files::{FileDamage, NotesDir};
 pub use listing::{NoteCounts, NoteFilter};

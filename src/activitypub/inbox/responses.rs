@@ -48,9 +48,7 @@ pub(super) async fn respond(
             react(state, federation, sender, kind, activity, object).await
         }
         _ if kind == "Update" && id_of(object) == Some(sender.id.as_str()) => {
-            // The actor's own profile changed: read it again when it next
-            // writes (its key, name and picture are fetched then).
-            Ok(Outcome::Ignored)
+            profile_changed(state, sender, object).await
         }
         _ => reply(state, federation, sender, object).await,
     }
@@ -150,6 +148,23 @@ async fn reply(
         published: time(object.get("published")),
     };
     keep(state, &incoming).await
+}
+
+/// The actor's own profile changed (a new name, picture or inbox): kept
+/// from the document it sent, signed by itself, when that still lists the
+/// key it signed with.
+async fn profile_changed(
+    state: &AppState,
+    sender: &RemoteActor,
+    document: &Value,
+) -> Result<Outcome, InboxError> {
+    let now = state.store.now();
+    let Ok(actor) = crate::activitypub::actors::actor_from_document(document, &sender.key_id, now)
+    else {
+        return Ok(Outcome::Ignored);
+    };
+    state.store.keep_remote_actor(&actor).await?;
+    Ok(Outcome::Done)
 }
 
 async fn keep(state: &AppState, incoming: &IncomingResponse) -> Result<Outcome, InboxError> {

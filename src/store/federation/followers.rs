@@ -2,7 +2,7 @@
 //! of those servers have been failing.
 
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
 use super::super::notes::db_time;
 use super::super::{Store, StoreError};
@@ -121,47 +121,44 @@ impl Store {
         tx.commit().await?;
         Ok(removed)
     }
+}
 
-    /// Notes that a delivery to `inbox` arrived: its followers' server
-    /// works.
-    pub async fn inbox_works(&self, inbox: &str) -> Result<(), StoreError> {
-        let mut tx = self.write_lock().await?;
-        sqlx::query(&format!(
-            "UPDATE followers SET failing_since = NULL
-              WHERE {DELIVERY_INBOX} = ? AND failing_since IS NOT NULL"
-        ))
-        .bind(inbox)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+/// Notes that a delivery to `inbox` arrived: its followers' server works.
+pub(super) async fn inbox_works(
+    conn: &mut SqliteConnection,
+    inbox: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE followers SET failing_since = NULL
+          WHERE {DELIVERY_INBOX} = ? AND failing_since IS NOT NULL"
+    ))
+    .bind(inbox)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
 
-    /// Notes that a delivery to `inbox` failed at `now`, and drops the
-    /// followers behind it whose deliveries have been failing since
-    /// before `drop_before`; who was dropped.
-    pub async fn inbox_fails(
-        &self,
-        inbox: &str,
-        now: DateTime<Utc>,
-        drop_before: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.write_lock().await?;
-        sqlx::query(&format!(
-            "UPDATE followers SET failing_since = ? WHERE {DELIVERY_INBOX} = ? AND failing_since IS NULL"
-        ))
-        .bind(db_time(now))
-        .bind(inbox)
-        .execute(&mut *tx)
-        .await?;
-        let dropped: Vec<String> = sqlx::query_scalar(&format!(
-            "DELETE FROM followers WHERE {DELIVERY_INBOX} = ? AND failing_since < ? RETURNING actor"
-        ))
-        .bind(inbox)
-        .bind(db_time(drop_before))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(dropped)
-    }
+/// Notes that a delivery to `inbox` failed at `now`, and drops the
+/// followers behind it whose deliveries have been failing since before
+/// `drop_before`; who was dropped.
+pub(super) async fn inbox_fails(
+    conn: &mut SqliteConnection,
+    inbox: &str,
+    now: DateTime<Utc>,
+    drop_before: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    sqlx::query(&format!(
+        "UPDATE followers SET failing_since = ? WHERE {DELIVERY_INBOX} = ? AND failing_since IS NULL"
+    ))
+    .bind(db_time(now))
+    .bind(inbox)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_scalar(&format!(
+        "DELETE FROM followers WHERE {DELIVERY_INBOX} = ? AND failing_since < ? RETURNING actor"
+    ))
+    .bind(inbox)
+    .bind(db_time(drop_before))
+    .fetch_all(&mut *conn)
+    .await?)
 }

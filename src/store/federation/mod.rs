@@ -11,7 +11,7 @@ mod queue;
 pub use actors::RemoteActor;
 pub use followers::Follower;
 pub use notes::{FederatedNote, NoteSend, NoteState, next_version};
-pub use queue::{ActivityKind, DeliveryState, DueDelivery, Failure, QueuedActivity};
+pub use queue::{ActivityKind, DeliveryState, DueDelivery, Failure, QueuedActivity, Settled};
 
 use super::notes::db_time;
 use super::{Store, StoreError};

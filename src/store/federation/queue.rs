@@ -1,14 +1,15 @@
 //! The queue of deliveries: each activity once, and one row per inbox it
-//! still has to reach. A delivery is claimed for a while before it is
-//! tried, so one cut short by a stop is tried again after a restart; it
-//! leaves the queue when it arrives or is given up, and its activity
-//! counts which.
+//! still has to reach. A delivery is claimed while it is tried and until
+//! its outcome is recorded; the next start releases every claim, so one
+//! cut short by a stop is tried again. It leaves the queue when it arrives
+//! or is given up, and its activity counts which.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::super::notes::db_time;
 use super::super::{Store, StoreError};
+use super::followers::{inbox_fails, inbox_works};
 
 /// What an activity does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,13 @@ pub enum Failure {
     GivenUp,
 }
 
+/// What became of one try of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Delivered,
+    Failed { error: String, failure: Failure },
+}
+
 /// An activity about a note and where its deliveries stand, for the owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryState {
@@ -122,26 +130,24 @@ impl Store {
     }
 
     /// Takes up to `limit` deliveries due at `now`, oldest first, and
-    /// holds them until `lease_until`: if the process stops before they
-    /// are settled, they are tried again then.
+    /// marks them under way until they are settled (or released by the
+    /// next start, if the process stops first).
     pub async fn claim_due_deliveries(
         &self,
         now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let mut tx = self.write_lock().await?;
         let due = sqlx::query_as::<_, DueDelivery>(
-            "UPDATE deliveries SET next_attempt_at = ?1, claimed = 1
-              WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= ?2 AND claimed = 0
-                            ORDER BY next_attempt_at, id LIMIT ?3)
+            "UPDATE deliveries SET claimed = 1
+              WHERE id IN (SELECT id FROM deliveries WHERE next_attempt_at <= ?1 AND claimed = 0
+                            ORDER BY next_attempt_at, id LIMIT ?2)
               RETURNING id, activity_id, inbox, attempts,
                         (SELECT created_at FROM outbox_activities a WHERE a.id = activity_id)
                             AS queued_at,
                         (SELECT activity FROM outbox_activities a WHERE a.id = activity_id)
                             AS activity",
         )
-        .bind(db_time(lease_until))
         .bind(db_time(now))
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
@@ -182,58 +188,68 @@ impl Store {
         )
     }
 
-    /// A delivery arrived.
-    pub async fn delivery_done(&self, delivery: &DueDelivery) -> Result<(), StoreError> {
-        let mut tx = self.write_lock().await?;
-        let removed = sqlx::query("DELETE FROM deliveries WHERE id = ?")
-            .bind(delivery.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("UPDATE outbox_activities SET delivered = delivered + ? WHERE id = ?")
-            .bind(i64::try_from(removed).unwrap_or(0))
-            .bind(delivery.activity_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A delivery failed: it waits for its next try, or is given up.
-    pub async fn delivery_failed(
+    /// Records what became of tries, all in one transaction (a fan-out
+    /// to hundreds of servers settles in a few writes, not hundreds that
+    /// would keep the owner's next change waiting for the lock), and drops
+    /// the followers whose deliveries have been failing since before
+    /// `drop_before`; who was dropped.
+    pub async fn settle_deliveries(
         &self,
-        delivery: &DueDelivery,
-        error: &str,
-        failure: Failure,
-    ) -> Result<(), StoreError> {
+        settled: &[(DueDelivery, Settled)],
+        now: DateTime<Utc>,
+        drop_before: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut dropped = Vec::new();
+        if settled.is_empty() {
+            return Ok(dropped);
+        }
         let mut tx = self.write_lock().await?;
-        match failure {
-            Failure::RetryAt(at) => {
-                sqlx::query(
-                    "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?,
-                            last_error = ?, claimed = 0 WHERE id = ?",
-                )
-                .bind(db_time(at))
-                .bind(error)
-                .bind(delivery.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Failure::GivenUp => {
+        for (delivery, outcome) in settled {
+            let counter = match outcome {
+                Settled::Delivered => "delivered",
+                Settled::Failed {
+                    failure: Failure::GivenUp,
+                    ..
+                } => "failed",
+                Settled::Failed {
+                    error,
+                    failure: Failure::RetryAt(at),
+                } => {
+                    sqlx::query(
+                        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?,
+                                last_error = ?, claimed = 0 WHERE id = ?",
+                    )
+                    .bind(db_time(*at))
+                    .bind(error)
+                    .bind(delivery.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    ""
+                }
+            };
+            if !counter.is_empty() {
                 let removed = sqlx::query("DELETE FROM deliveries WHERE id = ?")
                     .bind(delivery.id)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                sqlx::query("UPDATE outbox_activities SET failed = failed + ? WHERE id = ?")
-                    .bind(i64::try_from(removed).unwrap_or(0))
-                    .bind(delivery.activity_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(&format!(
+                    "UPDATE outbox_activities SET {counter} = {counter} + ? WHERE id = ?"
+                ))
+                .bind(i64::try_from(removed).unwrap_or(0))
+                .bind(delivery.activity_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            match outcome {
+                Settled::Delivered => inbox_works(&mut tx, &delivery.inbox).await?,
+                Settled::Failed { .. } => {
+                    dropped.extend(inbox_fails(&mut tx, &delivery.inbox, now, drop_before).await?)
+                }
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(dropped)
     }
 
     /// The activities sent about notes, newest first, with where their

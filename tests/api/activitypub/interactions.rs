@@ -212,3 +212,39 @@ async fn a_deleted_actor_stops_following_and_what_it_said_goes() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_actor_s_update_of_its_profile_is_kept() {
+    let app = TestApp::builder()
+        .activitypub("ada")
+        .allow_private_addresses()
+        .moderation(false)
+        .spawn()
+        .await;
+    let server = FakeServer::start(2).await;
+    server.add_actor("alice", ALICE);
+    follow(&app, &server, "alice").await;
+    let mut profile: serde_json::Value = reqwest::get(server.actor_id("alice"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    profile["name"] = json!("Alice Renamed");
+    let update = server.activity("alice", "Update", profile);
+    let answer = server
+        .post(&inbox(&app), &update, Sign::as_actor("alice"))
+        .await;
+    assert_eq!(answer.status(), 202);
+    let note = app.publish("Who likes this?").await;
+    let permalink = app.url(&format!("/note/{}", note.slug));
+    let like = server.activity("alice", "Like", json!(permalink));
+    server
+        .post(&inbox(&app), &like, Sign::as_actor("alice"))
+        .await;
+    let shown = app.store().shown_responses(note.id).await.unwrap();
+    assert_eq!(
+        shown[0].incoming.author.name.as_deref(),
+        Some("Alice Renamed")
+    );
+}
