@@ -4,9 +4,11 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
+mod operations;
 mod social;
 mod sources;
 
+pub use operations::LogFormat;
 pub use social::SocialSettings;
 
 use std::path::PathBuf;
@@ -67,6 +69,10 @@ pub struct Settings {
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
     /// Webmentions and the fediverse.
     pub social: SocialSettings,
+    /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How log lines are written (LOG_FORMAT).
+    pub log_format: LogFormat,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -245,6 +251,8 @@ impl Settings {
         let media_max_bytes =
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
         let social = SocialSettings::parse(&vars, production)?;
+        let metrics_addr = operations::parse_metrics_addr(&vars)?;
+        let log_format = operations::parse_log_format(&vars)?;
 
         Ok(Settings {
             site,
@@ -264,6 +272,8 @@ impl Settings {
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
             social,
+            metrics_addr,
+            log_format,
         })
     }
 

@@ -31,6 +31,7 @@ mod media_variants;
 mod micropub;
 mod micropub_media;
 mod negotiation;
+mod observability;
 mod owner;
 mod pages;
 mod properties;
