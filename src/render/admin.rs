@@ -41,17 +41,13 @@ pub struct AdminNoteRow {
 }
 
 impl AdminNoteRow {
-    pub fn new(site: &SiteSettings, note: &Note) -> AdminNoteRow {
-        let status = match (note.deleted_at.is_some(), note.published) {
-            (true, _) => "deleted",
-            (false, true) => "published",
-            (false, false) => "draft",
-        };
+    pub fn new(site: &SiteSettings, note: &Note, now: DateTime<Utc>) -> AdminNoteRow {
+        let status = note.state_at(now).as_str();
         AdminNoteRow {
             id: note.id,
             slug: note.slug.to_string(),
             permalink: note
-                .is_public()
+                .is_shown_at(now)
                 .then(|| site.url.join(&format!("note/{}", note.slug))),
             status,
             published: note.published,
@@ -92,12 +88,16 @@ impl Dashboard<'_> {
         NoteFilter::ALL
             .iter()
             .map(|&f| {
-                let label = match f {
-                    NoteFilter::Current => format!("All ({})", c.published + c.drafts),
-                    NoteFilter::Published => format!("Published ({})", c.published),
-                    NoteFilter::Drafts => format!("Drafts ({})", c.drafts),
-                    NoteFilter::Deleted => format!("Deleted ({})", c.deleted),
+                let name = match f {
+                    NoteFilter::Current => "All",
+                    NoteFilter::Published => "Published",
+                    NoteFilter::Scheduled => "Scheduled",
+                    NoteFilter::Unlisted => "Unlisted",
+                    NoteFilter::Drafts => "Drafts",
+                    NoteFilter::Deleted => "Deleted",
+                    NoteFilter::AnyPublished => "Published, listed or not",
                 };
+                let label = format!("{name} ({})", c.of(f));
                 let url = format!("{}admin?show={}", self.ctx.site.url.path(), f.as_str());
                 (label, url, f == self.filter)
             })
@@ -136,6 +136,8 @@ pub struct Editor<'a> {
     pub content: &'a str,
     pub published: bool,
     pub published_at: &'a str,
+    /// Shown at its permalink only.
+    pub unlisted: bool,
     /// Comma-separated, as typed.
     pub tags: &'a str,
     pub based_on: &'a str,

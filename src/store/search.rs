@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 
-use super::notes::{COLUMNS, NoteRow};
+use super::notes::{COLUMNS, LISTED, NoteRow};
 use super::{Store, StoreError};
 use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, SearchQuery, Tag, note_text};
 
@@ -76,15 +76,16 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or(i64::MIN);
-        let ranked: Vec<i64> = sqlx::query_scalar(
+        let ranked: Vec<i64> = sqlx::query_scalar(&format!(
             "SELECT notes.id FROM notes JOIN (
                     SELECT rowid AS hit_id, rank AS hit_rank FROM notes_search
                      WHERE notes_search MATCH ? AND rowid >= ?) ON hit_id = notes.id
-              WHERE notes.published = 1 AND notes.deleted_at IS NULL
-              ORDER BY hit_rank, notes.id DESC",
-        )
+              WHERE {LISTED}
+              ORDER BY hit_rank, notes.id DESC"
+        ))
         .bind(query.fts())
         .bind(floor)
+        .bind(self.listed_at())
         .fetch_all(&mut *conn)
         .await?;
         let from_ranked = usize::try_from(offset).unwrap_or(usize::MAX);
@@ -97,15 +98,16 @@ impl Store {
         let missing = wanted - ids.len() as i64;
         if missing > 0 && floor != i64::MIN {
             let older_offset = (offset - ranked.len() as i64).max(0);
-            let older: Vec<i64> = sqlx::query_scalar(
+            let older: Vec<i64> = sqlx::query_scalar(&format!(
                 "SELECT notes.id FROM notes JOIN (
                         SELECT rowid AS hit_id FROM notes_search
                          WHERE notes_search MATCH ? AND rowid < ?) ON hit_id = notes.id
-                  WHERE notes.published = 1 AND notes.deleted_at IS NULL
-                  ORDER BY notes.id DESC LIMIT ? OFFSET ?",
-            )
+                  WHERE {LISTED}
+                  ORDER BY notes.id DESC LIMIT ? OFFSET ?"
+            ))
             .bind(query.fts())
             .bind(floor)
+            .bind(self.listed_at())
             .bind(missing)
             .bind(older_offset)
             .fetch_all(&mut *conn)

@@ -18,6 +18,8 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
         Ok(counts) => {
             for (name, count) in [
                 ("published", counts.published),
+                ("scheduled", counts.scheduled),
+                ("unlisted", counts.unlisted),
                 ("draft", counts.drafts),
                 ("deleted", counts.deleted),
             ] {

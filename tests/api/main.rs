@@ -44,5 +44,6 @@ mod sign_in;
 mod sitemap;
 mod storage;
 mod tags;
+mod visibility;
 mod websub;
 mod writers;

@@ -83,6 +83,10 @@ async fn metrics_follow_the_requests_made_and_stay_off_the_public_port() {
         sample(&after, r#"starpunk_notes{state="draft"}"#),
         Some(1.0)
     );
+    for state in ["scheduled", "unlisted", "deleted"] {
+        let name = format!(r#"starpunk_notes{{state="{state}"}}"#);
+        assert_eq!(sample(&after, &name), Some(0.0), "{name}");
+    }
     assert_eq!(sample(&after, "starpunk_health_probe_up"), Some(1.0));
     assert!(sample(&after, "process_resident_memory_bytes").is_some_and(|b| b > 0.0));
     assert!(after.contains(&format!(

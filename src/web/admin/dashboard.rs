@@ -49,7 +49,7 @@ pub async fn dashboard(
             counts,
             rows: notes
                 .iter()
-                .map(|note| AdminNoteRow::new(site, note))
+                .map(|note| AdminNoteRow::new(site, note, state.store.now()))
                 .collect(),
             newer: (page > 1).then(|| format!("{base}&page={}", page - 1)),
             older: more.then(|| format!("{base}&page={}", page + 1)),
