@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod conditional_get;
 mod damage;
+mod dashboard;
 mod durability;
 mod export;
 mod failure_injection;

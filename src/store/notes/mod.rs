@@ -223,7 +223,7 @@ impl Store {
     }
 
     /// Reads the notes' files, setting aside those that are damaged.
-    pub(super) async fn with_bodies(
+    pub async fn with_bodies(
         &self,
         notes: Vec<Note>,
     ) -> Result<(Vec<NoteWithBody>, Vec<DamagedNote>), StoreError> {
