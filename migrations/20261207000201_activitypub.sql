@@ -53,7 +53,7 @@ CREATE INDEX followers_by_inbox ON followers (COALESCE(shared_inbox, inbox));
 CREATE TABLE federated_notes (
     note_id     INTEGER PRIMARY KEY,
     slug        TEXT    NOT NULL,
-    state       TEXT    NOT NULL CHECK (state IN ('created', 'deleted', 'scheduled')),
+    state       TEXT    NOT NULL CHECK (state IN ('created', 'deleted')),
     -- The version of the object's id last sent in a Create (0: none yet).
     -- Version 1 is the permalink; each Create after a Delete takes the
     -- next one (the permalink with `?v=N`), as servers ignore a Create of
@@ -62,15 +62,11 @@ CREATE TABLE federated_notes (
     -- The object as last sent (its `updated` left out): an edit that
     -- changes it is sent as an Update.
     object_hash TEXT,
-    -- A note published for later: when it is due.
-    due_at      TEXT,
     changed_at  TEXT    NOT NULL
 );
 
-CREATE INDEX federated_notes_due ON federated_notes (due_at) WHERE state = 'scheduled';
-
--- The object's id is part of the note's JSON, and scheduled notes are left
--- out of it: a change here is a change of what is served.
+-- The object's id is part of the note's JSON: a change here is a change of
+-- what is served.
 CREATE TRIGGER federated_notes_after_insert AFTER INSERT ON federated_notes BEGIN
     UPDATE site_state SET revision = revision + 1 WHERE id = 1;
 END;

@@ -5,10 +5,12 @@
 //! variable and what is wrong with it.
 
 mod activitypub;
+mod operations;
 mod social;
 mod sources;
 
 pub use activitypub::{ActivityPubSettings, DELIVERY_CONCURRENCY};
+pub use operations::LogFormat;
 pub use social::SocialSettings;
 
 use std::path::PathBuf;
@@ -71,6 +73,10 @@ pub struct Settings {
     pub social: SocialSettings,
     /// The site as a fediverse actor; `None`: federation is off.
     pub activitypub: Option<ActivityPubSettings>,
+    /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How log lines are written (LOG_FORMAT).
+    pub log_format: LogFormat,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -250,6 +256,8 @@ impl Settings {
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
         let social = SocialSettings::parse(&vars, production)?;
         let activitypub = ActivityPubSettings::parse(&vars, production)?;
+        let metrics_addr = operations::parse_metrics_addr(&vars)?;
+        let log_format = operations::parse_log_format(&vars)?;
 
         Ok(Settings {
             site,
@@ -270,6 +278,8 @@ impl Settings {
             app_pages_private_allowed: Vec::new(),
             social,
             activitypub,
+            metrics_addr,
+            log_format,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod indieauth_client;
 pub mod maintenance;
 pub mod media;
+pub mod metrics;
 pub mod outbound;
 pub mod random;
 pub mod render;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::ids::Ids;
 use crate::config::{ActivityPubSettings, SiteSettings};
-use crate::domain::{Note, content_hash};
+use crate::domain::{Note, Visibility, content_hash};
 use crate::render::sanitise::with_absolute_urls;
 use crate::render::{NoteView, PhotoView};
 
@@ -84,8 +84,11 @@ pub fn actor(
     actor
 }
 
-/// A public note as a `Note`: Mastodon shows a Note in full (an Article
+/// A shown note as a `Note`: Mastodon shows a Note in full (an Article
 /// only as its title and a link), so a title becomes the first paragraph.
+/// An unlisted note is addressed as Mastodon addresses its unlisted posts
+/// (to the followers, Public only in `cc`): in their home timelines, in no
+/// public one.
 pub fn note(ids: &Ids, source: &NoteSource) -> Value {
     let NoteSource {
         note,
@@ -93,6 +96,10 @@ pub fn note(ids: &Ids, source: &NoteSource) -> Value {
         version,
     } = source;
     let id = ids.note_object(&view.slug, *version);
+    let (to, cc) = match note.visibility {
+        Visibility::Public => (PUBLIC, ids.followers.as_str()),
+        Visibility::Unlisted => (ids.followers.as_str(), PUBLIC),
+    };
     let mut object = json!({
         "@context": [ACTIVITYSTREAMS, {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"}],
         "id": id,
@@ -101,8 +108,8 @@ pub fn note(ids: &Ids, source: &NoteSource) -> Value {
         "attributedTo": ids.actor,
         "content": content(view),
         "published": time(view.published),
-        "to": [PUBLIC],
-        "cc": [ids.followers],
+        "to": [to],
+        "cc": [cc],
         "sensitive": false,
         "tag": hashtags(view),
         "attachment": view.photos.iter().map(attachment).collect::<Vec<_>>(),
@@ -270,8 +277,8 @@ fn wrap(ids: &Ids, kind: &str, fragment: &str, object: &Value) -> Value {
         "type": kind,
         "actor": ids.actor,
         "published": inner["published"],
-        "to": [PUBLIC],
-        "cc": [ids.followers],
+        "to": inner["to"],
+        "cc": inner["cc"],
         "object": inner,
     })
 }

@@ -5,7 +5,8 @@
 //! agree (Create, Update, Delete), and only then moves its place. So a
 //! change is acted on even if the server stopped right after it, changes
 //! in a burst are acted on once, and acting twice sends nothing twice.
-//! Notes published for later are sent when their time comes.
+//! Only notes shown at their permalink are sent: one published for later
+//! is sent when the server releases it (its release is a change too).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +24,7 @@ use crate::web::{AppState, WebError};
 /// Changes read at once.
 const BATCH: u32 = 200;
 
-/// How often the log is read when nothing wakes the task (a missed wake,
-/// a scheduled note).
+/// How often the log is read when nothing wakes the task (a missed wake).
 const POLL: Duration = Duration::from_secs(30);
 
 /// Follows the note changes for as long as the server runs.
@@ -46,26 +46,14 @@ pub async fn follow_changes(state: Arc<AppState>) {
             }
             Err(_) => {}
         }
-        let until_due = next_due(&state).await;
         tokio::select! {
             _ = changes.changed() => {}
-            () = tokio::time::sleep(until_due) => {}
+            () = tokio::time::sleep(POLL) => {}
         }
     }
 }
 
-/// How long until the next scheduled note is due, at most [`POLL`].
-async fn next_due(state: &AppState) -> Duration {
-    match state.store.next_scheduled_note().await {
-        Ok(Some(at)) => (at - state.store.now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-            .min(POLL),
-        _ => POLL,
-    }
-}
-
-/// Acts on every change not acted on yet, and on scheduled notes now due.
+/// Acts on every change not acted on yet.
 pub async fn catch_up(state: &AppState, federation: &Federation) -> Result<(), WebError> {
     let mut queued = false;
     loop {
@@ -80,9 +68,6 @@ pub async fn catch_up(state: &AppState, federation: &Federation) -> Result<(), W
             }
         }
         state.store.advance_cursor(CHANGES_CONSUMER, last).await?;
-    }
-    for note_id in state.store.due_scheduled_notes(state.store.now()).await? {
-        queued |= reconcile(state, federation, note_id).await?;
     }
     if queued {
         federation.wake_deliveries();
@@ -127,45 +112,18 @@ async fn decide(
 ) -> Result<Option<NoteSend>, WebError> {
     let ids = &federation.ids;
     let created = row.filter(|r| r.state == NoteState::Created);
-    let Some(note) = note.filter(Note::is_public) else {
-        // Gone for good, a draft, or deleted.
-        return Ok(match (row, created) {
-            (_, Some(created)) => Some(NoteSend {
-                row: Some(FederatedNote {
-                    state: NoteState::Deleted,
-                    ..created.clone()
-                }),
-                activity: Some(delete(federation, created)),
-            }),
-            (Some(row), None) if row.state == NoteState::Scheduled => Some(NoteSend {
-                row: Some(FederatedNote {
-                    state: NoteState::Deleted,
-                    due_at: None,
-                    ..row.clone()
-                }),
-                activity: None,
-            }),
-            _ => None,
-        });
-    };
     let now = state.store.now();
-    if let Some(due) = note.published_at.filter(|at| *at > now) {
-        let scheduled = FederatedNote {
-            note_id: note.id,
-            slug: note.slug.to_string(),
-            state: NoteState::Scheduled,
-            version: row.map_or(0, |r| r.version),
-            object_hash: None,
-            due_at: Some(due),
-        };
-        if row == Some(&scheduled) {
-            return Ok(None);
-        }
-        return Ok(Some(NoteSend {
-            activity: created.map(|created| delete(federation, created)),
-            row: Some(scheduled),
+    let Some(note) = note.filter(|note| note.is_shown_at(now)) else {
+        // Gone for good, a draft, deleted, or published for later: what
+        // followers were sent of it is deleted.
+        return Ok(created.map(|created| NoteSend {
+            row: Some(FederatedNote {
+                state: NoteState::Deleted,
+                ..created.clone()
+            }),
+            activity: Some(delete(federation, created)),
         }));
-    }
+    };
     let version = next_version(row);
     let (note_id, slug) = (note.id, note.slug.to_string());
     let object = note_object(state, federation, note, version).await?;
@@ -188,7 +146,6 @@ async fn decide(
             state: NoteState::Created,
             version,
             object_hash: Some(hash),
-            due_at: None,
         }),
         activity: Some((activity.0, activity.1.to_string())),
     }))
@@ -204,7 +161,7 @@ fn delete(federation: &Federation, row: &FederatedNote) -> (ActivityKind, String
     )
 }
 
-/// A public note's object, with its text read and its photos looked up.
+/// A shown note's object, with its text read and its photos looked up.
 pub async fn note_object(
     state: &AppState,
     federation: &Federation,

@@ -23,7 +23,10 @@ pub use change::{NewNote, NoteEdit};
 pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
 pub use front_matter::parse_import_file;
 pub use media_path::MediaPath;
-pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
+pub use note::{
+    MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteState, NoteWithBody, Visibility,
+    content_hash,
+};
 pub use pkce::pkce_challenge;
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{

@@ -131,14 +131,17 @@ pub struct NotePage<'a> {
     /// Whether federation is on: the permalink has an ActivityPub
     /// representation too.
     pub activitypub: bool,
+    /// Listed nowhere: search engines are asked not to list it either.
+    pub unlisted: bool,
 }
 
 impl NotePage<'_> {
     /// What `base.html` says about the page in `<head>`.
     pub fn head(&self) -> PageHead {
-        PageHead::page(&self.ctx, self.note.url.clone(), &self.note.title)
+        let head = PageHead::page(&self.ctx, self.note.url.clone(), &self.note.title)
             .described(&self.note.excerpt)
-            .article()
+            .article();
+        if self.unlisted { head.noindex() } else { head }
     }
 }
 

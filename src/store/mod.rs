@@ -41,7 +41,7 @@ pub use federation::{
     NoteSend, NoteState, PrivateKeyPem, QueuedActivity, RemoteActor, Settled, next_version,
 };
 pub use files::{FileDamage, NotesDir};
-pub use listing::{NoteCounts, NoteFilter};
+pub use listing::{ListedFingerprint, NoteCounts, NoteFilter};
 pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
 pub use media_check::{MediaProblem, MediaReport};
 pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};

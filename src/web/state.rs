@@ -31,6 +31,8 @@ pub struct AppState {
     pub health: HealthState,
     /// Outbound HTTP and the rate limit for signing in.
     pub sign_in: super::SignInServices,
+    /// What Prometheus reads, when METRICS_ADDR is set.
+    pub metrics: Option<crate::metrics::Metrics>,
     /// Requests to other sites that anyone can name (Webmention sources
     /// and targets, fediverse actors): public addresses only, bounded.
     pub outbound: Outbound,
@@ -68,7 +70,11 @@ impl AppState {
             "text/css; charset=utf-8",
         );
         let outbound = conversation_outbound(&settings);
+        let metrics = settings
+            .metrics_addr
+            .map(|_| crate::metrics::Metrics::new());
         AppState {
+            metrics,
             outbound,
             settings,
             store,

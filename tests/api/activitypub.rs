@@ -9,6 +9,7 @@ mod interactions;
 mod keys;
 mod restart;
 mod signatures;
+mod visibility;
 
 use serde_json::Value;
 

@@ -175,7 +175,7 @@ async fn keep(state: &AppState, incoming: &IncomingResponse) -> Result<Outcome, 
     Ok(Outcome::Done)
 }
 
-/// The public note an id of ours names.
+/// The shown note (public or unlisted) an id of ours names.
 async fn our_note(
     state: &AppState,
     federation: &Federation,
@@ -184,7 +184,12 @@ async fn our_note(
     let Some((slug, _)) = id.and_then(|id| federation.ids.note_in(id)) else {
         return Ok(None);
     };
-    Ok(state.store.find(&slug).await?.filter(Note::is_public))
+    let now = state.store.now();
+    Ok(state
+        .store
+        .find(&slug)
+        .await?
+        .filter(|note| note.is_shown_at(now)))
 }
 
 /// Whether everyone may see it (public or unlisted).

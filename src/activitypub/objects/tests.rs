@@ -44,6 +44,7 @@ fn note(text: &str, properties: NoteProperties, tags: &[&str]) -> Note {
         content_hash: NoteBody::parse(text).unwrap().hash(),
         tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
         properties,
+        visibility: Visibility::Public,
     }
 }
 
@@ -233,4 +234,23 @@ fn replies_are_read_from_every_shape_micropub_keeps() {
             .insert("in-reply-to".into(), vec![value]);
         assert_eq!(in_reply_to(&note).as_deref(), want);
     }
+}
+
+#[test]
+fn an_unlisted_note_goes_to_followers_with_public_only_in_cc() {
+    let site = site();
+    let ids = Ids::new(&site, &settings());
+    let note = Note {
+        visibility: Visibility::Unlisted,
+        ..note("Quiet", NoteProperties::default(), &[])
+    };
+    let object = object(&note, "Quiet");
+    assert_eq!(object["to"], json!([ids.followers]));
+    assert_eq!(object["cc"], json!([PUBLIC]));
+    let create = create(&ids, &object);
+    assert_eq!(create["to"], object["to"]);
+    assert_eq!(create["cc"], object["cc"]);
+    let update = update(&ids, &object, at(60));
+    assert_eq!(update["to"], object["to"]);
+    assert_eq!(update["cc"], object["cc"]);
 }

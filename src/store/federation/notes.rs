@@ -1,9 +1,7 @@
 //! What followers were last sent about each note: created (and which
-//! version of its object id), deleted, or waiting for its publication
-//! date. Deliveries read it to decide what a change means; pages read it
-//! for the object's id.
+//! version of its object id) or deleted. Deliveries read it to decide what
+//! a change means; pages read it for the object's id.
 
-use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::super::notes::db_time;
@@ -18,8 +16,6 @@ pub enum NoteState {
     Created,
     /// Sent a Delete after it was created.
     Deleted,
-    /// Published for later: nothing sent yet.
-    Scheduled,
 }
 
 impl NoteState {
@@ -27,15 +23,13 @@ impl NoteState {
         match self {
             NoteState::Created => "created",
             NoteState::Deleted => "deleted",
-            NoteState::Scheduled => "scheduled",
         }
     }
 
     fn parse(text: &str) -> NoteState {
         match text {
             "created" => NoteState::Created,
-            "deleted" => NoteState::Deleted,
-            _ => NoteState::Scheduled,
+            _ => NoteState::Deleted,
         }
     }
 }
@@ -50,10 +44,9 @@ pub struct FederatedNote {
     pub version: i64,
     /// The object as last sent, hashed without its `updated`.
     pub object_hash: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
 }
 
-/// The version of the object's id a public note has: the one created,
+/// The version of the object's id a shown note has: the one created,
 /// else the next one (servers ignore a Create of an id they saw deleted).
 pub fn next_version(row: Option<&FederatedNote>) -> i64 {
     match row {
@@ -70,7 +63,6 @@ struct Row {
     state: String,
     version: i64,
     object_hash: Option<String>,
-    due_at: Option<DateTime<Utc>>,
 }
 
 impl From<Row> for FederatedNote {
@@ -81,7 +73,6 @@ impl From<Row> for FederatedNote {
             state: NoteState::parse(&row.state),
             version: row.version,
             object_hash: row.object_hash,
-            due_at: row.due_at,
         }
     }
 }
@@ -99,33 +90,13 @@ pub struct NoteSend {
 impl Store {
     pub async fn federated_note(&self, note_id: i64) -> Result<Option<FederatedNote>, StoreError> {
         let row = sqlx::query_as::<_, Row>(
-            "SELECT note_id, slug, state, version, object_hash, due_at
+            "SELECT note_id, slug, state, version, object_hash
                FROM federated_notes WHERE note_id = ?",
         )
         .bind(note_id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(FederatedNote::from))
-    }
-
-    /// Scheduled notes whose time has come, by id.
-    pub async fn due_scheduled_notes(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT note_id FROM federated_notes WHERE state = 'scheduled' AND due_at <= ?
-              ORDER BY due_at LIMIT 100",
-        )
-        .bind(db_time(now))
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// When the next scheduled note is due, if any.
-    pub async fn next_scheduled_note(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(due_at) FROM federated_notes WHERE state = 'scheduled'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
     }
 
     /// Records a decision about note `note_id` and queues its activity for
@@ -144,19 +115,17 @@ impl Store {
             Some(row) => {
                 sqlx::query(
                     "INSERT INTO federated_notes (note_id, slug, state, version, object_hash,
-                                                  due_at, changed_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)
+                                                  changed_at)
+                     VALUES (?, ?, ?, ?, ?, ?)
                      ON CONFLICT (note_id) DO UPDATE SET
                          slug = excluded.slug, state = excluded.state, version = excluded.version,
-                         object_hash = excluded.object_hash, due_at = excluded.due_at,
-                         changed_at = excluded.changed_at",
+                         object_hash = excluded.object_hash, changed_at = excluded.changed_at",
                 )
                 .bind(note_id)
                 .bind(&row.slug)
                 .bind(row.state.as_str())
                 .bind(row.version)
                 .bind(&row.object_hash)
-                .bind(row.due_at.map(db_time))
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;

@@ -10,7 +10,7 @@ use super::{federation, vary_on_accept, wants_activity};
 use crate::activitypub::Federation;
 use crate::activitypub::objects::{self, ACTIVITY_JSON};
 use crate::activitypub::reconcile::note_object as object_of;
-use crate::store::{NoteState, next_version};
+use crate::store::next_version;
 use crate::web::cache::{CacheKey, Rendered};
 use crate::web::error::ApiError;
 use crate::web::pages::{ListQuery, page_number};
@@ -100,13 +100,9 @@ async fn render_outbox(
     if found.notes.is_empty() && page > 1 {
         return Ok(None);
     }
-    let now = state.store.now();
     let mut items = Vec::new();
     for with_body in found.notes {
         let note = with_body.note;
-        if note.published_at.is_some_and(|at| at > now) {
-            continue;
-        }
         let row = state.store.federated_note(note.id).await?;
         let object = object_of(state, federation, note, next_version(row.as_ref())).await?;
         items.push(objects::create(&federation.ids, &object));
@@ -145,7 +141,7 @@ pub async fn note_object(
         };
         let row = state.store.federated_note(note.id).await?;
         let current = next_version(row.as_ref());
-        if asked < current || (asked == current && !note.is_public()) {
+        if asked < current || (asked == current && !note.is_shown_at(state.store.now())) {
             let id = federation.ids.note_object(slug, asked);
             return Ok(tombstone(&id, note.deleted_at.or(Some(note.updated_at))));
         }
@@ -161,10 +157,7 @@ pub async fn note_object(
         Err(WebError::Gone) => {
             let note = state.store.find(slug).await?.ok_or(WebError::NotFound)?;
             let row = state.store.federated_note(note.id).await?;
-            let version = match &row {
-                Some(row) if row.state != NoteState::Scheduled => row.version.max(1),
-                _ => 1,
-            };
+            let version = row.map_or(1, |row| row.version.max(1));
             let id = federation.ids.note_object(slug, version);
             Ok(tombstone(&id, note.deleted_at))
         }
@@ -188,7 +181,7 @@ fn tombstone(id: &str, deleted: Option<chrono::DateTime<chrono::Utc>>) -> HttpRe
         .body(json(&objects::tombstone(id, deleted)))
 }
 
-/// A public note's object; `None` for drafts, notes published for later
+/// A shown note's object; `None` for drafts, notes published for later
 /// and unknown slugs, [`WebError::Gone`] for deleted ones.
 async fn render_note_object(
     state: &AppState,
@@ -201,8 +194,7 @@ async fn render_note_object(
     if note.deleted_at.is_some() {
         return Err(WebError::Gone);
     }
-    let now = state.store.now();
-    if !note.is_public() || note.published_at.is_some_and(|at| at > now) {
+    if !note.is_shown_at(state.store.now()) {
         return Ok(None);
     }
     let row = state.store.federated_note(note.id).await?;

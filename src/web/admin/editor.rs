@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NewNote, NoteBody, NoteEdit, Slug, Tag};
+use crate::domain::{NewNote, Note, NoteBody, NoteEdit, NoteState, Slug, Tag, Visibility};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
@@ -26,9 +26,13 @@ pub struct NoteForm {
     /// New notes only.
     #[serde(default)]
     slug: String,
-    /// New notes only: `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input.
+    /// `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input; empty for
+    /// "when it is published". A date still to come schedules the note.
     #[serde(default)]
     published_at: String,
+    /// `unlisted`, or anything else for public.
+    #[serde(default)]
+    visibility: String,
     /// Comma-separated tags.
     #[serde(default)]
     tags: String,
@@ -49,6 +53,24 @@ impl CsrfForm for NoteForm {
 impl NoteForm {
     fn wants_preview(&self) -> bool {
         self.action == "preview"
+    }
+
+    fn visibility(&self) -> Visibility {
+        if self.visibility == "unlisted" {
+            Visibility::Unlisted
+        } else {
+            Visibility::Public
+        }
+    }
+
+    /// The date field, parsed; an error goes next to the field.
+    fn parsed_date(&self, errors: &mut EditorErrors) -> Option<DateTime<Utc>> {
+        match self.published_at.trim() {
+            "" => None,
+            text => parse_datetime_local(text)
+                .map_err(|e| errors.published_at = Some(e))
+                .ok(),
+        }
     }
 
     /// The tags field, parsed; an error goes next to the field.
@@ -95,11 +117,12 @@ impl EditorView<'_> {
                     .map_or(self.form.slug.as_str(), |n| n.slug.as_str()),
                 permalink: self
                     .editing
-                    .filter(|n| n.is_public())
+                    .filter(|n| n.is_shown_at(self.state.store.now()))
                     .map(|n| site.url.join(&format!("note/{}", n.slug))),
                 content: &self.form.content,
                 published: self.form.published.is_some(),
                 published_at: &published_at,
+                unlisted: self.form.visibility() == Visibility::Unlisted,
                 tags: &self.form.tags,
                 based_on: &self.form.based_on,
                 errors: self.errors,
@@ -144,12 +167,7 @@ pub async fn save_new(
             .map_err(|e| errors.slug = Some(e.to_string()))
             .ok(),
     };
-    let published_at = match form.published_at.trim() {
-        "" => None,
-        text => parse_datetime_local(text)
-            .map_err(|e| errors.published_at = Some(e))
-            .ok(),
-    };
+    let published_at = form.parsed_date(&mut errors);
     let tags = form.parsed_tags(&mut errors).unwrap_or_default();
     let view = |errors, preview| EditorView {
         state: &state,
@@ -182,21 +200,28 @@ pub async fn save_new(
             slug,
             published,
             published_at: published_at.filter(|_| published),
+            visibility: form.visibility(),
             tags,
             ..NewNote::new(body)
         })
         .await?;
     log::info!("admin: created note {}", note.slug);
-    done(
-        &state,
-        &owner,
-        if published {
-            "Published."
-        } else {
-            "Saved as draft."
-        },
-    )
-    .await
+    done(&state, &owner, &saved_message(&state, &note, "Published.")).await
+}
+
+/// What the dashboard says after a save: where the note now stands.
+fn saved_message(state: &AppState, note: &Note, published: &str) -> String {
+    match note.state_at(state.store.now()) {
+        NoteState::Scheduled => format!(
+            "Scheduled: it appears on {}.",
+            note.display_date().format("%-d %b %Y at %H:%M UTC")
+        ),
+        NoteState::Unlisted => {
+            format!("{published} Unlisted: only people with its address see it.")
+        }
+        NoteState::Draft => "Saved as draft.".to_owned(),
+        NoteState::Published | NoteState::Deleted => published.to_owned(),
+    }
 }
 
 /// `GET /admin/edit/{id}`.
@@ -215,6 +240,11 @@ pub async fn edit_form(
     let form = NoteForm {
         content: body.as_str().to_owned(),
         published: note.published.then(|| "on".into()),
+        published_at: note
+            .published_at
+            .map(|at| datetime_local_value(&at))
+            .unwrap_or_default(),
+        visibility: note.visibility.as_str().to_owned(),
         tags: note
             .tags
             .iter()
@@ -250,7 +280,12 @@ pub async fn save_edit(
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let tags = form.parsed_tags(&mut errors);
-    let (Some(body), Some(tags)) = (body, tags) else {
+    // The field shows the date to the minute (or second): unchanged, it
+    // leaves the stored date as it is, milliseconds and all.
+    let published_at = form.parsed_date(&mut errors).filter(|at| {
+        note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
+    });
+    let (Some(body), Some(tags), true) = (body, tags, errors.is_empty()) else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -264,10 +299,12 @@ pub async fn save_edit(
     let edit = NoteEdit {
         tags: Some(tags),
         published: Some(published),
+        published_at,
+        visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
     };
-    match state.store.change(slug, edit).await {
-        Ok(_) => {}
+    let saved = match state.store.change(slug, edit).await {
+        Ok(saved) => saved,
         Err(StoreError::Conflict { current, .. }) => {
             let saved = state
                 .store
@@ -296,18 +333,9 @@ pub async fn save_edit(
         }
         Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
-    }
+    };
     log::info!("admin: saved note {slug}");
-    done(
-        &state,
-        &owner,
-        if published {
-            "Saved."
-        } else {
-            "Saved as draft."
-        },
-    )
-    .await
+    done(&state, &owner, &saved_message(&state, &saved, "Saved.")).await
 }
 
 fn editor_again<'a>(

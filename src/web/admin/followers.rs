@@ -61,7 +61,7 @@ pub async fn followers(
             let (name, link) = match &note {
                 Some(note) => (
                     note.slug.to_string(),
-                    note.is_public()
+                    note.is_shown_at(state.store.now())
                         .then(|| site.url.join(&format!("note/{}", note.slug))),
                 ),
                 None => (

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::fake_server::{ALICE, FakeServer};
 use super::follow_site;
-use crate::cli::{Server, spawn_with_socket, wait_until_healthy};
+use crate::helpers::{Server, spawn_with_socket, wait_until_healthy};
 use crate::helpers::{cli_with, eventually, run_with_input, stdout};
 
 /// The server, logging to `log` (a file: a pipe nobody reads would fill

@@ -20,9 +20,13 @@ def test_published_note_page_answers_200_html(pages, publication, key):
 
 
 @pytest.mark.parametrize("key", HIDDEN_KEYS)
-def test_hidden_note_page_answers_404_html(pages, publication, key):
-    page = pages[f"hidden-{publication.note(key)['slug']}.html"]
-    assert (page.status, page.content_type) == (404, HTML)
+def test_hidden_note_page_answers_an_html_error(pages, publication, key):
+    """Drafts and unpublished notes are not found (404); deleted ones are
+    gone (410)."""
+    note = publication.note(key)
+    page = pages[f"hidden-{note['slug']}.html"]
+    expected = 410 if note["state"] == "deleted" else 404
+    assert (page.status, page.content_type) == (expected, HTML)
 
 
 def test_feed_answers_200_rss(feed_xml):
