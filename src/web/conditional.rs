@@ -192,6 +192,17 @@ impl Cached {
             .iter()
             .find(|form| form.coding == chosen)
             .expect("chosen among the forms");
+        // Sent as it is only because its compressed forms are not made yet:
+        // a shared cache must not keep it for clients that will soon get
+        // them (nginx would serve it, compressing it anew, until it expires).
+        let cache_control = if chosen == Coding::Identity
+            && self.needs_compression()
+            && encoding::preferred(req.headers(), &ALL_CODINGS) != Some(Coding::Identity)
+        {
+            &NO_CACHE
+        } else {
+            cache_control
+        };
         let mut response = if is_not_modified(req.headers(), &form.etag, &self.last_modified) {
             HttpResponse::NotModified().finish()
         } else {
@@ -219,6 +230,9 @@ impl Cached {
         response
     }
 }
+
+const ALL_CODINGS: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity];
+static NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 
 fn vary() -> HeaderValue {
     HeaderValue::from_static("Accept-Encoding")
