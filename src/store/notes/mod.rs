@@ -8,8 +8,10 @@
 mod change;
 mod create;
 mod delete;
+mod insert;
 
 pub use create::ImportOutcome;
+pub(super) use insert::{ROWS_PER_STATEMENT, missing};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{FromRow, SqliteConnection};
