@@ -337,7 +337,8 @@ class DatasetRun:
                 if response.status != want:
                     raise servers.Failure("%s: GET %s %s answered %d, not %d" % (
                         server, self.paths[endpoint], headers or "", response.status, want))
-                if want == 200:
+                # The app's /health reports the disk's free bytes, which move.
+                if want == 200 and not (server == "app" and endpoint == "health"):
                     with open(os.path.join(self.www, self.files[endpoint]), "rb") as f:
                         if f.read() != response.body:
                             raise servers.Failure("%s: GET %s does not serve the captured bytes"
