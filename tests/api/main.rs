@@ -5,6 +5,7 @@ mod activitypub;
 mod admin;
 mod backup;
 mod cli;
+mod compression;
 mod conditional_get;
 mod damage;
 mod dashboard;

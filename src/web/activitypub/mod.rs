@@ -48,9 +48,22 @@ pub fn wants_activity(req: &HttpRequest) -> bool {
     super::negotiate::preferred(req.headers(), OFFERS).unwrap_or(false)
 }
 
-/// Marks an answer that depends on `Accept`.
+/// Marks an answer that depends on `Accept`, keeping what else it varies
+/// on (a cached page's `Accept-Encoding`).
 pub fn vary_on_accept(response: &mut HttpResponse) {
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    let headers = response.headers_mut();
+    let others: Vec<&str> = headers
+        .get_all(header::VARY)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && !name.eq_ignore_ascii_case("accept"))
+        .collect();
+    let vary = std::iter::once("Accept")
+        .chain(others)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(vary) = HeaderValue::from_str(&vary) {
+        headers.insert(header::VARY, vary);
+    }
 }

@@ -48,7 +48,15 @@ async fn a_down_inbox_is_tried_again_soon_and_the_delivery_arrives() {
     server.answer_with(503);
     app.publish("Sent while the inbox is down").await;
     server.wait_for("Create", 1).await;
-    until(&app, (0, 0, 1)).await;
+    // Pending from the start: wait for the failed try to be recorded.
+    eventually(Duration::from_secs(20), || async {
+        let states = app.store().delivery_states(0, 10).await.unwrap();
+        states
+            .iter()
+            .any(|s| s.kind == ActivityKind::Create && s.last_error.is_some())
+    })
+    .await;
+    assert_eq!(state_of(&app).await, Some((0, 0, 1)));
     let next = app.store().next_delivery_at().await.unwrap().unwrap();
     assert!(
         next - start <= TimeDelta::seconds(30),
