@@ -254,8 +254,7 @@ async fn try_delivery(
                 .headers
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<i64>().ok())
-                .map(TimeDelta::seconds);
+                .and_then(|v| retry_after(v, now));
             Tried::Transient(format!("answered {}", answer.status), retry_after)
         }
         Ok(answer) => Tried::Refused(format!("answered {}", answer.status)),
@@ -267,6 +266,17 @@ async fn try_delivery(
         ) => Tried::Refused(e.to_string()),
         Err(e) => Tried::Transient(error_chain(&e), None),
     }
+}
+
+/// A `Retry-After` value, seconds or an HTTP date (RFC 9110 allows both),
+/// as a wait from `now`.
+fn retry_after(value: &str, now: DateTime<Utc>) -> Option<TimeDelta> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<i64>() {
+        return Some(TimeDelta::seconds(seconds.max(0)));
+    }
+    let at: DateTime<Utc> = httpdate::parse_http_date(value).ok()?.into();
+    Some((at - now).max(TimeDelta::zero()))
 }
 
 /// How often old records are tidied.
@@ -337,6 +347,16 @@ mod tests {
             tries += 1;
         }
         assert!((10..=14).contains(&tries), "{tries}");
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after(" 120 ", at(0)), Some(TimeDelta::seconds(120)));
+        let date = httpdate::fmt_http_date((at(0) + TimeDelta::minutes(3)).into());
+        assert_eq!(retry_after(&date, at(0)), Some(TimeDelta::minutes(3)));
+        let past = httpdate::fmt_http_date((at(0) - TimeDelta::minutes(3)).into());
+        assert_eq!(retry_after(&past, at(0)), Some(TimeDelta::zero()));
+        assert_eq!(retry_after("soon", at(0)), None);
     }
 
     #[test]

@@ -186,3 +186,32 @@ async fn a_delivery_that_arrives_clears_the_failures() {
         "one failure is not a week"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limited_delivery_waits_as_long_as_the_server_asks() {
+    let start = Utc::now();
+    let app = app_at(start).await;
+    let server = FakeServer::start(2).await;
+    server.add_actor("alice", ALICE);
+    follow(&app, &server, "alice").await;
+    server.answer_with(429);
+    server.retry_after("600");
+    app.publish("Sent to a busy server").await;
+    server.wait_for("Create", 1).await;
+    eventually(Duration::from_secs(20), || async {
+        app.store().next_delivery_at().await.unwrap() > Some(start)
+    })
+    .await;
+    let next = app.store().next_delivery_at().await.unwrap().unwrap();
+    // Times are kept to the millisecond.
+    assert!(
+        next - start > TimeDelta::seconds(600) - TimeDelta::milliseconds(1),
+        "tried again at {next}, before the server's Retry-After"
+    );
+    assert_eq!(state_of(&app).await, Some((0, 0, 1)), "not given up");
+
+    server.answer_with(202);
+    app.set_time(next + TimeDelta::seconds(1));
+    wake(&app);
+    until(&app, (1, 0, 0)).await;
+}

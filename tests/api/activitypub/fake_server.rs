@@ -54,6 +54,8 @@ struct Shared {
     actors: Mutex<HashMap<String, FakeActor>>,
     deliveries: Mutex<Vec<Delivery>>,
     status: AtomicU16,
+    /// Sent with every inbox answer, when set.
+    retry_after: Mutex<Option<String>>,
     /// Actor documents only for signed GETs (Mastodon's secure mode).
     authorized_fetch: AtomicBool,
     /// GETs of actor documents, signed or not.
@@ -91,6 +93,7 @@ impl FakeServer {
             actors: Mutex::new(HashMap::new()),
             deliveries: Mutex::new(Vec::new()),
             status: AtomicU16::new(202),
+            retry_after: Mutex::new(None),
             authorized_fetch: AtomicBool::new(false),
             actor_fetches: AtomicUsize::new(0),
             held: watch::Sender::new(false),
@@ -144,6 +147,11 @@ impl FakeServer {
 
     pub fn answer_with(&self, status: u16) {
         self.shared.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Inbox answers carry `Retry-After: value` (as a rate limit's do).
+    pub fn retry_after(&self, value: &str) {
+        *self.shared.retry_after.lock().unwrap() = Some(value.to_owned());
     }
 
     pub fn require_signed_fetches(&self) {
@@ -325,7 +333,11 @@ async fn inbox(shared: web::Data<Shared>, req: HttpRequest, body: web::Bytes) ->
         verified,
     });
     let status = shared.status.load(Ordering::SeqCst);
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    if let Some(value) = shared.retry_after.lock().unwrap().clone() {
+        answer.insert_header(("retry-after", value));
+    }
+    answer.finish()
 }
 
 /// A tiny PNG, the actors' picture.
