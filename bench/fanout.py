@@ -79,19 +79,23 @@ class FakeServers:
 
     def _serve(self):
         asyncio.set_event_loop(self.loop)
-        listening = [self.loop.run_until_complete(asyncio.start_server(self._connection, sock=sock))
-                     for sock in self.sockets]
+        self.listening = [self.loop.run_until_complete(asyncio.start_server(self._connection, sock=sock))
+                          for sock in self.sockets]
         self.loop.run_forever()
-        # Stopped: the connections the site keeps open are closed.
-        for server in listening:
-            server.close()
-        tasks = asyncio.all_tasks(self.loop)
-        for task in tasks:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         self.loop.close()
 
+    async def _shut_down(self):
+        """Stops listening and ends the connections the site keeps open,
+        on the loop, so no task is left pending when it closes."""
+        for server in self.listening:
+            server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def stop(self):
+        asyncio.run_coroutine_threadsafe(self._shut_down(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         for sock in self.sockets:

@@ -129,12 +129,12 @@ impl Application {
             .transpose()?;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
-        let websub = Publisher::from_settings(&settings);
         let federation = Federation::start(&settings, &store).await?;
         let state = web::Data::new(
             AppState::new(settings, store, version, database_probe, sign_in)
                 .with_federation(federation),
         );
+        let websub = Publisher::from_settings(&state.settings, state.queue_metrics("websub"));
 
         let server = serve(listener, workers, state.clone())?;
         let metrics_address = metrics_listener
