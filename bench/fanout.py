@@ -59,6 +59,7 @@ class FakeServers:
         self.bad = []  # why deliveries were refused
         self.in_flight = 0
         self.most_in_flight = 0
+        self.writers = set()  # the connections open, on the loop's thread
         first = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         first.bind((self.addresses[0], 0))
         self.port = first.getsockname()[1]
@@ -85,13 +86,14 @@ class FakeServers:
         self.loop.close()
 
     async def _shut_down(self):
-        """Stops listening and ends the connections the site keeps open,
-        on the loop, so no task is left pending when it closes."""
+        """Stops listening and ends the connections still open, on the loop:
+        each connection's task sees its end and finishes (a cancelled one
+        would be reported by asyncio)."""
         for server in self.listening:
             server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def stop(self):
@@ -102,6 +104,7 @@ class FakeServers:
             sock.close()
 
     async def _connection(self, reader, writer):
+        self.writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -125,6 +128,7 @@ class FakeServers:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
+            self.writers.discard(writer)
             writer.close()
 
     def _receive(self, method, target, headers, body):
@@ -298,8 +302,9 @@ def measure(children, binary, tmp, log, followers=2000, server_count=400, rounds
             "peak_mib": round(peak / 1024, 1) if peak else None,
         }
     finally:
-        fakes.stop()
+        # The site first: its connections close, and the servers stop idle.
         children.stop(site.child)
+        fakes.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
