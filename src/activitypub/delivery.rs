@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use super::Federation;
 use super::fetch::{post_activity, web_url};
 use crate::error::error_chain;
+use crate::metrics::QueueMetrics;
 use crate::outbound::OutboundError;
 use crate::store::{DueDelivery, Failure, Settled};
 use crate::web::AppState;
@@ -76,6 +77,7 @@ pub async fn deliver(state: Arc<AppState>) {
         return;
     };
     let concurrency = federation.settings.delivery_concurrency;
+    let metrics = state.queue_metrics("activitypub");
     match state.store.release_deliveries(state.store.now()).await {
         Ok(0) => {}
         Ok(n) => log::info!("activitypub: {n} deliveries cut short by a stop are due again"),
@@ -94,6 +96,9 @@ pub async fn deliver(state: Arc<AppState>) {
                 match state.store.claim_due_deliveries(now, claim).await {
                     Ok(due) => {
                         failing = false;
+                        if !due.is_empty() {
+                            report_depth(&state, &metrics).await;
+                        }
                         waiting.extend(due);
                     }
                     Err(e) => {
@@ -110,7 +115,7 @@ pub async fn deliver(state: Arc<AppState>) {
             running.spawn(try_one(state.clone(), federation.clone(), next));
         }
         if running.is_empty() {
-            settle(&state, &mut settled).await;
+            settle(&state, &metrics, &mut settled).await;
             settle_at = None;
             let wait = idle_wait(&state).await;
             tokio::select! {
@@ -131,12 +136,12 @@ pub async fn deliver(state: Arc<AppState>) {
             },
             () = federation.deliveries_woken() => {}
             () = tokio::time::sleep_until(deadline), if settle_at.is_some() => {
-                settle(&state, &mut settled).await;
+                settle(&state, &metrics, &mut settled).await;
                 settle_at = None;
             }
         }
         if settled.len() >= SETTLE_BATCH {
-            settle(&state, &mut settled).await;
+            settle(&state, &metrics, &mut settled).await;
             settle_at = None;
         }
     }
@@ -155,9 +160,16 @@ async fn idle_wait(state: &AppState) -> Duration {
 
 /// Records settled tries together (they stay claimed until then, and are
 /// tried again after a restart if this fails).
-async fn settle(state: &AppState, settled: &mut Vec<(DueDelivery, Settled)>) {
+async fn settle(
+    state: &AppState,
+    metrics: &QueueMetrics,
+    settled: &mut Vec<(DueDelivery, Settled)>,
+) {
     if settled.is_empty() {
         return;
+    }
+    for _ in settled.iter().filter(|(_, s)| *s != Settled::Delivered) {
+        metrics.failed();
     }
     let now = state.store.now();
     match state
@@ -179,6 +191,14 @@ async fn settle(state: &AppState, settled: &mut Vec<(DueDelivery, Settled)>) {
         ),
     }
     settled.clear();
+    report_depth(state, metrics).await;
+}
+
+/// Deliveries waiting or under way, for `/metrics`.
+async fn report_depth(state: &AppState, metrics: &QueueMetrics) {
+    if let Ok(pending) = state.store.pending_deliveries().await {
+        metrics.set_depth(usize::try_from(pending).unwrap_or(0));
+    }
 }
 
 /// What became of one try.

@@ -215,3 +215,55 @@ async fn a_rate_limited_delivery_waits_as_long_as_the_server_asks() {
     wake(&app);
     until(&app, (1, 0, 0)).await;
 }
+
+/// `name{queue="activitypub"}` at the app's `/metrics`.
+async fn queue_metric(app: &TestApp, name: &str) -> Option<f64> {
+    let url = app.metrics_url.as_ref().expect("metrics are on");
+    let text = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!(r#"{name}{{queue="activitypub"}}"#);
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn the_metrics_show_deliveries_waiting_and_tries_failed() {
+    let start = Utc::now();
+    let app = TestApp::builder()
+        .activitypub("ada")
+        .allow_private_addresses()
+        .metrics()
+        .time(start)
+        .spawn()
+        .await;
+    let server = FakeServer::start(2).await;
+    server.add_actor("alice", ALICE);
+    follow(&app, &server, "alice").await;
+    server.answer_with(503);
+    app.publish("Sent while the inbox is down").await;
+    server.wait_for("Create", 1).await;
+    eventually(Duration::from_secs(20), || async {
+        queue_metric(&app, "starpunk_queue_failures_total").await == Some(1.0)
+            && queue_metric(&app, "starpunk_queue_depth").await == Some(1.0)
+    })
+    .await;
+
+    server.answer_with(202);
+    app.set_time(start + TimeDelta::seconds(31));
+    wake(&app);
+    eventually(Duration::from_secs(20), || async {
+        queue_metric(&app, "starpunk_queue_depth").await == Some(0.0)
+    })
+    .await;
+    assert_eq!(
+        queue_metric(&app, "starpunk_queue_failures_total").await,
+        Some(1.0)
+    );
+}
