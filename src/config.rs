@@ -6,8 +6,10 @@
 
 mod social;
 mod sources;
+mod webmention;
 
 pub use social::SocialSettings;
+pub use webmention::WebmentionLimits;
 
 use std::path::PathBuf;
 
@@ -67,6 +69,8 @@ pub struct Settings {
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
     /// Webmentions and the fediverse.
     pub social: SocialSettings,
+    /// How much the Webmention endpoint takes.
+    pub webmention: WebmentionLimits,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -264,6 +268,7 @@ impl Settings {
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
             social,
+            webmention: WebmentionLimits::default(),
         })
     }
 

@@ -19,7 +19,7 @@ use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{
     AppState, SignInServices, TimedStream, access_log, error_pages, routes, security_headers,
-    time_heads,
+    time_heads, webmention_link,
 };
 use crate::websub::Publisher;
 
@@ -115,6 +115,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data_lock = DataLock::serving(&settings.database_path).await?;
         let version = store.site_state().await?.version;
+        maintenance::start_change_consumers(&store).await?;
         let workers = settings.workers;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
@@ -186,6 +187,7 @@ fn serve(
                 .app_data(state.clone())
                 .wrap(error_pages())
                 .wrap(security_headers())
+                .wrap(webmention_link(&state.settings.site))
                 .wrap(access_log())
                 .wrap(from_fn(time_heads))
                 .configure(routes);

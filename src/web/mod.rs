@@ -23,6 +23,7 @@ mod sitemap;
 mod state;
 mod tags;
 mod views;
+mod webmention;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
@@ -39,6 +40,7 @@ pub use error::WebError;
 pub use pages::NOTES_PER_PAGE;
 pub use sign_in::SignInServices;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
+pub use webmention::advertised as webmention_link;
 
 /// Content Security Policy: no scripts at all, styles from the site itself,
 /// images from anywhere over HTTPS (notes may embed them), no framing.
@@ -80,6 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             media::upload,
         ))
         .service(readable("/media/{path:.*}", media::serve))
+        .service(posted("/webmention", Accepts::Form, webmention::receive))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable(
             "/.well-known/oauth-authorization-server",
