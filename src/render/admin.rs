@@ -112,6 +112,8 @@ pub struct EditorErrors {
     pub slug: Option<String>,
     pub published_at: Option<String>,
     pub tags: Option<String>,
+    /// The kind of note and the page it answers.
+    pub context: Option<String>,
 }
 
 impl EditorErrors {
@@ -120,6 +122,7 @@ impl EditorErrors {
             && self.slug.is_none()
             && self.published_at.is_none()
             && self.tags.is_none()
+            && self.context.is_none()
     }
 }
 
@@ -138,6 +141,10 @@ pub struct Editor<'a> {
     pub published_at: &'a str,
     /// Comma-separated, as typed.
     pub tags: &'a str,
+    /// `reply`, `like`, `repost`, `bookmark`, or empty.
+    pub kind: &'a str,
+    /// The page it answers, as typed.
+    pub kind_url: &'a str,
     pub based_on: &'a str,
     pub errors: EditorErrors,
     /// Sanitised HTML of the text, when Preview was pressed.
@@ -147,6 +154,20 @@ pub struct Editor<'a> {
 }
 
 impl Editor<'_> {
+    /// The choices of the kind field: value, label, whether chosen.
+    pub fn kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
+        [
+            ("", "A note"),
+            ("reply", "A reply to"),
+            ("like", "A like of"),
+            ("repost", "A repost of"),
+            ("bookmark", "A bookmark of"),
+        ]
+        .into_iter()
+        .map(|(value, label)| (value, label, value == self.kind))
+        .collect()
+    }
+
     pub fn action(&self) -> String {
         let base = self.ctx.site.url.path();
         match self.note_id {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod apps;
+mod context;
 mod feeds;
 mod head;
 pub mod markdown;
@@ -18,6 +19,7 @@ pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
 pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
+pub use context::ContextView;
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };
@@ -48,6 +50,8 @@ pub struct NoteView {
     /// A title the author gave (`name`), shown above the text.
     pub name: Option<String>,
     pub photos: Vec<PhotoView>,
+    /// The page it replies to, likes, reposts or bookmarks.
+    pub context: Option<ContextView>,
 }
 
 /// A tag as pages and feeds show it.
@@ -77,7 +81,10 @@ impl NoteView {
     pub fn new(site: &SiteSettings, note: &NoteWithBody, media: &MediaLookup) -> NoteView {
         let text = note.body.as_str();
         let properties = &note.note.properties;
+        let context = properties.context();
+        // A like (repost, bookmark) written without text shows none.
         let html = match properties.format {
+            _ if context.as_ref().is_some_and(|c| c.is_placeholder(text)) => String::new(),
             ContentFormat::Markdown => markdown::to_html(text),
             ContentFormat::Html => sanitise::sanitise(text),
         };
@@ -110,13 +117,15 @@ impl NoteView {
                 .iter()
                 .map(|photo| PhotoView::new(site, photo, media))
                 .collect(),
+            context: context.as_ref().map(ContextView::new),
         }
     }
 
-    /// The text's HTML with the photos first, for feeds (pages show the
-    /// photos as `u-photo` beside the text instead).
+    /// The text's HTML with what it answers and the photos first, for
+    /// feeds (pages show those as microformats beside the text instead).
     pub fn html_with_photos(&self) -> String {
-        let mut html: String = self.photos.iter().map(PhotoView::html).collect();
+        let mut html: String = self.context.iter().map(ContextView::feed_html).collect();
+        html.extend(self.photos.iter().map(PhotoView::html));
         html.push_str(&self.html);
         html
     }

@@ -46,6 +46,8 @@ mod storage;
 mod tags;
 mod webmention;
 mod webmention_discovery;
+mod webmention_kinds;
+mod webmention_limits;
 mod webmention_send;
 mod websub;
 mod writers;

@@ -8,7 +8,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NewNote, NoteBody, NoteEdit, Slug, Tag};
+use crate::domain::{
+    NewNote, NoteBody, NoteContext, NoteEdit, NoteKind, NoteProperties, Slug, Tag, is_web_url,
+    set_context,
+};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
 use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
@@ -32,6 +35,13 @@ pub struct NoteForm {
     /// Comma-separated tags.
     #[serde(default)]
     tags: String,
+    /// What the note answers: empty, `reply`, `like`, `repost` or
+    /// `bookmark`.
+    #[serde(default)]
+    kind: String,
+    /// The page it answers.
+    #[serde(default)]
+    kind_url: String,
     /// Edits only: the content hash of the version the editor opened.
     #[serde(default)]
     based_on: String,
@@ -49,6 +59,46 @@ impl CsrfForm for NoteForm {
 impl NoteForm {
     fn wants_preview(&self) -> bool {
         self.action == "preview"
+    }
+
+    /// What the note answers, if anything; an error goes next to the
+    /// field.
+    fn parsed_context(&self, errors: &mut EditorErrors) -> Option<Option<NoteContext>> {
+        let url = self.kind_url.trim();
+        let kind = match self.kind.as_str() {
+            "" if url.is_empty() => return Some(None),
+            "" => {
+                errors.context = Some(
+                    "Choose whether the note replies to, likes, reposts or bookmarks it.".into(),
+                );
+                return None;
+            }
+            text => NoteKind::parse(text),
+        };
+        let Some(kind) = kind else {
+            errors.context = Some(format!("{:?} is not a kind of note.", self.kind));
+            return None;
+        };
+        if !is_web_url(url) {
+            errors.context = Some(format!(
+                "{:?} is not the address of a web page (https://…).",
+                url.chars().take(100).collect::<String>()
+            ));
+            return None;
+        }
+        Some(Some(NoteContext {
+            kind,
+            url: url.to_owned(),
+        }))
+    }
+
+    /// The text to keep: as written, or the line a like (repost,
+    /// bookmark) without text keeps.
+    fn text(&self, context: Option<&NoteContext>) -> String {
+        match context {
+            Some(context) if self.content.trim().is_empty() => context.placeholder_text(),
+            _ => self.content.clone(),
+        }
     }
 
     /// The tags field, parsed; an error goes next to the field.
@@ -101,6 +151,8 @@ impl EditorView<'_> {
                 published: self.form.published.is_some(),
                 published_at: &published_at,
                 tags: &self.form.tags,
+                kind: &self.form.kind,
+                kind_url: &self.form.kind_url,
                 based_on: &self.form.based_on,
                 errors: self.errors,
                 preview: self.preview.as_deref(),
@@ -135,7 +187,8 @@ pub async fn save_new(
 ) -> Result<HttpResponse, WebError> {
     let Authorized { owner, form } = request;
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let slug = match form.slug.trim() {
@@ -176,6 +229,8 @@ pub async fn save_new(
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let published = form.published.is_some();
+    let mut properties = NoteProperties::default();
+    set_context(&mut properties.extra, context.flatten().as_ref());
     let note = state
         .store
         .create(NewNote {
@@ -183,6 +238,7 @@ pub async fn save_new(
             published,
             published_at: published_at.filter(|_| published),
             tags,
+            properties,
             ..NewNote::new(body)
         })
         .await?;
@@ -212,8 +268,15 @@ pub async fn edit_form(
         ));
     }
     let body = state.store.read_body(&note).await?;
+    let context = note.properties.context();
+    let written = match &context {
+        Some(context) if context.is_placeholder(body.as_str()) => String::new(),
+        _ => body.as_str().to_owned(),
+    };
     let form = NoteForm {
-        content: body.as_str().to_owned(),
+        content: written,
+        kind: context.as_ref().map_or("", |c| c.kind.as_str()).to_owned(),
+        kind_url: context.map(|c| c.url).unwrap_or_default(),
         published: note.published.then(|| "on".into()),
         tags: note
             .tags
@@ -246,11 +309,12 @@ pub async fn save_edit(
     let Authorized { owner, mut form } = request;
     let note = note_by_id(&state, &id).await?;
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let tags = form.parsed_tags(&mut errors);
-    let (Some(body), Some(tags)) = (body, tags) else {
+    let (Some(body), Some(tags), Some(context)) = (body, tags, context) else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -261,9 +325,12 @@ pub async fn save_edit(
     }
     let slug = note.slug.as_str();
     let published = form.published.is_some();
+    let mut properties = note.properties.clone();
+    set_context(&mut properties.extra, context.as_ref());
     let edit = NoteEdit {
         tags: Some(tags),
         published: Some(published),
+        properties: Some(properties),
         ..NoteEdit::text(body, form.based_on.clone())
     };
     match state.store.change(slug, edit).await {
