@@ -70,18 +70,13 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
 const UNUSED_MEDIA_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Removes uploads that no note has used within a day of their upload
-/// (an app uploads first, then posts), and the note changes every
-/// consumer has read, at start-up and hourly.
+/// (an app uploads first, then posts), at start-up and hourly.
 async fn remove_unused_uploads(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(UNUSED_MEDIA_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let dir = crate::store::MediaDir::in_data(&state.settings.data_path);
     loop {
         tick.tick().await;
-        // The log of note changes keeps only what a consumer has yet to read.
-        if let Err(e) = state.store.forget_consumed_changes(CHANGE_CONSUMERS).await {
-            log::warn!("cannot forget consumed note changes: {}", error_chain(&e));
-        }
         let cutoff = state.store.now() - crate::store::UNUSED_MEDIA_GRACE;
         match state.store.remove_unused_media(&dir, cutoff).await {
             Ok(removed) => {
@@ -97,8 +92,9 @@ async fn remove_unused_uploads(state: Arc<AppState>) {
 /// How often expired sessions, sign-in states and login links are removed.
 const SIGN_IN_PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
-/// Removes expired sessions, sign-in states and login links, and forgets
-/// the rate limit's idle clients, so neither grows without bound.
+/// Removes expired sessions, sign-in states and login links, forgets the
+/// rate limits' idle clients and the note changes every consumer has read,
+/// so none of them grows without bound.
 async fn forget_expired_sign_ins(state: Arc<AppState>) {
     let first = tokio::time::Instant::now() + SIGN_IN_PURGE_INTERVAL;
     let mut tick = tokio::time::interval_at(first, SIGN_IN_PURGE_INTERVAL);
@@ -112,6 +108,10 @@ async fn forget_expired_sign_ins(state: Arc<AppState>) {
         }
         state.sign_in.forget_idle_clients();
         state.webmention.forget_idle_hosts();
+        // The log of note changes keeps only what a consumer has yet to read.
+        if let Err(e) = state.store.forget_consumed_changes(CHANGE_CONSUMERS).await {
+            log::warn!("cannot forget consumed note changes: {}", error_chain(&e));
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub struct AdminNoteRow {
     pub created: String,
     pub created_iso: String,
     pub updated: String,
+    /// What its Webmentions did, if it sent any.
+    pub webmentions: Option<String>,
 }
 
 impl AdminNoteRow {
@@ -61,6 +63,7 @@ impl AdminNoteRow {
                 .display_date()
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated: human(note.updated_at),
+            webmentions: None,
         }
     }
 }

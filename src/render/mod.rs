@@ -6,6 +6,7 @@ mod context;
 mod feeds;
 mod head;
 pub mod markdown;
+mod mentions;
 mod pages;
 mod photos;
 mod responses;
@@ -24,6 +25,7 @@ pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };
 pub use head::PageHead;
+pub use mentions::{MentionRow, MentionsPage, OutcomeRow, SentPage, SentRow, sent_summary};
 pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
     TagPage, TagsPage, css, css_version, search_link,

@@ -165,6 +165,14 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         ))
         .service(posted("/publish/{id}", Accepts::Form, admin::set_published))
         .service(posted("/restore/{id}", Accepts::Form, admin::restore))
+        .service(readable("/mentions", admin::mentions))
+        .service(posted(
+            "/mentions/moderate/{id}",
+            Accepts::Form,
+            admin::moderate,
+        ))
+        .service(posted("/mentions/distrust", Accepts::Form, admin::distrust))
+        .service(readable("/mentions/sent/{id}", admin::sent))
         .service(readable("/apps", admin::apps))
         .service(posted(
             "/apps/revoke/{id}",

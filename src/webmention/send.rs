@@ -15,6 +15,7 @@ use url::Url;
 
 use super::discover::{cite_of, endpoint};
 use super::targets::{permalink, targets_of};
+use super::verify::TIDY_INTERVAL;
 use super::{CONSUMER, Inner, Webmention};
 use crate::error::error_chain;
 use crate::outbound::{OutboundError, Request};
@@ -113,6 +114,7 @@ async fn plan_note(inner: &Inner, note_id: i64, slug: &str) -> Result<usize, Sto
 /// Sends due Webmentions until the server stops.
 pub async fn deliver_queue(service: Webmention) {
     let inner = &service.inner;
+    let mut tidied = tokio::time::Instant::now();
     loop {
         match inner.store.due_webmentions(32).await {
             Ok(due) if !due.is_empty() => {
@@ -135,8 +137,11 @@ pub async fn deliver_queue(service: Webmention) {
             Ok(_) => {}
             Err(e) => log::warn!("Webmention: cannot read the queue: {}", error_chain(&e)),
         }
-        if let Err(e) = inner.store.forget_webmentions_of_removed_notes().await {
-            log::warn!("Webmention: cannot tidy the queue: {}", error_chain(&e));
+        if tidied.elapsed() >= TIDY_INTERVAL {
+            tidied = tokio::time::Instant::now();
+            if let Err(e) = inner.store.forget_webmentions_of_removed_notes().await {
+                log::warn!("Webmention: cannot tidy the queue: {}", error_chain(&e));
+            }
         }
         let wait = match inner.store.next_webmention_due().await {
             Ok(Some(due)) => until(due, inner.store.now()),

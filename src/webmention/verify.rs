@@ -29,12 +29,16 @@ pub const MAX_HTML_BYTES: usize = 32 * 1024;
 const AT_ONCE: usize = 4;
 /// How often the queue is looked at when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(60);
+/// How often old outcomes are forgotten (and the rows sent for notes
+/// removed for good): rarely, so an idle server writes nothing.
+pub const TIDY_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// How long what a verification found is kept for the owner to see.
 const OUTCOMES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 /// Verifies queued mentions until the server stops.
 pub async fn verify_queue(service: Webmention) {
     let inner = &service.inner;
+    let mut tidied = tokio::time::Instant::now();
     loop {
         match inner.store.queued_mentions(32).await {
             Ok(batch) if !batch.is_empty() => {
@@ -51,12 +55,15 @@ pub async fn verify_queue(service: Webmention) {
                 error_chain(&e)
             ),
         }
-        let cutoff = inner.store.now() - OUTCOMES_KEPT;
-        if let Err(e) = inner.store.forget_mention_outcomes(cutoff).await {
-            log::warn!(
-                "Webmention: cannot forget old outcomes: {}",
-                error_chain(&e)
-            );
+        if tidied.elapsed() >= TIDY_INTERVAL {
+            tidied = tokio::time::Instant::now();
+            let cutoff = inner.store.now() - OUTCOMES_KEPT;
+            if let Err(e) = inner.store.forget_mention_outcomes(cutoff).await {
+                log::warn!(
+                    "Webmention: cannot forget old outcomes: {}",
+                    error_chain(&e)
+                );
+            }
         }
         tokio::select! {
             () = inner.verify_wake.notified() => {}

@@ -45,6 +45,7 @@ mod sitemap;
 mod storage;
 mod tags;
 mod webmention;
+mod webmention_admin;
 mod webmention_discovery;
 mod webmention_kinds;
 mod webmention_limits;

@@ -143,9 +143,9 @@ impl Store {
         fingerprint: &str,
         targets: &[PlannedTarget],
     ) -> Result<usize, StoreError> {
-        // Most changes need no transaction: a version already planned, or
-        // a note that links to nothing and never did. The write lock is
-        // taken only when there is something to queue.
+        // Most changes write nothing: a version already planned, or a note
+        // that links to nothing and never did. The write lock is taken only
+        // when there is something to queue.
         let planned: Option<String> =
             sqlx::query_scalar("SELECT fingerprint FROM webmention_notes WHERE note_id = ?")
                 .bind(note_id)
@@ -161,7 +161,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         if targets.is_empty() && !ever_linked {
-            remember_plan(&self.pool, note_id, fingerprint).await?;
             return Ok(0);
         }
         let now = db_time(self.now());
@@ -210,7 +209,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        remember_plan(&mut *tx, note_id, fingerprint).await?;
+        remember_plan(&mut tx, note_id, fingerprint).await?;
         tx.commit().await?;
         Ok(targets.len() + gone.len())
     }
@@ -322,8 +321,8 @@ impl Store {
 }
 
 /// Records that the note's version `fingerprint` is planned.
-async fn remember_plan<'c>(
-    conn: impl sqlx::SqliteExecutor<'c>,
+async fn remember_plan(
+    conn: &mut sqlx::SqliteConnection,
     note_id: i64,
     fingerprint: &str,
 ) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::NOTES_PER_PAGE;
-use crate::render::{AdminNoteRow, Dashboard, PageContext};
+use crate::render::{AdminNoteRow, Dashboard, PageContext, sent_summary};
 use crate::store::NoteFilter;
 use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
@@ -35,6 +35,8 @@ pub async fn dashboard(
         .store
         .owner_page(filter, offset, NOTES_PER_PAGE)
         .await?;
+    let ids: Vec<i64> = notes.iter().map(|note| note.id).collect();
+    let sent = state.store.sent_webmentions_of(&ids).await?;
     let counts = state.store.note_counts().await?;
     let flash = state.store.take_flash(owner.session_hash()).await?;
     let site = &state.settings.site;
@@ -49,7 +51,10 @@ pub async fn dashboard(
             counts,
             rows: notes
                 .iter()
-                .map(|note| AdminNoteRow::new(site, note))
+                .map(|note| AdminNoteRow {
+                    webmentions: sent.get(&note.id).and_then(|s| sent_summary(s)),
+                    ..AdminNoteRow::new(site, note)
+                })
                 .collect(),
             newer: (page > 1).then(|| format!("{base}&page={}", page - 1)),
             older: more.then(|| format!("{base}&page={}", page + 1)),
