@@ -194,7 +194,7 @@ def test_deleting_asks_first_then_takes_the_note_off_the_site(browser, admin_sit
     submit_with(browser, button(browser, "Delete"))
     assert path_of(browser) == "/admin"
     assert flash(browser).startswith("Deleted.")
-    assert public(admin_site, "/note/" + flow["slug"]).status == 404
+    assert public(admin_site, "/note/" + flow["slug"]).status == 410
     assert flow["url"] not in public(admin_site, "/feed.xml").text
     # Kept among the deleted notes, where it can be restored.
     browser.find_element(By.LINK_TEXT, "Deleted (1)").click()

@@ -151,7 +151,7 @@ def test_a_micropub_client_creates_updates_and_deletes_a_note(app_site, endpoint
 
     deleted = client.post(data={"action": "delete", "url": permalink})
     assert deleted.status_code == 204, deleted.text
-    assert requests.get(permalink, timeout=10).status_code == 404
+    assert requests.get(permalink, timeout=10).status_code == 410
     assert permalink not in _home_entries(app_site)
     assert permalink not in _feed_entries(app_site)
 
