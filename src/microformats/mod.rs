@@ -17,7 +17,7 @@ use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
 pub use depth::{MAX_NESTING, nests_deeper_than};
-use values::{dt_value, p_value, text_of, u_value};
+use values::{dt_value, implied, p_value, text_of, u_value};
 
 /// Elements deeper than this are not looked into: a page nested a
 /// hundred thousand levels deep is hostile, not a blog.
@@ -317,35 +317,6 @@ fn mark(seen: &mut Seen, prefix: Prefix) {
 
 fn push(item: &mut Item, name: String, value: PropertyValue) {
     item.properties.entry(name).or_default().push(value);
-}
-
-/// `attribute` of the item's own `tag` element, or of its only `tag`
-/// child, or of the only `tag` child of its only child (none of them
-/// microformats themselves).
-fn implied(element: ElementRef, tag: &str, attribute: &str) -> Option<String> {
-    if element.value().name() == tag {
-        return element.attr(attribute).map(str::to_owned);
-    }
-    let only_of_type = |parent: ElementRef| {
-        let mut of_type = parent
-            .children()
-            .filter_map(ElementRef::wrap)
-            .filter(|c| c.value().name() == tag);
-        match (of_type.next(), of_type.next()) {
-            (Some(only), None) if root_types(only).is_empty() => {
-                only.attr(attribute).map(str::to_owned)
-            }
-            _ => None,
-        }
-    };
-    if let Some(found) = only_of_type(element) {
-        return Some(found);
-    }
-    let mut children = element.children().filter_map(ElementRef::wrap);
-    match (children.next(), children.next()) {
-        (Some(only), None) if root_types(only).is_empty() => only_of_type(only),
-        _ => None,
-    }
 }
 
 /// The `h-*` classes of an element, sorted and without repeats.

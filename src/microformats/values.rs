@@ -186,3 +186,32 @@ fn only_child(element: ElementRef<'_>) -> Option<ElementRef<'_>> {
         _ => None,
     }
 }
+
+/// `attribute` of the item's own `tag` element, or of its only `tag`
+/// child, or of the only `tag` child of its only child (none of them
+/// microformats themselves).
+pub(super) fn implied(element: ElementRef, tag: &str, attribute: &str) -> Option<String> {
+    if element.value().name() == tag {
+        return element.attr(attribute).map(str::to_owned);
+    }
+    let only_of_type = |parent: ElementRef| {
+        let mut of_type = parent
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| c.value().name() == tag);
+        match (of_type.next(), of_type.next()) {
+            (Some(only), None) if root_types(only).is_empty() => {
+                only.attr(attribute).map(str::to_owned)
+            }
+            _ => None,
+        }
+    };
+    if let Some(found) = only_of_type(element) {
+        return Some(found);
+    }
+    let mut children = element.children().filter_map(ElementRef::wrap);
+    match (children.next(), children.next()) {
+        (Some(only), None) if root_types(only).is_empty() => only_of_type(only),
+        _ => None,
+    }
+}

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
 use crate::config::{Settings, SiteSettings, WebmentionLimits};
 use crate::outbound::Outbound;
@@ -60,7 +60,11 @@ struct Inner {
     /// costs, is bounded in SQLite and survives.
     per_host: DefaultKeyedRateLimiter<String>,
     verify_wake: Notify,
+    plan_wake: Notify,
     send_wake: Notify,
+    /// One planner at a time: two would both queue a version of a note
+    /// that neither had seen planned.
+    planning: Mutex<()>,
 }
 
 /// Why a Webmention was not accepted.
@@ -96,7 +100,9 @@ impl Webmention {
                 limits,
                 per_host: RateLimiter::keyed(Quota::per_hour(per_hour)),
                 verify_wake: Notify::new(),
+                plan_wake: Notify::new(),
                 send_wake: Notify::new(),
+                planning: Mutex::new(()),
             }),
         }
     }
@@ -161,10 +167,12 @@ impl Webmention {
         Ok(())
     }
 
-    /// Wakes the background work now: queued mentions are verified and
-    /// due Webmentions sent (after the clock moved, in tests).
+    /// Wakes the background work now: queued mentions are verified,
+    /// changes not yet planned are planned and due Webmentions sent (after
+    /// the clock moved, or a failure passed, in tests).
     pub fn wake(&self) {
         self.inner.verify_wake.notify_one();
+        self.inner.plan_wake.notify_one();
         self.inner.send_wake.notify_one();
     }
 

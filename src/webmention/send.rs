@@ -45,7 +45,7 @@ const IDLE_POLL: Duration = Duration::from_secs(30);
 pub async fn plan_from_changes(service: Webmention, mut changes: watch::Receiver<u64>) {
     let inner = &service.inner;
     loop {
-        match plan_changed(inner).await {
+        match service.plan_changes().await {
             Ok(0) => {}
             Ok(_) => inner.send_wake.notify_one(),
             Err(e) => log::warn!(
@@ -59,13 +59,23 @@ pub async fn plan_from_changes(service: Webmention, mut changes: watch::Receiver
                     return;
                 }
             }
+            () = inner.plan_wake.notified() => {}
             () = tokio::time::sleep(IDLE_POLL) => {}
         }
     }
 }
 
-/// Plans every change after the cursor, then moves it; how many
-/// Webmentions were queued.
+impl Webmention {
+    /// Plans every change after the cursor, then moves it; how many
+    /// Webmentions were queued. The background planner calls it on each
+    /// change; a failure leaves the cursor where it was, to plan again.
+    pub async fn plan_changes(&self) -> Result<usize, StoreError> {
+        let inner = &self.inner;
+        let _one_at_a_time = inner.planning.lock().await;
+        plan_changed(inner).await
+    }
+}
+
 async fn plan_changed(inner: &Inner) -> Result<usize, StoreError> {
     let mut queued = 0;
     loop {

@@ -209,3 +209,64 @@ async fn a_target_on_a_private_address_is_refused_without_the_setting() {
     assert!(result.contains("private network"), "{result}");
     assert!(site.received().is_empty(), "nothing was asked of it");
 }
+
+#[tokio::test]
+async fn a_failed_plan_leaves_nothing_half_done_and_is_made_again() {
+    let app = app(true).await;
+    let site = FakeSite::start(24).await;
+    site.page("/a", page_with_endpoint());
+    site.page("/b", page_with_endpoint());
+    site.page("/endpoint", Page::endpoint(202));
+    let pool = app.store().pool().clone();
+    sqlx::query(
+        "CREATE TRIGGER fail_plan BEFORE INSERT ON webmention_notes
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let note = app
+        .publish(&format!("[a]({}) [b]({})", site.url("/a"), site.url("/b")))
+        .await;
+    // The try fails at its last step: neither target is queued, and the
+    // change stays in the log, to be planned again.
+    let failure = app.state.webmention.plan_changes().await.unwrap_err();
+    let failure = starpunk::error::error_chain(&failure);
+    assert!(failure.contains("injected failure"), "{failure}");
+    assert!(
+        app.store()
+            .sent_webmentions(note.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let unplanned = app.store().changes_for("webmention", 10).await.unwrap();
+    assert!(unplanned.iter().any(|c| c.note_id == note.id));
+    sqlx::query("DROP TRIGGER fail_plan")
+        .execute(&pool)
+        .await
+        .unwrap();
+    app.state.webmention.wake();
+    let sent = settled(&app, note.id, 2).await;
+    assert!(sent.iter().all(|s| s.state == SendState::Sent));
+    assert_eq!(site.posts("/endpoint").len(), 2, "each once");
+}
+
+#[tokio::test]
+async fn a_slow_page_never_holds_up_the_change() {
+    let app = app(true).await;
+    let site = FakeSite::start(25).await;
+    site.page("/slow", page_with_endpoint().held());
+    site.page("/endpoint", Page::endpoint(202));
+    let note = app.publish(&format!("[slow]({})", site.url("/slow"))).await;
+    // Published and shown while the page it links to has not answered.
+    assert_eq!(app.get(&format!("/note/{}", note.slug)).await.status(), 200);
+    eventually(Duration::from_secs(15), || async {
+        site.gets("/slow") == 1
+    })
+    .await;
+    assert!(site.posts("/endpoint").is_empty());
+    site.release();
+    let sent = settled(&app, note.id, 1).await;
+    assert_eq!(sent[0].state, SendState::Sent);
+}
