@@ -4,10 +4,12 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
+mod operations;
 mod social;
 mod sources;
 mod webmention;
 
+pub use operations::LogFormat;
 pub use social::SocialSettings;
 pub use webmention::WebmentionLimits;
 
@@ -71,6 +73,10 @@ pub struct Settings {
     pub social: SocialSettings,
     /// How much the Webmention endpoint takes.
     pub webmention: WebmentionLimits,
+    /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How log lines are written (LOG_FORMAT).
+    pub log_format: LogFormat,
 }
 
 /// MEDIA_MAX_BYTES when unset: 10 MB, more than a phone's photo.
@@ -249,6 +255,8 @@ impl Settings {
         let media_max_bytes =
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
         let social = SocialSettings::parse(&vars, production)?;
+        let metrics_addr = operations::parse_metrics_addr(&vars)?;
+        let log_format = operations::parse_log_format(&vars)?;
 
         Ok(Settings {
             site,
@@ -269,6 +277,8 @@ impl Settings {
             app_pages_private_allowed: Vec::new(),
             social,
             webmention: WebmentionLimits::default(),
+            metrics_addr,
+            log_format,
         })
     }
 

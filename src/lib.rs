@@ -14,6 +14,7 @@ pub mod error;
 pub mod indieauth_client;
 pub mod maintenance;
 pub mod media;
+pub mod metrics;
 pub mod microformats;
 pub mod outbound;
 pub mod random;

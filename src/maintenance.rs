@@ -1,5 +1,5 @@
 //! What the running server does in the background: notice changes made by
-//! other processes, resolve leftovers of interrupted writes, build the
+//! other processes, show scheduled notes when their date comes, resolve leftovers of interrupted writes, build the
 //! search index when it is missing, keep an up-to-date count of damaged
 //! notes for `/health`, tell the WebSub hub (if any) about every change,
 //! verify received Webmentions and send the notes' own, and remove uploads
@@ -48,6 +48,7 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
     if let Some(publisher) = websub {
         tasks.push(tokio::spawn(announce_changes(
             publisher,
+            state.store.clone(),
             state.watch_changes(),
         )));
     }
@@ -116,13 +117,28 @@ async fn forget_expired_sign_ins(state: Arc<AppState>) {
 }
 
 /// Picks up changes made by other processes (the CLI, another instance)
-/// within about a second, by polling one row that a trigger bumps.
+/// within about a second, by polling one row that a trigger bumps; and
+/// releases scheduled notes as their date comes, within the same second.
 async fn watch_for_changes(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(CHANGE_POLL_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
+    let mut release_failing = false;
     loop {
         tick.tick().await;
+        match state.store.release_due().await {
+            Ok(released) => {
+                release_failing = false;
+                for slug in released {
+                    log::info!("the scheduled note {slug:?} is published now");
+                }
+            }
+            Err(e) if !release_failing => {
+                release_failing = true;
+                log::warn!("cannot publish scheduled notes: {}", error_chain(&e));
+            }
+            Err(_) => {}
+        }
         match state.refresh_revision().await {
             Ok(observed) => {
                 failing = false;

@@ -18,7 +18,7 @@ use crate::maintenance;
 use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{
-    AppState, SignInServices, TimedStream, access_log, error_pages, routes, security_headers,
+    AppState, SignInServices, TimedStream, error_pages, observe, routes, security_headers,
     time_heads, webmention_link,
 };
 use crate::websub::Publisher;
@@ -79,6 +79,9 @@ pub async fn open_store(settings: &Settings, clock: SharedClock) -> Result<Store
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics`' own listener (METRICS_ADDR), when set.
+    metrics_server: Option<Server>,
+    metrics_address: Option<std::net::SocketAddr>,
     state: web::Data<AppState>,
     /// Pings the WebSub hub, when one is set.
     websub: Option<Publisher>,
@@ -117,6 +120,13 @@ impl Application {
         let version = store.site_state().await?.version;
         maintenance::start_change_consumers(&store).await?;
         let workers = settings.workers;
+        let metrics_listener = settings
+            .metrics_addr
+            .map(|address| {
+                TcpListener::bind(address)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on METRICS_ADDR {address}: {e}"))
+            })
+            .transpose()?;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
         let websub = Publisher::from_settings(&settings);
@@ -129,14 +139,28 @@ impl Application {
         ));
 
         let server = serve(listener, workers, state.clone())?;
+        let metrics_address = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+        let metrics_server = metrics_listener
+            .map(|listener| serve_metrics(listener, state.clone()))
+            .transpose()?;
 
         Ok(Application {
             port,
             server,
+            metrics_server,
+            metrics_address,
             state,
             websub,
             _data_lock: data_lock,
         })
+    }
+
+    /// Where `/metrics` listens, when it does.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_address
     }
 
     pub fn port(&self) -> u16 {
@@ -152,7 +176,15 @@ impl Application {
     /// the database is closed, which checkpoints its WAL.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let background = maintenance::spawn(self.state.clone().into_inner(), self.websub);
+        let metrics = self.metrics_server.map(|server| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
         background.iter().for_each(|task| task.abort());
         self.state.health.database.close().await;
         let pool = self.state.store.pool();
@@ -188,7 +220,7 @@ fn serve(
                 .wrap(error_pages())
                 .wrap(security_headers())
                 .wrap(webmention_link(&state.settings.site))
-                .wrap(access_log())
+                .wrap(from_fn(observe))
                 .wrap(from_fn(time_heads))
                 .configure(routes);
             // The app's host and address settings are used only to build
@@ -212,6 +244,20 @@ fn serve(
         })?
         .run();
     Ok(server)
+}
+
+/// `/metrics` alone, on its own listener: one worker, stopped with the
+/// site's server (it installs no signal handlers of its own).
+fn serve_metrics(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    Ok(actix_web::HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(crate::web::metrics::scrape))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
 }
 
 /// The first socket passed by systemd socket activation (`LISTEN_FDS`, and

@@ -1,7 +1,9 @@
 //! WebSub publishing: with `WEBSUB_HUB` set, the feeds name the hub, and
-//! every change of the data (from the server or from the CLI, as the
-//! change poll sees it) tells the hub that each of the three feeds changed,
-//! so subscribers hear of a new note at once rather than at their next poll.
+//! every change of the listed notes (from the server or from the CLI, as
+//! the change poll sees it; a scheduled note when its date comes) tells the
+//! hub that each of the three feeds changed, so subscribers hear of a new
+//! note at once rather than at their next poll. Drafts, unlisted notes and
+//! notes scheduled for later change no feed, and ping nothing.
 //!
 //! Pings go out in the background: a write never waits for the hub, and a
 //! hub that is down or slow only costs a warning in the log. Bursts of
@@ -20,6 +22,7 @@ use crate::config::{Environment, Settings};
 use crate::error::error_chain;
 use crate::outbound::{Outbound, OutboundRules, shown_url};
 use crate::render::{FeedFormat, site_feed_url};
+use crate::store::Store;
 
 /// For each ping: a hub answers at once and fetches the feed later.
 const PING_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,14 +86,34 @@ impl Publisher {
     }
 }
 
-/// Pings the hub after every change of the data, until the server stops.
-pub async fn announce_changes(publisher: Publisher, changes: watch::Receiver<u64>) {
+/// Pings the hub after every change of the listed notes, until the server
+/// stops.
+pub async fn announce_changes(publisher: Publisher, store: Store, changes: watch::Receiver<u64>) {
     log::info!(
         "WebSub: {} will hear of every change to the feeds",
         shown_url(&publisher.hub)
     );
     let publisher = Arc::new(publisher);
-    after_each_change(changes, || publisher.ping_all()).await;
+    // What the feeds listed at the last round; rounds never overlap.
+    let announced = Arc::new(std::sync::Mutex::new(store.listed_fingerprint().await.ok()));
+    after_each_change(changes, || {
+        let (publisher, store, announced) = (publisher.clone(), store.clone(), announced.clone());
+        async move {
+            // Unknown (the database is busy): ping, a ping too many harms
+            // nobody.
+            let listed = store.listed_fingerprint().await.ok();
+            let unchanged = {
+                let mut announced = announced.lock().unwrap_or_else(|e| e.into_inner());
+                let unchanged = listed.is_some() && *announced == listed;
+                *announced = listed;
+                unchanged
+            };
+            if !unchanged {
+                publisher.ping_all().await;
+            }
+        }
+    })
+    .await;
 }
 
 /// Runs `round` after each change seen on `changes`: never two at once,

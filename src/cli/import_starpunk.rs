@@ -10,7 +10,7 @@ use super::Failure;
 use super::import::import_notes;
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::domain::{MAX_PHOTOS, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag};
+use crate::domain::{MAX_PHOTOS, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility};
 use crate::startup::open_store;
 use crate::store::{AdoptError, MediaDir, OldExtras, OldNote, OldSite, Store, old_time};
 
@@ -236,6 +236,7 @@ fn ready(old: &OldSite, row: &OldNote) -> Result<Readied, String> {
             deleted_at,
             tags: Vec::new(),
             properties: NoteProperties::default(),
+            visibility: Visibility::Public,
         },
         warning,
     })

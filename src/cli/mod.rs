@@ -4,6 +4,7 @@ mod backup;
 mod export;
 mod import;
 mod import_starpunk;
+mod logging;
 mod note;
 mod token;
 
@@ -98,7 +99,8 @@ pub fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Healthcheck { url: Some(url) } => {
-            init_logging(&command);
+            // Logs nothing worth a format: a bad LOG_FORMAT must not stop it.
+            let _ = init_logging(&command);
             return healthcheck(url);
         }
         _ => {}
@@ -108,7 +110,12 @@ pub fn run() -> ExitCode {
     if let Err(e) = config::load_dotenv() {
         return configuration_error(&e);
     }
-    init_logging(&command);
+    // A health check reads only HOST and PORT: nothing else may stop it.
+    if let Err(e) = init_logging(&command)
+        && !matches!(command, Command::Healthcheck { .. })
+    {
+        return configuration_error(&e);
+    }
 
     // Checking an archive needs no site settings.
     if let Command::Backup(args) = &command
@@ -207,16 +214,14 @@ impl Failure {
     }
 }
 
-fn init_logging(command: &Command) {
+fn init_logging(command: &Command) -> Result<(), ConfigError> {
     // The server logs requests; other commands stay quiet unless asked.
     let default = if matches!(command, Command::Serve) {
         "info"
     } else {
         "warn"
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
-        .init();
+    logging::init(default)
 }
 
 fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(work: F) -> Result<(), Failure> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Failure, read_input};
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::domain::{NewNote, Note, NoteBody, NoteEdit, Slug, Tag};
+use crate::domain::{NewNote, Note, NoteBody, NoteEdit, Slug, Tag, Visibility};
 use crate::render::markdown;
 use crate::startup::open_store;
 use crate::store::{MediaDir, Store, StoreError};
@@ -26,9 +26,14 @@ pub enum NoteCommand {
         /// Use this slug instead of one made from the text.
         #[arg(long)]
         slug: Option<String>,
-        /// Publication date, RFC 3339 (e.g. 2026-11-23T10:00:00Z).
+        /// Publication date, RFC 3339 (e.g. 2026-11-23T10:00:00Z). A date
+        /// still to come schedules the note: it appears then.
         #[arg(long, value_name = "RFC3339")]
         published_at: Option<String>,
+        /// Show it at its permalink only: not on the home page, in the
+        /// feeds, tags, search or the sitemap.
+        #[arg(long)]
+        unlisted: bool,
         /// A tag; repeat for more (`--tag rust --tag "web dev"`).
         #[arg(long = "tag", value_name = "TAG")]
         tags: Vec<String>,
@@ -76,8 +81,19 @@ pub enum NoteCommand {
         change: TagChange,
         tag: String,
     },
-    /// Publish a draft.
-    Publish { slug: String },
+    /// Publish a draft (at a later date with --at: scheduled till then).
+    Publish {
+        slug: String,
+        /// Publication date, RFC 3339; a date still to come schedules it.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+    },
+    /// Show a note to everyone, or at its permalink only.
+    Visibility {
+        slug: String,
+        #[arg(value_enum)]
+        visibility: VisibilityArg,
+    },
     /// Turn a published note back into a draft.
     Unpublish { slug: String },
     /// Delete a note: hidden everywhere, file kept (or removed with --hard).
@@ -94,6 +110,23 @@ pub enum NoteCommand {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum VisibilityArg {
+    /// On the home page, in the feeds, tags, search and the sitemap.
+    Public,
+    /// At its permalink only.
+    Unlisted,
+}
+
+impl From<VisibilityArg> for Visibility {
+    fn from(arg: VisibilityArg) -> Visibility {
+        match arg {
+            VisibilityArg::Public => Visibility::Public,
+            VisibilityArg::Unlisted => Visibility::Unlisted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum TagChange {
     Add,
     Remove,
@@ -106,6 +139,7 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
             draft,
             slug,
             published_at,
+            unlisted,
             tags,
             file,
         } => {
@@ -118,10 +152,18 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                     slug,
                     published: !draft,
                     published_at,
+                    visibility: if unlisted {
+                        Visibility::Unlisted
+                    } else {
+                        Visibility::Public
+                    },
                     tags,
                     ..NewNote::new(body)
                 })
                 .await?;
+            if note.is_scheduled_at(store.now()) {
+                eprintln!("scheduled: it appears at {}", note.display_date());
+            }
             println!("{}", permalink(&settings, &note));
         }
         NoteCommand::List {
@@ -176,9 +218,24 @@ pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure
                 }
             );
         }
-        NoteCommand::Publish { slug } => {
-            let note = store.change(&slug, NoteEdit::publish(true)).await?;
+        NoteCommand::Publish { slug, at } => {
+            let edit = NoteEdit {
+                published_at: at.as_deref().map(parse_time).transpose()?,
+                ..NoteEdit::publish(true)
+            };
+            let note = store.change(&slug, edit).await?;
+            if note.is_scheduled_at(store.now()) {
+                eprintln!("{slug} is scheduled: it appears at {}", note.display_date());
+            }
             println!("{}", permalink(&settings, &note));
+        }
+        NoteCommand::Visibility { slug, visibility } => {
+            let edit = NoteEdit {
+                visibility: Some(visibility.into()),
+                ..NoteEdit::default()
+            };
+            let note = store.change(&slug, edit).await?;
+            eprintln!("{slug} is {}", note.visibility.as_str());
         }
         NoteCommand::Unpublish { slug } => {
             store.change(&slug, NoteEdit::publish(false)).await?;
@@ -210,7 +267,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, Failure> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| {
             Failure::message(format!(
-                "--published-at {text:?} is not an RFC 3339 time such as 2026-11-23T10:00:00Z ({e})"
+                "{text:?} is not an RFC 3339 time such as 2026-11-23T10:00:00Z ({e})"
             ))
         })
 }
@@ -237,18 +294,12 @@ struct ShownNote {
     text: String,
 }
 
-fn listed(settings: &Settings, note: Note, title: String) -> ListedNote {
+fn listed(settings: &Settings, note: Note, title: String, now: DateTime<Utc>) -> ListedNote {
     ListedNote {
         url: permalink(settings, &note),
         slug: note.slug.to_string(),
         title,
-        status: if note.deleted_at.is_some() {
-            "deleted"
-        } else if note.published {
-            "published"
-        } else {
-            "draft"
-        },
+        status: note.state_at(now).as_str(),
         created_at: note.created_at,
         updated_at: note.updated_at,
         published_at: note.published_at,
@@ -268,7 +319,7 @@ async fn show(store: &Store, settings: &Settings, slug: &str, json: bool) -> Res
     if json {
         let title = markdown::title(body.as_str(), &markdown::to_html(body.as_str()));
         let shown = ShownNote {
-            note: listed(settings, note, title),
+            note: listed(settings, note, title, store.now()),
             text: body.as_str().to_owned(),
         };
         println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -292,7 +343,7 @@ async fn list(
             Ok(body) => markdown::title(body.as_str(), &markdown::to_html(body.as_str())),
             Err(e) => format!("(unreadable: {e})"),
         };
-        rows.push(listed(settings, note, title));
+        rows.push(listed(settings, note, title, store.now()));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{NoteBody, NoteProperties, Slug, Tag};
+use super::{NoteBody, NoteProperties, Slug, Tag, Visibility};
 
 /// A note about to be created, by any writer (the CLI, the admin,
 /// Micropub, an import).
@@ -26,6 +26,7 @@ pub struct NewNote {
     pub tags: Vec<Tag>,
     /// Title, summary, photos, text format, other mf2 properties.
     pub properties: NoteProperties,
+    pub visibility: Visibility,
 }
 
 impl NewNote {
@@ -41,6 +42,7 @@ impl NewNote {
             deleted_at: None,
             tags: Vec::new(),
             properties: NoteProperties::default(),
+            visibility: Visibility::Public,
         }
     }
 
@@ -71,6 +73,7 @@ pub struct NoteEdit {
     pub properties: Option<NoteProperties>,
     pub published: Option<bool>,
     pub published_at: Option<DateTime<Utc>>,
+    pub visibility: Option<Visibility>,
     /// `Some(true)` deletes (hides it everywhere, keeping its file),
     /// `Some(false)` brings a deleted note back.
     pub deleted: Option<bool>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::mf2::Properties;
-use super::{ContentFormat, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag};
+use super::{ContentFormat, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility};
 
 /// Optional YAML front matter of an imported file.
 #[derive(Debug, Default, Deserialize)]
@@ -25,6 +25,8 @@ struct FrontMatter {
     published_at: Option<serde_yaml_ng::Value>,
     updated: Option<serde_yaml_ng::Value>,
     deleted: Option<serde_yaml_ng::Value>,
+    /// `public` (the default) or `unlisted`.
+    visibility: Option<String>,
     name: Option<String>,
     summary: Option<String>,
     #[serde(default)]
@@ -38,8 +40,8 @@ struct FrontMatter {
 /// Splits optional front matter (`---` … `---`) from the Markdown and reads
 /// it: `slug`, `published` (true/false or a date), `created` or `date`,
 /// `draft`, `tags`, and what `starpunk export` adds: `published_at`,
-/// `updated`, `deleted`, `name`, `summary`, `photos`, `format`,
-/// `properties`.
+/// `updated`, `deleted`, `visibility`, `name`, `summary`, `photos`,
+/// `format`, `properties`.
 pub fn parse_import_file(text: &str) -> Result<NewNote, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (front, body) = split_front_matter(text)?;
@@ -96,6 +98,11 @@ pub fn parse_import_file(text: &str) -> Result<NewNote, String> {
         None | Some(serde_yaml_ng::Value::Null) => Vec::new(),
         Some(value) => Tag::parse_list(&yaml_tags(value)?).map_err(|e| format!("tags: {e}"))?,
     };
+    let visibility = match front.visibility.as_deref().map(str::trim) {
+        None => Visibility::Public,
+        Some(text) => Visibility::parse(text)
+            .ok_or_else(|| format!("visibility: {text:?} is not public or unlisted"))?,
+    };
     Ok(NewNote {
         body,
         slug,
@@ -106,6 +113,7 @@ pub fn parse_import_file(text: &str) -> Result<NewNote, String> {
         deleted_at,
         tags,
         properties,
+        visibility,
     })
 }
 

@@ -25,7 +25,10 @@ pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
 pub use front_matter::parse_import_file;
 pub use kind::{MAX_CONTEXT_URL_CHARS, NoteContext, NoteKind, context_of, is_web_url, set_context};
 pub use media_path::MediaPath;
-pub use note::{MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteWithBody, content_hash};
+pub use note::{
+    MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteState, NoteWithBody, Visibility,
+    content_hash,
+};
 pub use pkce::pkce_challenge;
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{

@@ -27,12 +27,96 @@ pub struct Note {
     pub tags: Vec<Tag>,
     /// Title, summary, photos, text format, other mf2 properties.
     pub properties: NoteProperties,
+    /// Listed everywhere, or only at its permalink.
+    pub visibility: Visibility,
+}
+
+/// Who a published note is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Visibility {
+    /// The home page, the feeds, tags, search and the sitemap list it.
+    #[default]
+    Public,
+    /// Served at its permalink (to whoever has the address), listed
+    /// nowhere.
+    Unlisted,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+        }
+    }
+
+    /// `public` or `unlisted` (Micropub's `visibility`; `private` is not
+    /// something this site keeps).
+    pub fn parse(text: &str) -> Option<Visibility> {
+        match text {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            _ => None,
+        }
+    }
+}
+
+/// Where a note stands for its owner; each note is in exactly one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteState {
+    /// Listed everywhere.
+    Published,
+    /// Published for a date still to come: shown nowhere yet.
+    Scheduled,
+    /// Shown at its permalink, listed nowhere.
+    Unlisted,
+    Draft,
+    Deleted,
+}
+
+impl NoteState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteState::Published => "published",
+            NoteState::Scheduled => "scheduled",
+            NoteState::Unlisted => "unlisted",
+            NoteState::Draft => "draft",
+            NoteState::Deleted => "deleted",
+        }
+    }
 }
 
 impl Note {
-    /// Whether people may see it: published and not deleted.
-    pub fn is_public(&self) -> bool {
-        self.published && self.deleted_at.is_none()
+    /// Whether its permalink is served at `now`: published, not deleted,
+    /// and its publication date come (public or unlisted).
+    pub fn is_shown_at(&self, now: DateTime<Utc>) -> bool {
+        self.published && self.deleted_at.is_none() && self.published_at.is_none_or(|at| at <= now)
+    }
+
+    /// Whether lists show it at `now` (the home page, feeds, tags, search,
+    /// the sitemap, other sites' timelines): shown and not unlisted.
+    pub fn is_listed_at(&self, now: DateTime<Utc>) -> bool {
+        self.is_shown_at(now) && self.visibility == Visibility::Public
+    }
+
+    /// Which of the owner's lists it is in at `now`.
+    pub fn state_at(&self, now: DateTime<Utc>) -> NoteState {
+        if self.deleted_at.is_some() {
+            NoteState::Deleted
+        } else if !self.published {
+            NoteState::Draft
+        } else if self.is_scheduled_at(now) {
+            NoteState::Scheduled
+        } else if self.visibility == Visibility::Unlisted {
+            NoteState::Unlisted
+        } else {
+            NoteState::Published
+        }
+    }
+
+    /// Whether it is published for a time still to come.
+    pub fn is_scheduled_at(&self, now: DateTime<Utc>) -> bool {
+        self.published && self.deleted_at.is_none() && self.published_at.is_some_and(|at| at > now)
     }
 
     /// The date shown and used in feeds: when it was published, or created

@@ -56,6 +56,10 @@ pub fn source_properties(site: &SiteUrl, note: &NoteWithBody) -> Properties {
         })],
     );
     properties.insert(
+        "visibility".into(),
+        vec![json!(note.note.visibility.as_str())],
+    );
+    properties.insert(
         "url".into(),
         vec![json!(site.join(&format!("note/{}", note.note.slug)))],
     );

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::PageContext;
 use crate::config::SiteSettings;
-use crate::domain::Note;
+use crate::domain::{Note, NoteBody, NoteState, NoteWithBody};
 use crate::store::{NoteCounts, NoteFilter};
 
 /// `/auth/login`.
@@ -31,38 +31,78 @@ pub struct LoginLinkPage<'a> {
 pub struct AdminNoteRow {
     pub id: i64,
     pub slug: String,
+    /// Its title or first line; its excerpt; `None` when its file is
+    /// damaged (the row says so, and still offers every action).
+    pub title: Option<String>,
+    pub excerpt: String,
     pub permalink: Option<String>,
     pub status: &'static str,
     pub published: bool,
     pub deleted: bool,
-    pub created: String,
-    pub created_iso: String,
+    /// "Published", "Goes out", "Created" or "Deleted", and that date.
+    pub date_label: &'static str,
+    pub date: String,
+    pub date_iso: String,
     pub updated: String,
+    pub tags: Vec<String>,
+    pub photos: usize,
+    /// `reply`, `like`, `repost` or `bookmark`, with "In reply to" (…)
+    /// and the page it answers; `None` for a plain note.
+    pub kind: Option<(&'static str, &'static str, String)>,
     /// What its Webmentions did, if it sent any.
     pub webmentions: Option<String>,
 }
 
 impl AdminNoteRow {
-    pub fn new(site: &SiteSettings, note: &Note) -> AdminNoteRow {
-        let status = match (note.deleted_at.is_some(), note.published) {
-            (true, _) => "deleted",
-            (false, true) => "published",
-            (false, false) => "draft",
+    /// `body` is `None` when the note's file cannot be read.
+    pub fn new(
+        site: &SiteSettings,
+        note: &Note,
+        body: Option<&NoteBody>,
+        now: DateTime<Utc>,
+    ) -> AdminNoteRow {
+        let state = note.state_at(now);
+        let (title, excerpt) = match body {
+            Some(body) => {
+                let with_body = NoteWithBody {
+                    note: note.clone(),
+                    body: body.clone(),
+                };
+                let html = super::note_html(&with_body);
+                (
+                    Some(super::note_title(&with_body, &html)),
+                    super::markdown::excerpt(&html),
+                )
+            }
+            None => (None, String::new()),
+        };
+        let (date_label, date) = match state {
+            NoteState::Published | NoteState::Unlisted => ("Published", note.display_date()),
+            NoteState::Scheduled => ("Goes out", note.display_date()),
+            NoteState::Draft => ("Created", note.created_at),
+            NoteState::Deleted => ("Deleted", note.deleted_at.unwrap_or(note.updated_at)),
         };
         AdminNoteRow {
             id: note.id,
             slug: note.slug.to_string(),
+            title,
+            excerpt,
             permalink: note
-                .is_public()
+                .is_shown_at(now)
                 .then(|| site.url.join(&format!("note/{}", note.slug))),
-            status,
+            status: state.as_str(),
             published: note.published,
             deleted: note.deleted_at.is_some(),
-            created: human(note.display_date()),
-            created_iso: note
-                .display_date()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            date_label,
+            date: human(date),
+            date_iso: date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated: human(note.updated_at),
+            tags: note.tags.iter().map(|t| t.name().to_owned()).collect(),
+            photos: note.properties.photos.len(),
+            kind: note
+                .properties
+                .context()
+                .map(|c| (c.kind.as_str(), c.kind.label(), c.url)),
             webmentions: None,
         }
     }
@@ -82,6 +122,9 @@ pub struct Dashboard<'a> {
     pub filter: NoteFilter,
     pub counts: NoteCounts,
     pub rows: Vec<AdminNoteRow>,
+    /// The search typed (empty: none), and what is wrong with it.
+    pub query: &'a str,
+    pub query_problem: Option<String>,
     pub newer: Option<String>,
     pub older: Option<String>,
     /// From the last integrity scan, as `/health` reports it.
@@ -95,12 +138,16 @@ impl Dashboard<'_> {
         NoteFilter::ALL
             .iter()
             .map(|&f| {
-                let label = match f {
-                    NoteFilter::Current => format!("All ({})", c.published + c.drafts),
-                    NoteFilter::Published => format!("Published ({})", c.published),
-                    NoteFilter::Drafts => format!("Drafts ({})", c.drafts),
-                    NoteFilter::Deleted => format!("Deleted ({})", c.deleted),
+                let name = match f {
+                    NoteFilter::Current => "All",
+                    NoteFilter::Published => "Published",
+                    NoteFilter::Scheduled => "Scheduled",
+                    NoteFilter::Unlisted => "Unlisted",
+                    NoteFilter::Drafts => "Drafts",
+                    NoteFilter::Deleted => "Deleted",
+                    NoteFilter::AnyPublished => "Published, listed or not",
                 };
+                let label = format!("{name} ({})", c.of(f));
                 let url = format!("{}admin?show={}", self.ctx.site.url.path(), f.as_str());
                 (label, url, f == self.filter)
             })
@@ -142,6 +189,8 @@ pub struct Editor<'a> {
     pub content: &'a str,
     pub published: bool,
     pub published_at: &'a str,
+    /// Shown at its permalink only.
+    pub unlisted: bool,
     /// Comma-separated, as typed.
     pub tags: &'a str,
     /// `reply`, `like`, `repost`, `bookmark`, or empty.

@@ -126,14 +126,17 @@ pub struct NotePage<'a> {
     pub note: NoteView,
     /// What other sites said about it, approved by the owner.
     pub responses: super::ResponsesView,
+    /// Listed nowhere: search engines are asked not to list it either.
+    pub unlisted: bool,
 }
 
 impl NotePage<'_> {
     /// What `base.html` says about the page in `<head>`.
     pub fn head(&self) -> PageHead {
-        PageHead::page(&self.ctx, self.note.url.clone(), &self.note.title)
+        let head = PageHead::page(&self.ctx, self.note.url.clone(), &self.note.title)
             .described(&self.note.excerpt)
-            .article()
+            .article();
+        if self.unlisted { head.noindex() } else { head }
     }
 }
 

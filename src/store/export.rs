@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{NotesDir, StoreError};
 use crate::domain::mf2::Properties;
-use crate::domain::{ContentFormat, Note, NoteBody, Photo};
+use crate::domain::{ContentFormat, Note, NoteBody, Photo, Visibility};
 
 /// The front matter of an exported note, in the order it is written.
 #[derive(Serialize)]
@@ -25,6 +25,9 @@ struct ExportedFrontMatter<'a> {
     published_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted: Option<String>,
+    /// Written only for an unlisted note (public is the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    visibility: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +64,7 @@ pub fn export_text(note: &Note, body: &NoteBody) -> String {
         updated: exported_time(note.updated_at),
         published_at: note.published_at.map(exported_time),
         deleted: note.deleted_at.map(exported_time),
+        visibility: (note.visibility != Visibility::Public).then(|| note.visibility.as_str()),
         tags: note.tags.iter().map(|t| t.name()).collect(),
         name: properties.name.as_deref(),
         summary: properties.summary.as_deref(),
@@ -167,6 +171,7 @@ mod tests {
                     vec![serde_json::json!({"type": ["h-card"], "properties": {"name": ["Home"]}})],
                 )]),
             },
+            visibility: Visibility::Unlisted,
         }
     }
 
@@ -184,6 +189,7 @@ mod tests {
         assert_eq!(read.deleted_at, note.deleted_at);
         assert_eq!(read.tags, note.tags);
         assert_eq!(read.properties, note.properties);
+        assert_eq!(read.visibility, Visibility::Unlisted);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use database::{
 pub use debris::Repair;
 pub use export::{ExportDir, Written, export_stem, export_text};
 pub use files::{FileDamage, NotesDir};
-pub use listing::{NoteCounts, NoteFilter};
+pub use listing::{ListedFingerprint, NoteCounts, NoteFilter};
 pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
 pub use media_check::{MediaProblem, MediaReport};
 pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 
+use super::NoteFilter;
 use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
 use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, SearchQuery, Tag, note_text};
@@ -53,6 +54,19 @@ impl Store {
             .await
     }
 
+    /// The owner's search: notes in `filter` (drafts, scheduled, unlisted
+    /// ones too) matching `query`, ranked as [`Store::search`] ranks.
+    pub async fn owner_search(
+        &self,
+        filter: NoteFilter,
+        query: &SearchQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<SearchPage, StoreError> {
+        self.search_in(filter, query, offset, limit, RANKED_WINDOW)
+            .await
+    }
+
     /// [`Store::search`] with another window, so tests can cross it
     /// without writing hundreds of notes.
     #[doc(hidden)]
@@ -63,6 +77,20 @@ impl Store {
         limit: u32,
         window: i64,
     ) -> Result<SearchPage, StoreError> {
+        self.search_in(NoteFilter::Published, query, offset, limit, window)
+            .await
+    }
+
+    async fn search_in(
+        &self,
+        filter: NoteFilter,
+        query: &SearchQuery,
+        offset: u64,
+        limit: u32,
+        window: i64,
+    ) -> Result<SearchPage, StoreError> {
+        let condition = filter.condition();
+        let now = filter.compares_with_now().then(|| self.listed_at());
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let wanted = i64::from(limit) + 1;
         let mut conn = self.pool.acquire().await?;
@@ -76,17 +104,20 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or(i64::MIN);
-        let ranked: Vec<i64> = sqlx::query_scalar(
+        let ranked_sql = format!(
             "SELECT notes.id FROM notes JOIN (
                     SELECT rowid AS hit_id, rank AS hit_rank FROM notes_search
                      WHERE notes_search MATCH ? AND rowid >= ?) ON hit_id = notes.id
-              WHERE notes.published = 1 AND notes.deleted_at IS NULL
-              ORDER BY hit_rank, notes.id DESC",
-        )
-        .bind(query.fts())
-        .bind(floor)
-        .fetch_all(&mut *conn)
-        .await?;
+              WHERE {condition}
+              ORDER BY hit_rank, notes.id DESC"
+        );
+        let mut ranked = sqlx::query_scalar(&ranked_sql)
+            .bind(query.fts())
+            .bind(floor);
+        if let Some(now) = &now {
+            ranked = ranked.bind(now);
+        }
+        let ranked: Vec<i64> = ranked.fetch_all(&mut *conn).await?;
         let from_ranked = usize::try_from(offset).unwrap_or(usize::MAX);
         let mut ids: Vec<i64> = ranked
             .iter()
@@ -97,19 +128,22 @@ impl Store {
         let missing = wanted - ids.len() as i64;
         if missing > 0 && floor != i64::MIN {
             let older_offset = (offset - ranked.len() as i64).max(0);
-            let older: Vec<i64> = sqlx::query_scalar(
+            let older_sql = format!(
                 "SELECT notes.id FROM notes JOIN (
                         SELECT rowid AS hit_id FROM notes_search
                          WHERE notes_search MATCH ? AND rowid < ?) ON hit_id = notes.id
-                  WHERE notes.published = 1 AND notes.deleted_at IS NULL
-                  ORDER BY notes.id DESC LIMIT ? OFFSET ?",
-            )
-            .bind(query.fts())
-            .bind(floor)
-            .bind(missing)
-            .bind(older_offset)
-            .fetch_all(&mut *conn)
-            .await?;
+                  WHERE {condition}
+                  ORDER BY notes.id DESC LIMIT ? OFFSET ?"
+            );
+            let mut older = sqlx::query_scalar(&older_sql).bind(query.fts()).bind(floor);
+            if let Some(now) = &now {
+                older = older.bind(now);
+            }
+            let older: Vec<i64> = older
+                .bind(missing)
+                .bind(older_offset)
+                .fetch_all(&mut *conn)
+                .await?;
             ids.extend(older);
         }
         let has_more = ids.len() > limit as usize;

@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
-use super::notes::{COLUMNS, NotePage, NoteRow};
+use super::notes::{COLUMNS, LISTED, NotePage, NoteRow};
 use super::{Store, StoreError};
 use crate::domain::Tag;
 
-/// A tag with how many published notes carry it.
+/// A tag with how many listed notes carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagCount {
     pub tag: Tag,
@@ -16,16 +16,17 @@ pub struct TagCount {
 }
 
 impl Store {
-    /// Every tag on at least one published note, by name, with its count.
+    /// Every tag on at least one listed note, by name, with its count.
     pub async fn tag_counts(&self) -> Result<Vec<TagCount>, StoreError> {
-        let rows = sqlx::query_as::<_, (String, String, i64)>(
+        let rows = sqlx::query_as::<_, (String, String, i64)>(&format!(
             "SELECT t.key, t.name, COUNT(*) FROM tags t
                JOIN note_tags nt ON nt.tag_id = t.id
                JOIN notes n ON n.id = nt.note_id
-              WHERE n.published = 1 AND n.deleted_at IS NULL
+              WHERE {LISTED}
               GROUP BY t.id
-              ORDER BY t.name COLLATE NOCASE, t.key",
-        )
+              ORDER BY t.name COLLATE NOCASE, t.key"
+        ))
+        .bind(self.listed_at())
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -40,28 +41,30 @@ impl Store {
     /// Every tag on a published note (URL form, by name order) with the
     /// latest change among those notes: for the sitemap.
     pub async fn tag_last_changes(&self) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
-        Ok(sqlx::query_as::<_, (String, DateTime<Utc>)>(
+        Ok(sqlx::query_as::<_, (String, DateTime<Utc>)>(&format!(
             "SELECT t.key, MAX(n.updated_at) FROM tags t
                JOIN note_tags nt ON nt.tag_id = t.id
                JOIN notes n ON n.id = nt.note_id
-              WHERE n.published = 1 AND n.deleted_at IS NULL
+              WHERE {LISTED}
               GROUP BY t.id
-              ORDER BY t.key",
-        )
+              ORDER BY t.key"
+        ))
+        .bind(self.listed_at())
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// The tag with this URL form, if a published note carries it (a tag
-    /// used only on drafts is not shown to anyone).
+    /// The tag with this URL form, if a listed note carries it (a tag used
+    /// only on drafts, unlisted or scheduled notes is not shown to anyone).
     pub async fn find_public_tag(&self, key: &str) -> Result<Option<Tag>, StoreError> {
-        let row = sqlx::query_as::<_, (String, String)>(
+        let row = sqlx::query_as::<_, (String, String)>(&format!(
             "SELECT t.key, t.name FROM tags t
               WHERE t.key = ? AND EXISTS (
                     SELECT 1 FROM note_tags nt JOIN notes n ON n.id = nt.note_id
-                     WHERE nt.tag_id = t.id AND n.published = 1 AND n.deleted_at IS NULL)",
-        )
+                     WHERE nt.tag_id = t.id AND {LISTED})"
+        ))
         .bind(key)
+        .bind(self.listed_at())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(key, name)| Tag::from_stored(key, name)))
@@ -76,11 +79,12 @@ impl Store {
     ) -> Result<NotePage, StoreError> {
         let rows = sqlx::query_as::<_, NoteRow>(&format!(
             "SELECT {COLUMNS} FROM notes
-              WHERE published = 1 AND deleted_at IS NULL
+              WHERE {LISTED}
                 AND id IN (SELECT nt.note_id FROM note_tags nt JOIN tags t ON t.id = nt.tag_id
                             WHERE t.key = ?)
               ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?"
         ))
+        .bind(self.listed_at())
         .bind(key)
         .bind(i64::from(limit) + 1)
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))

@@ -123,11 +123,21 @@ impl AppState {
             self.feed_cache_control.clone()
         };
         let cached = match self.cache.get(&key) {
-            Some(hit) => hit,
+            Some(hit) => {
+                if let Some(metrics) = &self.metrics {
+                    metrics.cache_hit();
+                }
+                hit
+            }
             None => {
                 let epoch = self.cache.epoch();
                 let since = self.cache.serving_since();
-                let rendered = render().await?.ok_or(WebError::NotFound)?;
+                let started = std::time::Instant::now();
+                let rendered = render().await;
+                if let Some(metrics) = &self.metrics {
+                    metrics.rendered(started.elapsed().as_secs_f64());
+                }
+                let rendered = rendered?.ok_or(WebError::NotFound)?;
                 let fresh = Arc::new(Versioned {
                     epoch,
                     response: Cached::new(

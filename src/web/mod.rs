@@ -12,9 +12,11 @@ mod health;
 pub mod indieauth_server;
 mod limits;
 mod media;
+pub mod metrics;
 mod micropub;
 mod multipart;
 mod negotiate;
+mod observe;
 pub(crate) mod pages;
 mod search;
 pub mod session;
@@ -27,7 +29,7 @@ mod webmention;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
 use actix_web::{Route, guard, web};
 
 use crate::domain::MAX_PHOTOS;
@@ -37,6 +39,7 @@ pub use cache::{CacheKey, Observed, RenderCache, Rendered};
 pub use conditional::{Cached, ServingSince, is_not_modified};
 pub use connection::{TimedStream, time_heads};
 pub use error::WebError;
+pub use observe::observe;
 pub use pages::NOTES_PER_PAGE;
 pub use sign_in::SignInServices;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
@@ -252,15 +255,4 @@ pub fn security_headers() -> DefaultHeaders {
 /// HTML error pages for every error response.
 pub fn error_pages<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(error::render_error_page)
-}
-
-/// One line per request, at `info` level under `starpunk::access`. When
-/// that level is off (`RUST_LOG=warn`) the middleware is left out entirely,
-/// so it costs nothing.
-pub fn access_log() -> Condition<Logger> {
-    let enabled = log::log_enabled!(target: "starpunk::access", log::Level::Info);
-    Condition::new(
-        enabled,
-        Logger::new("%a \"%r\" %s %b %Dms \"%{User-Agent}i\"").log_target("starpunk::access"),
-    )
 }

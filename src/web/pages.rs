@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::cache::{CacheKey, Rendered};
 use super::views::note_views;
 use super::{AppState, WebError};
+use crate::domain::Visibility;
 use crate::render::{HomePage, NotePage, PageContext, ResponsesView};
 use crate::store::StoreError;
 
@@ -117,6 +118,7 @@ async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, W
             .pop()
             .expect("one view for one note"),
         responses: ResponsesView::new(site, &responses),
+        unlisted: found.note.visibility == Visibility::Unlisted,
     }
     .render()
     .map_err(render_failed)?;

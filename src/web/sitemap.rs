@@ -74,7 +74,7 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Option<Rendered
             set.push(site.url.as_str(), changed_at);
             state
                 .store
-                .each_published(0, notes, |slug, updated| set.push(&note_url(slug), updated))
+                .each_listed(0, notes, |slug, updated| set.push(&note_url(slug), updated))
                 .await?;
             for (loc, lastmod) in &tags {
                 set.push(loc, *lastmod);
@@ -85,7 +85,7 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Option<Rendered
             let mut index = SitemapIndex::new(max_urls);
             index.push(changed_at);
             // The home page leads the first part.
-            for (count, latest) in state.store.published_runs(max_urls, 1).await? {
+            for (count, latest) in state.store.listed_runs(max_urls, 1).await? {
                 index.push_run(count, latest);
             }
             for (_, lastmod) in &tags {
@@ -107,7 +107,7 @@ async fn render(state: &AppState, part: Option<usize>) -> Result<Option<Rendered
             if first_note < last_note {
                 state
                     .store
-                    .each_published(first_note, last_note - first_note, |slug, updated| {
+                    .each_listed(first_note, last_note - first_note, |slug, updated| {
                         set.push(&note_url(slug), updated)
                     })
                     .await?;

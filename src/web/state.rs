@@ -31,6 +31,8 @@ pub struct AppState {
     pub health: HealthState,
     /// Outbound HTTP and the rate limit for signing in.
     pub sign_in: super::SignInServices,
+    /// What Prometheus reads, when METRICS_ADDR is set.
+    pub metrics: Option<crate::metrics::Metrics>,
     /// Requests to other sites that anyone can name (Webmention sources
     /// and targets, fediverse actors): public addresses only, bounded.
     pub outbound: Outbound,
@@ -70,8 +72,12 @@ impl AppState {
         let outbound = conversation_outbound(&settings);
         let webmention =
             crate::webmention::Webmention::new(&settings, store.clone(), outbound.clone());
+        let metrics = settings
+            .metrics_addr
+            .map(|_| crate::metrics::Metrics::new());
         AppState {
             webmention,
+            metrics,
             outbound,
             settings,
             store,

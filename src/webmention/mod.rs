@@ -112,7 +112,7 @@ impl Webmention {
         let inner = &self.inner;
         let mention = request::check(&inner.site.url, source, target).map_err(Refusal::Invalid)?;
         let note_id = match inner.store.find(&mention.slug).await? {
-            Some(note) if note.is_public() => note.id,
+            Some(note) if note.is_shown_at(inner.store.now()) => note.id,
             Some(note) if note.deleted_at.is_some() => {
                 return Err(Refusal::Invalid(format!(
                     "`target` {} was deleted",

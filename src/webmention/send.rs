@@ -97,7 +97,7 @@ async fn plan_changed(inner: &Inner) -> Result<usize, StoreError> {
 async fn plan_note(inner: &Inner, note_id: i64, slug: &str) -> Result<usize, StoreError> {
     let store = &inner.store;
     let (targets, fingerprint) = match store.find_by_id(note_id).await? {
-        Some(note) if note.is_public() => match store.read_body(&note).await {
+        Some(note) if note.is_shown_at(store.now()) => match store.read_body(&note).await {
             Ok(body) => {
                 let fingerprint = format!("public {} {}", note.updated_at, note.content_hash);
                 let note = crate::domain::NoteWithBody { note, body };

@@ -85,6 +85,7 @@ mod tests {
                 updated_at: now,
                 published_at: Some(now),
                 deleted_at: None,
+                visibility: crate::domain::Visibility::Public,
                 content_hash: String::new(),
                 tags: Vec::new(),
                 properties: NoteProperties {

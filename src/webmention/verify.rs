@@ -109,7 +109,7 @@ async fn verify(inner: &Inner, mention: &QueuedMention) -> Result<(String, bool)
         return Ok(("refused: the source's domain is blocked".into(), false));
     }
     match store.find_by_id(mention.note_id).await? {
-        Some(note) if note.is_public() => {}
+        Some(note) if note.is_shown_at(store.now()) => {}
         _ => {
             return Ok((
                 "not verified: the note is no longer published".into(),

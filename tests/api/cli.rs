@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::helpers::{cli_with, run_with_input, spawn_app, stderr, stdout};
+use crate::helpers::{
+    cli_with, run_with_input, spawn_app, spawn_with_socket, stderr, stdout, wait_until_healthy,
+};
 
 fn vars_for(dir: &std::path::Path) -> HashMap<String, String> {
     HashMap::from([
@@ -415,65 +417,6 @@ async fn healthcheck_asks_the_running_server() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("cannot reach"));
-}
-
-/// A server process, killed if a test fails before it stops by itself.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `command` (the server) with `listener` as its fd 3 and
-/// `LISTEN_FDS=1`, as systemd socket activation does: the port was bound by
-/// the test and is never released for someone else to take.
-fn spawn_with_socket(
-    command: &mut std::process::Command,
-    listener: &std::net::TcpListener,
-) -> Server {
-    use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-    use std::os::unix::process::CommandExt;
-    let fd = listener.as_raw_fd();
-    command.env("LISTEN_FDS", "1");
-    // SAFETY: between fork and exec the hook only calls dup2 or fcntl, both
-    // async-signal-safe, and allocates nothing. The OwnedFd for fd 3 is
-    // never dropped, so nothing is closed behind anyone's back.
-    unsafe {
-        command.pre_exec(move || {
-            let listener = BorrowedFd::borrow_raw(fd);
-            if fd == 3 {
-                // dup2 onto itself would keep close-on-exec set.
-                rustix::io::fcntl_setfd(listener, rustix::io::FdFlags::empty())?;
-            } else {
-                let mut target = std::mem::ManuallyDrop::new(OwnedFd::from_raw_fd(3));
-                rustix::io::dup2(listener, &mut target)?;
-            }
-            Ok(())
-        });
-    }
-    Server(command.spawn().expect("spawn starpunk serve"))
-}
-
-fn wait_until_healthy(vars: &HashMap<String, String>, port: u16) {
-    let url = format!("http://127.0.0.1:{port}/health");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while cli_with(vars)
-        .args(["healthcheck", "--url", &url])
-        .output()
-        .unwrap()
-        .status
-        .code()
-        != Some(0)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server did not become healthy"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
 
 /// Notes big enough that the feed (about 10 MB) cannot sit in the kernel's

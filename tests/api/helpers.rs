@@ -26,6 +26,8 @@ pub struct TestApp {
     pub vars: HashMap<String, String>,
     /// The app's clock, when the test set the time.
     manual_clock: Option<Arc<ManualClock>>,
+    /// `http://…/metrics` on the metrics listener, when the app has one.
+    pub metrics_url: Option<String>,
 }
 
 /// Starts the app with default settings.
@@ -123,6 +125,11 @@ impl TestAppBuilder {
         self
     }
 
+    /// Metrics on a listener of their own, on a free loopback port.
+    pub fn metrics(self) -> TestAppBuilder {
+        self.configure(|s| s.metrics_addr = Some(([127, 0, 0, 1], 0).into()))
+    }
+
     /// A clock that stands at `at` until [`TestApp::set_time`] moves it
     /// (the system's clock by default).
     pub fn time(mut self, at: DateTime<Utc>) -> TestAppBuilder {
@@ -159,6 +166,9 @@ impl TestAppBuilder {
             .await
             .expect("build app");
         let state = app.state();
+        let metrics_url = app
+            .metrics_address()
+            .map(|address| format!("http://{address}/metrics"));
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
@@ -170,6 +180,7 @@ impl TestAppBuilder {
             data_dir,
             vars,
             manual_clock: self.clock,
+            metrics_url,
         }
     }
 }
@@ -373,4 +384,63 @@ pub fn header(response: &reqwest::Response, name: &str) -> String {
 pub fn select<'a>(html: &'a scraper::Html, selector: &str) -> Vec<scraper::ElementRef<'a>> {
     html.select(&scraper::Selector::parse(selector).unwrap())
         .collect()
+}
+
+/// A server process, killed if a test fails before it stops by itself.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command` (the server) with `listener` as its fd 3 and
+/// `LISTEN_FDS=1`, as systemd socket activation does: the port was bound by
+/// the test and is never released for someone else to take.
+pub fn spawn_with_socket(
+    command: &mut std::process::Command,
+    listener: &std::net::TcpListener,
+) -> Server {
+    use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let fd = listener.as_raw_fd();
+    command.env("LISTEN_FDS", "1");
+    // SAFETY: between fork and exec the hook only calls dup2 or fcntl, both
+    // async-signal-safe, and allocates nothing. The OwnedFd for fd 3 is
+    // never dropped, so nothing is closed behind anyone's back.
+    unsafe {
+        command.pre_exec(move || {
+            let listener = BorrowedFd::borrow_raw(fd);
+            if fd == 3 {
+                // dup2 onto itself would keep close-on-exec set.
+                rustix::io::fcntl_setfd(listener, rustix::io::FdFlags::empty())?;
+            } else {
+                let mut target = std::mem::ManuallyDrop::new(OwnedFd::from_raw_fd(3));
+                rustix::io::dup2(listener, &mut target)?;
+            }
+            Ok(())
+        });
+    }
+    Server(command.spawn().expect("spawn starpunk serve"))
+}
+
+pub fn wait_until_healthy(vars: &HashMap<String, String>, port: u16) {
+    let url = format!("http://127.0.0.1:{port}/health");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while cli_with(vars)
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap()
+        .status
+        .code()
+        != Some(0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server did not become healthy"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -664,6 +664,68 @@ async fn tokens_are_required_and_checked() {
 }
 
 #[tokio::test]
+async fn unlisted_and_scheduled_posts() {
+    let app = spawn_app().await;
+    let mp = client(&app).await;
+    let config: Value = mp.query("q=config").await.json().await.unwrap();
+    assert_eq!(config["visibility"], json!(["public", "unlisted"]));
+
+    let quiet = mp
+        .created(
+            mp.json(json!({"type": ["h-entry"], "properties": {
+                "content": ["Only for those with the link"], "visibility": ["unlisted"]}}))
+                .await,
+        )
+        .await;
+    assert_eq!(app.get(&path(&app, &quiet)).await.status(), 200);
+    assert!(!app.text("/").await.contains("Only for those"));
+    let source = mp.source(&quiet).await;
+    assert_eq!(source["properties"]["visibility"], json!(["unlisted"]));
+    assert_eq!(source["properties"]["post-status"], json!(["published"]));
+
+    // An update that does not name it keeps it; one that does changes it.
+    let update =
+        |replace: Value| json!({"action": "update", "url": quiet.clone(), "replace": replace});
+    let done = mp.json(update(json!({"content": ["Still quiet"]}))).await;
+    assert_eq!(done.status(), 204);
+    assert_eq!(
+        mp.source(&quiet).await["properties"]["visibility"],
+        json!(["unlisted"])
+    );
+    let done = mp.json(update(json!({"visibility": ["public"]}))).await;
+    assert_eq!(done.status(), 204);
+    app.changed().await;
+    assert!(app.text("/").await.contains("Still quiet"));
+
+    // A date to come schedules the post; post-status=scheduled says so.
+    let later = (Utc::now() + chrono::TimeDelta::days(2)).to_rfc3339();
+    let scheduled = mp
+        .created(
+            mp.form(&[
+                ("content", "Tomorrow's news"),
+                ("post-status", "scheduled"),
+                ("published", &later),
+            ])
+            .await,
+        )
+        .await;
+    assert_eq!(app.get(&path(&app, &scheduled)).await.status(), 404);
+    let listed: Value = mp
+        .query("q=source&post-status=published")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let urls: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["properties"]["url"][0].as_str().unwrap())
+        .collect();
+    assert!(urls.contains(&scheduled.as_str()), "{listed}");
+}
+
+#[tokio::test]
 async fn drafts_slugs_and_bad_values() {
     let app = spawn_app().await;
     let mp = client(&app).await;
@@ -737,9 +799,14 @@ async fn drafts_slugs_and_bad_values() {
     for (pairs, says) in [
         (vec![("content", "")], "content"),
         (
-            vec![("content", "x"), ("post-status", "scheduled")],
+            vec![("content", "x"), ("post-status", "pending")],
             "post-status",
         ),
+        (
+            vec![("content", "x"), ("post-status", "scheduled")],
+            "needs a `published` date",
+        ),
+        (vec![("content", "x"), ("visibility", "private")], "private"),
         (vec![("content", "x"), ("published", "soon")], "published"),
         (
             vec![("content", "x"), ("photo", "javascript:alert(1)")],

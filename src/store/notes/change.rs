@@ -18,7 +18,7 @@ use super::super::search::{index_note, reindex_tags};
 use super::super::tags::write_tags;
 use super::super::{Store, StoreError, blocking};
 use super::{COLUMNS, NoteRow, db_time, find_any};
-use crate::domain::{Note, NoteBody, NoteEdit, NoteWithBody, Tag};
+use crate::domain::{Note, NoteBody, NoteEdit, NoteWithBody, Tag, Visibility};
 
 impl Store {
     /// Applies `edit` to the note `slug` whole, or not at all. A deleted
@@ -106,7 +106,7 @@ impl Store {
             }
             let row = sqlx::query_as::<_, NoteRow>(&format!(
                 "UPDATE notes SET content_hash = ?, properties = ?, published = ?, published_at = ?,
-                                  deleted_at = ?, updated_at = ?
+                                  deleted_at = ?, visibility = ?, updated_at = ?
                  WHERE id = ? RETURNING {COLUMNS}"
             ))
             .bind(
@@ -117,6 +117,7 @@ impl Store {
             .bind(target.published)
             .bind(target.published_at.map(db_time))
             .bind(target.deleted_at.map(db_time))
+            .bind(target.visibility.as_str())
             .bind(db_time(now))
             .bind(note.id)
             .fetch_one(&mut *tx)
@@ -278,6 +279,7 @@ struct Target {
     published: bool,
     published_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
+    visibility: Visibility,
 }
 
 impl Target {
@@ -303,6 +305,7 @@ impl Target {
             published,
             published_at,
             deleted_at,
+            visibility: edit.visibility.unwrap_or(note.visibility),
         }
     }
 
@@ -311,6 +314,7 @@ impl Target {
             && self.published == note.published
             && self.published_at == note.published_at
             && self.deleted_at == note.deleted_at
+            && self.visibility == note.visibility
     }
 }
 

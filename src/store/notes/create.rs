@@ -233,8 +233,8 @@ async fn insert(
     let content_hash = new.body.hash();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at,
-                            deleted_at, content_hash, properties)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                            deleted_at, content_hash, properties, visibility)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(placed.slug.as_str())
     .bind(&placed.file_path)
@@ -245,6 +245,7 @@ async fn insert(
     .bind(deleted_at.map(db_time))
     .bind(&content_hash)
     .bind(new.properties.to_json())
+    .bind(new.visibility.as_str())
     .fetch_one(&mut *tx)
     .await?;
     write_tags(&mut *tx, id, &new.tags).await?;
@@ -262,6 +263,7 @@ async fn insert(
         content_hash,
         tags: new.tags.clone(),
         properties: new.properties.clone(),
+        visibility: new.visibility,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The note service: creating ([`create`]), changing ([`change`]),
-//! removing ([`delete`]) and reading notes. Every writer (the CLI, import,
+//! removing ([`delete`]), releasing scheduled ones ([`schedule`]) and
+//! reading notes. Every writer (the CLI, import,
 //! the admin, Micropub) goes through it, and each change is one
 //! transaction that holds the database's write lock while it touches a
 //! note's file, so the row and the file change together or not at all, and
@@ -8,6 +9,7 @@
 mod change;
 mod create;
 mod delete;
+mod schedule;
 
 pub use create::ImportOutcome;
 
@@ -16,7 +18,7 @@ use sqlx::{FromRow, SqliteConnection};
 
 use super::files::FileDamage;
 use super::{Store, StoreError, blocking};
-use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, Slug, Tag};
+use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, Slug, Tag, Visibility};
 
 /// One page of the public list.
 #[derive(Debug, Clone)]
@@ -53,7 +55,7 @@ impl std::fmt::Display for DamagedNote {
     }
 }
 
-pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, properties, \
+pub(super) const COLUMNS: &str = "id, slug, file_path, published, created_at, updated_at, published_at, deleted_at, content_hash, properties, visibility, \
      (SELECT json_group_array(json_array(t.key, t.name) ORDER BY nt.position) \
         FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = notes.id) AS tags";
 
@@ -69,6 +71,7 @@ pub(super) struct NoteRow {
     deleted_at: Option<DateTime<Utc>>,
     content_hash: String,
     properties: String,
+    visibility: String,
     /// `[["key","name"], …]`, in the author's order.
     tags: Option<String>,
 }
@@ -94,6 +97,8 @@ impl From<NoteRow> for Note {
                 );
                 NoteProperties::default()
             }),
+            // The CHECK constraint keeps it to the two names.
+            visibility: Visibility::parse(&row.visibility).unwrap_or_default(),
         }
     }
 }
@@ -106,6 +111,19 @@ fn stored_tags(json: Option<&str>) -> Vec<Tag> {
         .into_iter()
         .map(|(key, name)| Tag::from_stored(key, name))
         .collect()
+}
+
+/// The notes lists show (the home page, feeds, tags, search, the
+/// sitemap): published, not deleted, public, and published by the time
+/// bound to its one parameter (see [`Store::listed_at`]).
+pub(super) const LISTED: &str = "published = 1 AND deleted_at IS NULL AND visibility = 'public' \
+     AND published_at <= ?";
+
+impl Store {
+    /// The time [`LISTED`] compares publication dates with: now.
+    pub(super) fn listed_at(&self) -> String {
+        db_time(self.now())
+    }
 }
 
 /// Timestamps are stored as RFC 3339 UTC text with milliseconds.
@@ -129,11 +147,12 @@ impl Store {
         Ok(row.map(Note::from))
     }
 
-    /// A note people may see, with its text; `None` for drafts, deleted and
-    /// unknown slugs alike, [`StoreError::Damaged`] when its file is.
+    /// A note people may see at its permalink (listed or not), with its
+    /// text; `None` for drafts, scheduled, deleted and unknown slugs alike,
+    /// [`StoreError::Damaged`] when its file is.
     pub async fn find_public(&self, slug: &str) -> Result<Option<NoteWithBody>, StoreError> {
         match self.find(slug).await? {
-            Some(note) if note.is_public() => {
+            Some(note) if note.is_shown_at(self.now()) => {
                 let (mut found, mut damaged) = self.with_bodies(vec![note]).await?;
                 match damaged.pop() {
                     Some(damage) => Err(damage.into_error()),
@@ -147,9 +166,10 @@ impl Store {
     /// Published notes, newest first: `limit` of them after skipping `offset`.
     pub async fn public_page(&self, offset: u64, limit: u32) -> Result<NotePage, StoreError> {
         let rows = sqlx::query_as::<_, NoteRow>(&format!(
-            "SELECT {COLUMNS} FROM notes WHERE published = 1 AND deleted_at IS NULL
+            "SELECT {COLUMNS} FROM notes WHERE {LISTED}
              ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?"
         ))
+        .bind(self.listed_at())
         .bind(i64::from(limit) + 1)
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
@@ -203,7 +223,7 @@ impl Store {
     }
 
     /// Reads the notes' files, setting aside those that are damaged.
-    pub(super) async fn with_bodies(
+    pub async fn with_bodies(
         &self,
         notes: Vec<Note>,
     ) -> Result<(Vec<NoteWithBody>, Vec<DamagedNote>), StoreError> {

@@ -2,117 +2,22 @@
 //! forms have a Preview button that renders the text exactly as the site
 //! will (sanitised), without saving anything.
 
+mod form;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::Deserialize;
 
 use super::{done, note_by_id};
 use crate::domain::{
-    NewNote, NoteBody, NoteContext, NoteEdit, NoteKind, NoteProperties, Slug, Tag, is_web_url,
+    NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
     set_context,
 };
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
-use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
+use crate::web::session::{Authorized, Owner, private_page};
 use crate::web::{AppState, WebError};
-
-/// The editor's form, for a new note and for an edit.
-#[derive(Deserialize, Default)]
-pub struct NoteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    content: String,
-    /// Present (any value) when the box is ticked.
-    published: Option<String>,
-    /// New notes only.
-    #[serde(default)]
-    slug: String,
-    /// New notes only: `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input.
-    #[serde(default)]
-    published_at: String,
-    /// Comma-separated tags.
-    #[serde(default)]
-    tags: String,
-    /// What the note answers: empty, `reply`, `like`, `repost` or
-    /// `bookmark`.
-    #[serde(default)]
-    kind: String,
-    /// The page it answers.
-    #[serde(default)]
-    kind_url: String,
-    /// Edits only: the content hash of the version the editor opened.
-    #[serde(default)]
-    based_on: String,
-    /// `preview` or `save`.
-    #[serde(default)]
-    action: String,
-}
-
-impl CsrfForm for NoteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl NoteForm {
-    fn wants_preview(&self) -> bool {
-        self.action == "preview"
-    }
-
-    /// What the note answers, if anything; an error goes next to the
-    /// field.
-    fn parsed_context(&self, errors: &mut EditorErrors) -> Option<Option<NoteContext>> {
-        let url = self.kind_url.trim();
-        let kind = match self.kind.as_str() {
-            "" if url.is_empty() => return Some(None),
-            "" => {
-                errors.context = Some(
-                    "Choose whether the note replies to, likes, reposts or bookmarks it.".into(),
-                );
-                return None;
-            }
-            text => NoteKind::parse(text),
-        };
-        let Some(kind) = kind else {
-            errors.context = Some(format!("{:?} is not a kind of note.", self.kind));
-            return None;
-        };
-        if !is_web_url(url) {
-            errors.context = Some(format!(
-                "{:?} is not the address of a web page (https://…).",
-                url.chars().take(100).collect::<String>()
-            ));
-            return None;
-        }
-        Some(Some(NoteContext {
-            kind,
-            url: url.to_owned(),
-        }))
-    }
-
-    /// The text to keep: as written, or the line a like (repost,
-    /// bookmark) without text keeps.
-    fn text(&self, context: Option<&NoteContext>) -> String {
-        match context {
-            Some(context) if self.content.trim().is_empty() => context.placeholder_text(),
-            _ => self.content.clone(),
-        }
-    }
-
-    /// The tags field, parsed; an error goes next to the field.
-    fn parsed_tags(&self, errors: &mut EditorErrors) -> Option<Vec<Tag>> {
-        let names: Vec<&str> = self
-            .tags
-            .split(',')
-            .filter(|t| !t.trim().is_empty())
-            .collect();
-        Tag::parse_list(&names)
-            .map_err(|e| errors.tags = Some(format!("{e}. Separate tags with commas.")))
-            .ok()
-    }
-}
+pub use form::NoteForm;
+use form::{datetime_local_value, parse_datetime_local};
 
 /// What the editor shows: the note being edited (if any) and the form.
 struct EditorView<'a> {
@@ -145,11 +50,12 @@ impl EditorView<'_> {
                     .map_or(self.form.slug.as_str(), |n| n.slug.as_str()),
                 permalink: self
                     .editing
-                    .filter(|n| n.is_public())
+                    .filter(|n| n.is_shown_at(self.state.store.now()))
                     .map(|n| site.url.join(&format!("note/{}", n.slug))),
                 content: &self.form.content,
                 published: self.form.published.is_some(),
                 published_at: &published_at,
+                unlisted: self.form.visibility() == Visibility::Unlisted,
                 tags: &self.form.tags,
                 kind: &self.form.kind,
                 kind_url: &self.form.kind_url,
@@ -197,12 +103,7 @@ pub async fn save_new(
             .map_err(|e| errors.slug = Some(e.to_string()))
             .ok(),
     };
-    let published_at = match form.published_at.trim() {
-        "" => None,
-        text => parse_datetime_local(text)
-            .map_err(|e| errors.published_at = Some(e))
-            .ok(),
-    };
+    let published_at = form.parsed_date(&mut errors);
     let tags = form.parsed_tags(&mut errors).unwrap_or_default();
     let view = |errors, preview| EditorView {
         state: &state,
@@ -237,22 +138,29 @@ pub async fn save_new(
             slug,
             published,
             published_at: published_at.filter(|_| published),
+            visibility: form.visibility(),
             tags,
             properties,
             ..NewNote::new(body)
         })
         .await?;
     log::info!("admin: created note {}", note.slug);
-    done(
-        &state,
-        &owner,
-        if published {
-            "Published."
-        } else {
-            "Saved as draft."
-        },
-    )
-    .await
+    done(&state, &owner, &saved_message(&state, &note, "Published.")).await
+}
+
+/// What the dashboard says after a save: where the note now stands.
+fn saved_message(state: &AppState, note: &Note, published: &str) -> String {
+    match note.state_at(state.store.now()) {
+        NoteState::Scheduled => format!(
+            "Scheduled: it appears on {}.",
+            note.display_date().format("%-d %b %Y at %H:%M UTC")
+        ),
+        NoteState::Unlisted => {
+            format!("{published} Unlisted: only people with its address see it.")
+        }
+        NoteState::Draft => "Saved as draft.".to_owned(),
+        NoteState::Published | NoteState::Deleted => published.to_owned(),
+    }
 }
 
 /// `GET /admin/edit/{id}`.
@@ -278,6 +186,11 @@ pub async fn edit_form(
         kind: context.as_ref().map_or("", |c| c.kind.as_str()).to_owned(),
         kind_url: context.map(|c| c.url).unwrap_or_default(),
         published: note.published.then(|| "on".into()),
+        published_at: note
+            .published_at
+            .map(|at| datetime_local_value(&at))
+            .unwrap_or_default(),
+        visibility: note.visibility.as_str().to_owned(),
         tags: note
             .tags
             .iter()
@@ -314,7 +227,13 @@ pub async fn save_edit(
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let tags = form.parsed_tags(&mut errors);
-    let (Some(body), Some(tags), Some(context)) = (body, tags, context) else {
+    // The field shows the date to the minute (or second): unchanged, it
+    // leaves the stored date as it is, milliseconds and all.
+    let published_at = form.parsed_date(&mut errors).filter(|at| {
+        note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
+    });
+    let (Some(body), Some(tags), Some(context), true) = (body, tags, context, errors.is_empty())
+    else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -331,10 +250,12 @@ pub async fn save_edit(
         tags: Some(tags),
         published: Some(published),
         properties: Some(properties),
+        published_at,
+        visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
     };
-    match state.store.change(slug, edit).await {
-        Ok(_) => {}
+    let saved = match state.store.change(slug, edit).await {
+        Ok(saved) => saved,
         Err(StoreError::Conflict { current, .. }) => {
             let saved = state
                 .store
@@ -363,18 +284,9 @@ pub async fn save_edit(
         }
         Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
-    }
+    };
     log::info!("admin: saved note {slug}");
-    done(
-        &state,
-        &owner,
-        if published {
-            "Saved."
-        } else {
-            "Saved as draft."
-        },
-    )
-    .await
+    done(&state, &owner, &saved_message(&state, &saved, "Saved.")).await
 }
 
 fn editor_again<'a>(
@@ -395,22 +307,4 @@ fn editor_again<'a>(
         preview,
         saved_meanwhile,
     }
-}
-
-/// A `datetime-local` value, read as UTC.
-fn datetime_local_value(at: &DateTime<Utc>) -> String {
-    use chrono::Timelike;
-    if at.second() == 0 {
-        at.format("%Y-%m-%dT%H:%M").to_string()
-    } else {
-        at.format("%Y-%m-%dT%H:%M:%S").to_string()
-    }
-}
-
-fn parse_datetime_local(text: &str) -> Result<DateTime<Utc>, String> {
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|naive| naive.and_utc())
-        .ok_or_else(|| format!("{text:?} is not a date and time such as 2026-11-24T09:30."))
 }

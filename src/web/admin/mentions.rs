@@ -191,7 +191,7 @@ pub async fn sent(
             csrf: owner.csrf(),
             slug: note.slug.as_str(),
             permalink: note
-                .is_public()
+                .is_shown_at(state.store.now())
                 .then(|| site.url.join(&format!("note/{}", note.slug))),
             summary: sent_summary(&sent).unwrap_or_else(|| "No Webmention sent".into()),
             rows: sent.iter().map(SentRow::new).collect(),

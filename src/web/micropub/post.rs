@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::mf2::{Properties, text_of};
-use crate::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag, context_of};
+use crate::domain::{
+    ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility, context_of,
+};
 use crate::web::WebError;
 
 /// Properties read into what a note holds.
@@ -19,18 +21,21 @@ pub struct PostFields {
     /// `post-status`: `None` when not given.
     pub published: Option<bool>,
     pub published_at: Option<DateTime<Utc>>,
+    /// `visibility`: `None` when not given.
+    pub visibility: Option<Visibility>,
     pub properties: NoteProperties,
 }
 
 /// Properties StarPunk keeps in fields of its own; any other is kept as
 /// sent in [`NoteProperties::extra`].
-const MAPPED: [&str; 7] = [
+const MAPPED: [&str; 8] = [
     "content",
     "name",
     "summary",
     "category",
     "published",
     "post-status",
+    "visibility",
     "photo",
 ];
 
@@ -81,11 +86,32 @@ impl PostFields {
             None => None,
             Some("published") => Some(true),
             Some("draft") => Some(false),
+            // A published post dated later is scheduled; apps that say so
+            // must give the date.
+            Some("scheduled") if published_at.is_some() => Some(true),
+            Some("scheduled") => {
+                return Err(WebError::bad_request(
+                    "a scheduled post needs a `published` date: when it should appear",
+                ));
+            }
             Some(other) => {
                 return Err(WebError::bad_request(format!(
-                    "unknown post-status {other:?}: use published or draft"
+                    "unknown post-status {other:?}: use published, draft or scheduled"
                 )));
             }
+        };
+        let visibility = match single_text(&properties, "visibility")?.as_deref() {
+            None => None,
+            Some("private") => {
+                return Err(WebError::bad_request(
+                    "this site has no private posts: use visibility public or unlisted",
+                ));
+            }
+            Some(text) => Some(Visibility::parse(text).ok_or_else(|| {
+                WebError::bad_request(format!(
+                    "unknown visibility {text:?}: use public or unlisted"
+                ))
+            })?),
         };
         let photos = properties
             .get("photo")
@@ -125,6 +151,7 @@ impl PostFields {
             tags,
             published,
             published_at,
+            visibility,
             properties,
         })
     }
@@ -250,8 +277,20 @@ mod tests {
         for (bad, says) in [
             (json!({"content": [""]}), "needs `content`"),
             (
-                json!({"content": ["x"], "post-status": ["scheduled"]}),
+                json!({"content": ["x"], "post-status": ["pending"]}),
                 "post-status",
+            ),
+            (
+                json!({"content": ["x"], "post-status": ["scheduled"]}),
+                "needs a `published` date",
+            ),
+            (
+                json!({"content": ["x"], "visibility": ["private"]}),
+                "no private posts",
+            ),
+            (
+                json!({"content": ["x"], "visibility": ["friends"]}),
+                "unknown visibility",
             ),
             (
                 json!({"content": ["x"], "published": ["yesterday"]}),

@@ -50,6 +50,8 @@ pub async fn answer(
                 json!([{"type": "note", "name": "Note"}, {"type": "article", "name": "Article"}]),
             );
             config.insert("q".into(), json!(QUERIES));
+            config.insert("post-status".into(), json!(["published", "draft"]));
+            config.insert("visibility".into(), json!(["public", "unlisted"]));
             config.insert("categories".into(), json!(category_names(state).await?));
             Value::Object(config)
         }
@@ -122,7 +124,8 @@ async fn list(
     let offset = number(offset, "offset", 0)?;
     let filter = match status {
         None => NoteFilter::Current,
-        Some("published") => NoteFilter::Published,
+        // Scheduled and unlisted notes are published too.
+        Some("published") => NoteFilter::AnyPublished,
         Some("draft") => NoteFilter::Drafts,
         Some(other) => {
             return Err(WebError::bad_request(format!(

@@ -46,6 +46,7 @@ pub async fn perform(
                     slug,
                     published: fields.published.unwrap_or(true) && may_publish,
                     published_at: fields.published_at,
+                    visibility: fields.visibility.unwrap_or_default(),
                     tags: fields.tags,
                     properties: fields.properties,
                     ..NewNote::new(fields.body)
@@ -75,6 +76,7 @@ pub async fn perform(
                         properties: Some(fields.properties),
                         published: fields.published,
                         published_at: fields.published_at.filter(|_| dated),
+                        visibility: fields.visibility,
                         ..NoteEdit::default()
                     })
                 })

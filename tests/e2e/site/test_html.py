@@ -40,7 +40,7 @@ def test_note_page_is_valid_html(nu_messages, pages, publication, key):
 
 
 @pytest.mark.parametrize("key", HIDDEN_KEYS)
-def test_hidden_note_404_page_is_valid_html(nu_messages, pages, publication, key):
+def test_hidden_note_error_page_is_valid_html(nu_messages, pages, publication, key):
     assert page_errors(nu_messages, f"hidden-{publication.note(key)['slug']}.html") == []
 
 

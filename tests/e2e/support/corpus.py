@@ -102,13 +102,6 @@ for _note in NOTES:
 PUBLISHED_KEYS = [n["key"] for n in NOTES if n["state"] == "published"]
 HIDDEN_KEYS = [n["key"] for n in NOTES if n["state"] != "published"]
 
-
-def gone_status(note):
-    """What a hidden note's permalink answers: 410 Gone once deleted (so
-    sites that kept a reply to it remove theirs), 404 for a draft."""
-    return 410 if note["state"] == "deleted" else 404
-
-
 # Markers in the hidden notes' text; none may appear on a page or in the feed.
 HIDDEN_MARKER = r"MARKER-[A-Z]+-NOTE"
 
