@@ -46,8 +46,7 @@ pub async fn plan_from_changes(service: Webmention, mut changes: watch::Receiver
     let inner = &service.inner;
     loop {
         match service.plan_changes().await {
-            Ok(0) => {}
-            Ok(_) => inner.send_wake.notify_one(),
+            Ok(_) => {}
             Err(e) => log::warn!(
                 "Webmention: cannot plan the mentions of changed notes: {}",
                 error_chain(&e)
@@ -66,13 +65,18 @@ pub async fn plan_from_changes(service: Webmention, mut changes: watch::Receiver
 }
 
 impl Webmention {
-    /// Plans every change after the cursor, then moves it; how many
-    /// Webmentions were queued. The background planner calls it on each
-    /// change; a failure leaves the cursor where it was, to plan again.
+    /// Plans every change after the cursor, then moves it, and wakes the
+    /// sender for what was queued; how many Webmentions were queued. The
+    /// background planner calls it on each change; a failure leaves the
+    /// cursor where it was, to plan again.
     pub async fn plan_changes(&self) -> Result<usize, StoreError> {
         let inner = &self.inner;
         let _one_at_a_time = inner.planning.lock().await;
-        plan_changed(inner).await
+        let queued = plan_changed(inner).await?;
+        if queued > 0 {
+            inner.send_wake.notify_one();
+        }
+        Ok(queued)
     }
 }
 

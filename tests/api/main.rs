@@ -53,5 +53,6 @@ mod webmention_discovery;
 mod webmention_kinds;
 mod webmention_limits;
 mod webmention_send;
+mod webmention_visibility;
 mod websub;
 mod writers;

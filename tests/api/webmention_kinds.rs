@@ -248,3 +248,51 @@ async fn the_editor_offers_a_kind_and_the_page_it_answers() {
     let note = app.store().find_by_id(note.id).await.unwrap().unwrap();
     assert_eq!(note.properties.context(), None);
 }
+
+#[tokio::test]
+async fn the_dashboard_says_what_each_note_answers() {
+    let app = TestApp::builder().spawn().await;
+    let signed = app.sign_in().await;
+    app.publish("A plain note").await;
+    let saved = app
+        .owner_post(
+            &signed,
+            "/admin/new",
+            &[
+                ("kind", "reply"),
+                ("kind_url", "https://talk.example/thread"),
+                ("content", "I agree"),
+                ("published", "on"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let dashboard = app.owner_get(&signed, "/admin").await.text().await.unwrap();
+    let dashboard = Html::parse_document(&dashboard);
+    let rows: Vec<(Vec<String>, String)> = select(&dashboard, ".note-row")
+        .into_iter()
+        .map(|row| {
+            let badges = row
+                .select(&scraper::Selector::parse(".note-row-title .status").unwrap())
+                .map(|b| b.text().collect())
+                .collect();
+            (badges, row.text().collect())
+        })
+        .collect();
+    let reply = rows
+        .iter()
+        .find(|(_, text)| text.contains("I agree"))
+        .unwrap();
+    assert_eq!(reply.0, ["published", "reply"]);
+    assert!(
+        reply.1.contains("In reply to https://talk.example/thread"),
+        "{}",
+        reply.1
+    );
+    let plain = rows
+        .iter()
+        .find(|(_, text)| text.contains("A plain note"))
+        .unwrap();
+    assert_eq!(plain.0, ["published"], "a plain note has no kind");
+}
