@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::NoteFilter;
 use super::notes::{COLUMNS, NoteRow};
@@ -278,15 +278,42 @@ pub(super) async fn index_parts(
     properties: &NoteProperties,
     tags: &[Tag],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO notes_search (rowid, body, tags, indexed_hash) VALUES (?, ?, ?, ?)",
-    )
-    .bind(note_id)
-    .bind(note_text(body.as_str(), properties))
-    .bind(tag_text(tags))
-    .bind(body.hash())
-    .execute(conn)
-    .await?;
+    let entry = IndexEntry {
+        id: note_id,
+        body,
+        properties,
+        tags,
+    };
+    index_many(conn, &[entry]).await
+}
+
+/// What a note's search entry is made of.
+pub(super) struct IndexEntry<'a> {
+    pub id: i64,
+    pub body: &'a NoteBody,
+    pub properties: &'a NoteProperties,
+    pub tags: &'a [Tag],
+}
+
+/// Indexes (or re-indexes) notes with one statement, inside the writer's
+/// transaction (an import writes hundreds at once).
+pub(super) async fn index_many(
+    conn: &mut SqliteConnection,
+    entries: &[IndexEntry<'_>],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut query: QueryBuilder<Sqlite> =
+        QueryBuilder::new("INSERT OR REPLACE INTO notes_search (rowid, body, tags, indexed_hash) ");
+    query.push_values(entries, |mut values, entry| {
+        values
+            .push_bind(entry.id)
+            .push_bind(note_text(entry.body.as_str(), entry.properties))
+            .push_bind(tag_text(entry.tags))
+            .push_bind(entry.body.hash());
+    });
+    query.build().execute(conn).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 mod admin;
 mod backup;
 mod cli;
+mod compression;
 mod conditional_get;
 mod damage;
 mod dashboard;

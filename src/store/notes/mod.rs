@@ -9,9 +9,11 @@
 mod change;
 mod create;
 mod delete;
+mod insert;
 mod schedule;
 
 pub use create::ImportOutcome;
+pub(super) use insert::{ROWS_PER_STATEMENT, missing};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{FromRow, SqliteConnection};
