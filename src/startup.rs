@@ -129,7 +129,6 @@ impl Application {
             .transpose()?;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
-        let websub = Publisher::from_settings(&settings);
         let state = web::Data::new(AppState::new(
             settings,
             store,
@@ -137,6 +136,7 @@ impl Application {
             database_probe,
             sign_in,
         ));
+        let websub = Publisher::from_settings(&state.settings, state.queue_metrics("websub"));
 
         let server = serve(listener, workers, state.clone())?;
         let metrics_address = metrics_listener

@@ -108,6 +108,16 @@ impl AppState {
         Ok(observed)
     }
 
+    /// The metrics of the outgoing queue `name`: read at `/metrics` when
+    /// METRICS_ADDR is set, kept nowhere otherwise.
+    pub fn queue_metrics(&self, name: &str) -> crate::metrics::QueueMetrics {
+        self.metrics
+            .as_ref()
+            .map_or_else(crate::metrics::QueueMetrics::unread, |metrics| {
+                metrics.queue(name)
+            })
+    }
+
     /// Wakes its holder at the next change of the data (`changed()`); any
     /// number of changes while it is busy wake it once.
     pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {

@@ -13,7 +13,8 @@ EDIT_LINK = re.compile(r'href="/admin/edit/(\d+)"')
 
 
 def note_ids(owner, query=""):
-    return EDIT_LINK.findall(owner.get("/admin" + query).text)
+    """Each row's note id, newest first (a row links its editor twice)."""
+    return list(dict.fromkeys(EDIT_LINK.findall(owner.get("/admin" + query).text)))
 
 
 @pytest.fixture(scope="module")
