@@ -38,6 +38,8 @@ pub struct AppState {
     pub outbound: Outbound,
     /// Turns to decode an uploaded image.
     pub image_work: tokio::sync::Semaphore,
+    /// Webmentions received and sent.
+    pub webmention: crate::webmention::Webmention,
     /// Counts the changes of the data seen, from this process or another;
     /// each background task watches it with its own receiver.
     changes: tokio::sync::watch::Sender<u64>,
@@ -71,10 +73,13 @@ impl AppState {
             cache.compressor(),
         );
         let outbound = conversation_outbound(&settings);
+        let webmention =
+            crate::webmention::Webmention::new(&settings, store.clone(), outbound.clone());
         let metrics = settings
             .metrics_addr
             .map(|_| crate::metrics::Metrics::new());
         AppState {
+            webmention,
             metrics,
             outbound,
             settings,
@@ -160,7 +165,9 @@ fn conversation_outbound(settings: &Settings) -> Outbound {
     let policy = if settings.social.allow_private_addresses {
         AddressPolicy::Any
     } else {
-        AddressPolicy::public_only()
+        AddressPolicy::PublicOnly {
+            also: settings.social.also_reachable.as_slice().into(),
+        }
     };
     Outbound::new(rules).with_address_policy(policy)
 }

@@ -7,6 +7,7 @@ mod actions;
 mod apps;
 mod dashboard;
 mod editor;
+mod mentions;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -19,6 +20,7 @@ pub use actions::{confirm_delete, delete, restore, set_published};
 pub use apps::{apps, revoke_app};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
+pub use mentions::{distrust, mentions, moderate, sent};
 
 /// Notes on each page of the dashboard.
 const NOTES_PER_PAGE: u32 = 25;
