@@ -73,11 +73,15 @@ impl AppState {
             cache.compressor(),
         );
         let outbound = conversation_outbound(&settings);
-        let webmention =
-            crate::webmention::Webmention::new(&settings, store.clone(), outbound.clone());
         let metrics = settings
             .metrics_addr
             .map(|_| crate::metrics::Metrics::new());
+        let webmention = crate::webmention::Webmention::new(
+            &settings,
+            store.clone(),
+            outbound.clone(),
+            queue_metrics(metrics.as_ref(), "webmention"),
+        );
         AppState {
             webmention,
             metrics,
@@ -204,4 +208,13 @@ impl HealthState {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(count);
     }
+}
+
+fn queue_metrics(
+    metrics: Option<&crate::metrics::Metrics>,
+    name: &str,
+) -> crate::metrics::QueueMetrics {
+    metrics.map_or_else(crate::metrics::QueueMetrics::unread, |metrics| {
+        metrics.queue(name)
+    })
 }

@@ -27,6 +27,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{Mutex, Notify};
 
 use crate::config::{Settings, SiteSettings, WebmentionLimits};
+use crate::metrics::QueueMetrics;
 use crate::outbound::Outbound;
 use crate::store::{MediaDir, NewMention, Queued, Store, StoreError};
 
@@ -65,6 +66,8 @@ struct Inner {
     /// One planner at a time: two would both queue a version of a note
     /// that neither had seen planned.
     planning: Mutex<()>,
+    /// The sending queue's failed attempts, for `/metrics`.
+    metrics: QueueMetrics,
 }
 
 /// Why a Webmention was not accepted.
@@ -87,7 +90,12 @@ pub enum Refusal {
 }
 
 impl Webmention {
-    pub fn new(settings: &Settings, store: Store, outbound: Outbound) -> Webmention {
+    pub fn new(
+        settings: &Settings,
+        store: Store,
+        outbound: Outbound,
+        metrics: QueueMetrics,
+    ) -> Webmention {
         let limits = settings.webmention.clone();
         let per_hour = NonZeroU32::new(limits.per_host_per_hour.max(1)).expect("at least one");
         Webmention {
@@ -103,6 +111,7 @@ impl Webmention {
                 plan_wake: Notify::new(),
                 send_wake: Notify::new(),
                 planning: Mutex::new(()),
+                metrics,
             }),
         }
     }
@@ -174,6 +183,12 @@ impl Webmention {
         self.inner.verify_wake.notify_one();
         self.inner.plan_wake.notify_one();
         self.inner.send_wake.notify_one();
+    }
+
+    /// How many Webmentions wait to be sent (due now or later), for
+    /// `/metrics`.
+    pub async fn waiting_to_send(&self) -> Result<i64, StoreError> {
+        self.inner.store.webmentions_waiting().await
     }
 
     /// Forgets hosts that sent nothing for a while (bounded memory).

@@ -135,6 +135,9 @@ pub async fn deliver_queue(service: Webmention) {
                 futures_util::stream::iter(due)
                     .for_each_concurrent(AT_ONCE, |mention| async move {
                         let result = attempt(inner, &mention).await;
+                        if matches!(result.state, SendState::Retrying | SendState::Failed) {
+                            inner.metrics.failed();
+                        }
                         log::info!(
                             "Webmention to {} for {}: {}",
                             mention.target,

@@ -9,6 +9,7 @@ use starpunk::store::{SendState, SentWebmention};
 
 use crate::fake_site::{FakeSite, Page};
 use crate::helpers::{TestApp, eventually, run_with_input, stdout};
+use crate::observability::{sample, scrape};
 use crate::webmention::{app, permalink};
 
 /// Waits until nothing is left to send for the note, then returns its
@@ -143,6 +144,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
 async fn server_errors_are_retried_with_back_off_and_refusals_are_not() {
     let app = TestApp::builder()
         .allow_private_addresses()
+        .metrics()
         .time(at(0))
         .spawn()
         .await;
@@ -183,6 +185,11 @@ async fn server_errors_are_retried_with_back_off_and_refusals_are_not() {
     );
     assert_eq!(refusing.due_at, None);
     assert_eq!(state(&sent, "/plain").state, SendState::NoEndpoint);
+    // What Prometheus sees: the 503 and the 400 failed, the 503 waits.
+    let queue = |name: &str| format!(r#"starpunk_queue_{name}{{queue="webmention"}}"#);
+    let seen = scrape(&app).await;
+    assert_eq!(sample(&seen, &queue("failures_total")), Some(2.0), "{seen}");
+    assert_eq!(sample(&seen, &queue("depth")), Some(1.0), "{seen}");
 
     // A minute on, the endpoint is back: the retry goes through.
     site.page("/busy-endpoint", Page::endpoint(202));
@@ -195,6 +202,9 @@ async fn server_errors_are_retried_with_back_off_and_refusals_are_not() {
     .await;
     assert_eq!(site.posts("/busy-endpoint").len(), 2);
     assert_eq!(site.posts("/no").len(), 1, "a 4xx is not retried");
+    let seen = scrape(&app).await;
+    assert_eq!(sample(&seen, &queue("failures_total")), Some(2.0), "{seen}");
+    assert_eq!(sample(&seen, &queue("depth")), Some(0.0), "{seen}");
 }
 
 #[tokio::test]

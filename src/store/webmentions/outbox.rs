@@ -227,6 +227,15 @@ impl Store {
         .await?)
     }
 
+    /// How many Webmentions wait to be sent, now or at a retry.
+    pub async fn webmentions_waiting(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM webmention_outbox WHERE due_at IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// When the next Webmention is due, if any is.
     pub async fn next_webmention_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(sqlx::query_scalar(
