@@ -8,10 +8,12 @@ mod activitypub;
 mod operations;
 mod social;
 mod sources;
+mod webmention;
 
 pub use activitypub::{ActivityPubSettings, DELIVERY_CONCURRENCY};
 pub use operations::LogFormat;
 pub use social::SocialSettings;
+pub use webmention::WebmentionLimits;
 
 use std::path::PathBuf;
 
@@ -73,6 +75,8 @@ pub struct Settings {
     pub social: SocialSettings,
     /// The site as a fediverse actor; `None`: federation is off.
     pub activitypub: Option<ActivityPubSettings>,
+    /// How much the Webmention endpoint takes.
+    pub webmention: WebmentionLimits,
     /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// How log lines are written (LOG_FORMAT).
@@ -278,6 +282,7 @@ impl Settings {
             app_pages_private_allowed: Vec::new(),
             social,
             activitypub,
+            webmention: WebmentionLimits::default(),
             metrics_addr,
             log_format,
         })

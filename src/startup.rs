@@ -20,7 +20,7 @@ use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{
     AppState, SignInServices, TimedStream, error_pages, observe, routes, security_headers,
-    time_heads,
+    time_heads, webmention_link,
 };
 use crate::websub::Publisher;
 
@@ -119,6 +119,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data_lock = DataLock::serving(&settings.database_path).await?;
         let version = store.site_state().await?.version;
+        maintenance::start_change_consumers(&store).await?;
         let workers = settings.workers;
         let metrics_listener = settings
             .metrics_addr
@@ -217,6 +218,7 @@ fn serve(
                 .app_data(state.clone())
                 .wrap(error_pages())
                 .wrap(security_headers())
+                .wrap(webmention_link(&state.settings.site))
                 .wrap(from_fn(observe))
                 .wrap(from_fn(time_heads))
                 .configure(routes);

@@ -110,12 +110,13 @@ impl TestAppBuilder {
         self.var("WEBSUB_HUB", url)
     }
 
-    /// Outgoing requests may reach loopback (other "sites" in tests).
+    /// Lets requests to other sites reach loopback addresses, where the
+    /// tests' fake sites listen.
     pub fn allow_private_addresses(self) -> TestAppBuilder {
         self.var("ALLOW_PRIVATE_ADDRESSES", "true")
     }
 
-    /// Whether responses from other sites wait for approval (the default).
+    /// Whether received Webmentions wait for the owner (the default).
     pub fn moderation(self, on: bool) -> TestAppBuilder {
         self.var("WEBMENTION_MODERATION", on)
     }

@@ -14,13 +14,13 @@ use crate::helpers::{
 const LIMIT: Duration = Duration::from_secs(20);
 
 /// The value of the sample `name{labels}`, if the scrape has it.
-fn sample(scrape: &str, name_and_labels: &str) -> Option<f64> {
+pub fn sample(scrape: &str, name_and_labels: &str) -> Option<f64> {
     scrape
         .lines()
         .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let url = app.metrics_url.as_ref().expect("metrics are on");
     let response = app.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);

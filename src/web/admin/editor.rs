@@ -2,89 +2,22 @@
 //! forms have a Preview button that renders the text exactly as the site
 //! will (sanitised), without saving anything.
 
+mod form;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::Deserialize;
 
 use super::{done, note_by_id};
-use crate::domain::{NewNote, Note, NoteBody, NoteEdit, NoteState, Slug, Tag, Visibility};
+use crate::domain::{
+    NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
+    set_context,
+};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
-use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
+use crate::web::session::{Authorized, Owner, private_page};
 use crate::web::{AppState, WebError};
-
-/// The editor's form, for a new note and for an edit.
-#[derive(Deserialize, Default)]
-pub struct NoteForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    content: String,
-    /// Present (any value) when the box is ticked.
-    published: Option<String>,
-    /// New notes only.
-    #[serde(default)]
-    slug: String,
-    /// `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input; empty for
-    /// "when it is published". A date still to come schedules the note.
-    #[serde(default)]
-    published_at: String,
-    /// `unlisted`, or anything else for public.
-    #[serde(default)]
-    visibility: String,
-    /// Comma-separated tags.
-    #[serde(default)]
-    tags: String,
-    /// Edits only: the content hash of the version the editor opened.
-    #[serde(default)]
-    based_on: String,
-    /// `preview` or `save`.
-    #[serde(default)]
-    action: String,
-}
-
-impl CsrfForm for NoteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl NoteForm {
-    fn wants_preview(&self) -> bool {
-        self.action == "preview"
-    }
-
-    fn visibility(&self) -> Visibility {
-        if self.visibility == "unlisted" {
-            Visibility::Unlisted
-        } else {
-            Visibility::Public
-        }
-    }
-
-    /// The date field, parsed; an error goes next to the field.
-    fn parsed_date(&self, errors: &mut EditorErrors) -> Option<DateTime<Utc>> {
-        match self.published_at.trim() {
-            "" => None,
-            text => parse_datetime_local(text)
-                .map_err(|e| errors.published_at = Some(e))
-                .ok(),
-        }
-    }
-
-    /// The tags field, parsed; an error goes next to the field.
-    fn parsed_tags(&self, errors: &mut EditorErrors) -> Option<Vec<Tag>> {
-        let names: Vec<&str> = self
-            .tags
-            .split(',')
-            .filter(|t| !t.trim().is_empty())
-            .collect();
-        Tag::parse_list(&names)
-            .map_err(|e| errors.tags = Some(format!("{e}. Separate tags with commas.")))
-            .ok()
-    }
-}
+pub use form::NoteForm;
+use form::{datetime_local_value, parse_datetime_local};
 
 /// What the editor shows: the note being edited (if any) and the form.
 struct EditorView<'a> {
@@ -124,6 +57,8 @@ impl EditorView<'_> {
                 published_at: &published_at,
                 unlisted: self.form.visibility() == Visibility::Unlisted,
                 tags: &self.form.tags,
+                kind: &self.form.kind,
+                kind_url: &self.form.kind_url,
                 based_on: &self.form.based_on,
                 errors: self.errors,
                 preview: self.preview.as_deref(),
@@ -158,7 +93,8 @@ pub async fn save_new(
 ) -> Result<HttpResponse, WebError> {
     let Authorized { owner, form } = request;
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let slug = match form.slug.trim() {
@@ -194,6 +130,8 @@ pub async fn save_new(
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let published = form.published.is_some();
+    let mut properties = NoteProperties::default();
+    set_context(&mut properties.extra, context.flatten().as_ref());
     let note = state
         .store
         .create(NewNote {
@@ -202,6 +140,7 @@ pub async fn save_new(
             published_at: published_at.filter(|_| published),
             visibility: form.visibility(),
             tags,
+            properties,
             ..NewNote::new(body)
         })
         .await?;
@@ -237,8 +176,15 @@ pub async fn edit_form(
         ));
     }
     let body = state.store.read_body(&note).await?;
+    let context = note.properties.context();
+    let written = match &context {
+        Some(context) if context.is_placeholder(body.as_str()) => String::new(),
+        _ => body.as_str().to_owned(),
+    };
     let form = NoteForm {
-        content: body.as_str().to_owned(),
+        content: written,
+        kind: context.as_ref().map_or("", |c| c.kind.as_str()).to_owned(),
+        kind_url: context.map(|c| c.url).unwrap_or_default(),
         published: note.published.then(|| "on".into()),
         published_at: note
             .published_at
@@ -276,7 +222,8 @@ pub async fn save_edit(
     let Authorized { owner, mut form } = request;
     let note = note_by_id(&state, &id).await?;
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let tags = form.parsed_tags(&mut errors);
@@ -285,7 +232,8 @@ pub async fn save_edit(
     let published_at = form.parsed_date(&mut errors).filter(|at| {
         note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
     });
-    let (Some(body), Some(tags), true) = (body, tags, errors.is_empty()) else {
+    let (Some(body), Some(tags), Some(context), true) = (body, tags, context, errors.is_empty())
+    else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -296,9 +244,12 @@ pub async fn save_edit(
     }
     let slug = note.slug.as_str();
     let published = form.published.is_some();
+    let mut properties = note.properties.clone();
+    set_context(&mut properties.extra, context.as_ref());
     let edit = NoteEdit {
         tags: Some(tags),
         published: Some(published),
+        properties: Some(properties),
         published_at,
         visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
@@ -356,22 +307,4 @@ fn editor_again<'a>(
         preview,
         saved_meanwhile,
     }
-}
-
-/// A `datetime-local` value, read as UTC.
-fn datetime_local_value(at: &DateTime<Utc>) -> String {
-    use chrono::Timelike;
-    if at.second() == 0 {
-        at.format("%Y-%m-%dT%H:%M").to_string()
-    } else {
-        at.format("%Y-%m-%dT%H:%M:%S").to_string()
-    }
-}
-
-fn parse_datetime_local(text: &str) -> Result<DateTime<Utc>, String> {
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|naive| naive.and_utc())
-        .ok_or_else(|| format!("{text:?} is not a date and time such as 2026-11-24T09:30."))
 }

@@ -9,6 +9,7 @@ mod blocked;
 mod dashboard;
 mod editor;
 mod followers;
+mod mentions;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -23,6 +24,7 @@ pub use blocked::{block, blocked, unblock};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
 pub use followers::{followers, remove_follower};
+pub use mentions::{distrust, mentions, moderate, sent};
 
 /// Notes on each page of the dashboard.
 const NOTES_PER_PAGE: u32 = 25;

@@ -69,6 +69,13 @@ pub enum WebError {
     Signature(#[from] crate::activitypub::signature::SignatureError),
     #[error("too many attempts")]
     TooManyRequests,
+    /// Past a limit on what another site may send; the message says when
+    /// to try again.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// `/feed` asked for formats the site does not have.
     #[error("no acceptable feed format")]
     NotAcceptable,
@@ -140,7 +147,9 @@ impl WebError {
                 BearerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
             WebError::Signature(_) => StatusCode::UNAUTHORIZED,
-            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooManyRequests | WebError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -202,6 +211,7 @@ impl WebError {
             | WebError::Signature(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
+            WebError::RateLimited { .. } => "Too many requests",
             WebError::NotAcceptable => "No feed in a format you accept",
             WebError::Conflict(_) => "Conflict",
             WebError::NoteDamaged => "This note cannot be shown",
@@ -232,6 +242,10 @@ impl WebError {
             }
             WebError::TooManyRequests => {
                 response.insert_header((header::RETRY_AFTER, "60"));
+            }
+            WebError::RateLimited { retry_after, .. } => {
+                let seconds = retry_after.as_secs().max(1).to_string();
+                response.insert_header((header::RETRY_AFTER, seconds));
             }
             WebError::Token(e) => {
                 if let Some(challenge) = e.challenge() {

@@ -114,3 +114,21 @@ async fn deliveries_cut_short_and_notes_written_while_stopped_are_sent_after_a_r
     );
     assert!(!second_log.contains("made the fediverse actor's key pair"));
 }
+
+#[tokio::test]
+async fn the_change_log_is_kept_until_webmentions_and_the_fediverse_read_it() {
+    use starpunk::maintenance::change_consumers;
+    let federated = super::federated_app().await;
+    assert_eq!(
+        change_consumers(&federated.state),
+        [
+            starpunk::webmention::CONSUMER,
+            starpunk::activitypub::CHANGES_CONSUMER
+        ]
+    );
+    let alone = crate::helpers::spawn_app().await;
+    assert_eq!(
+        change_consumers(&alone.state),
+        [starpunk::webmention::CONSUMER]
+    );
+}

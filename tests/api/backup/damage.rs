@@ -120,6 +120,8 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
                  DROP TABLE activitypub_key; DROP TABLE remote_actors; DROP TABLE followers; \
                  DROP TABLE federated_notes; DROP TABLE deliveries; DROP TABLE outbox_activities; \
                  DROP INDEX notes_scheduled; ALTER TABLE notes DROP COLUMN visibility; \
+                 DROP TABLE webmention_inbox; DROP TABLE webmention_outbox; \
+                 DROP TABLE webmention_notes; DROP TABLE link_cites; \
                  DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
             ),
         );

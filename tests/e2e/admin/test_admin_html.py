@@ -55,6 +55,8 @@ def admin_pages(admin_site, owner):
         "confirm-remove-for-good.html": owner.get(f"/admin/delete/{deleted}"),
         "admin-404.html": owner.get("/admin/edit/999999"),
         "apps.html": owner.get("/admin/apps"),
+        "mentions.html": owner.get("/admin/mentions"),
+        "mentions-sent.html": owner.get(f"/admin/mentions/sent/{published}"),
         "consent.html": owner.get(
             "/auth/authorize?response_type=code&client_id=http%3A%2F%2Flocalhost%3A1%2F"
             "&redirect_uri=http%3A%2F%2Flocalhost%3A1%2Fcb&state=s&code_challenge_method=S256"
@@ -74,7 +76,7 @@ EXPECTED = {
     "editor-new.html": 200, "editor-preview.html": 200, "editor-errors.html": 422,
     "editor-edit.html": 200, "editor-edit-draft.html": 200, "editor-conflict.html": 409,
     "confirm-delete.html": 200, "confirm-remove-for-good.html": 200, "admin-404.html": 404,
-    "apps.html": 200, "consent.html": 200,
+    "apps.html": 200, "mentions.html": 200, "mentions-sent.html": 200, "consent.html": 200,
 }
 
 
