@@ -26,6 +26,8 @@ pub struct AppState {
     pub cache: RenderCache,
     /// The stylesheet, which cannot change while the process runs.
     pub stylesheet: Cached,
+    /// The editor's script, likewise.
+    pub editor_script: Cached,
     /// For the feeds, the sitemap and robots.txt (FEED_CACHE_SECONDS).
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
@@ -67,6 +69,12 @@ impl AppState {
             cache.serving_since(),
             "text/css; charset=utf-8",
         );
+        let editor_script = Cached::new(
+            crate::render::editor_script(),
+            store.now(),
+            cache.serving_since(),
+            "text/javascript; charset=utf-8",
+        );
         let outbound = conversation_outbound(&settings);
         let metrics = settings
             .metrics_addr
@@ -78,6 +86,7 @@ impl AppState {
             store,
             cache,
             stylesheet,
+            editor_script,
             feed_cache_control,
             health: HealthState::new(database_probe),
             sign_in,

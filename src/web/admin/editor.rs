@@ -7,18 +7,19 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
+use super::photos::{EditorPhotos, EditorSubmission, allow_editor_script};
 use super::{done, note_by_id};
-use crate::domain::{NewNote, Note, NoteBody, NoteEdit, NoteState, Slug, Tag, Visibility};
+use crate::domain::{
+    NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
+};
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
-use crate::web::session::{Authorized, CsrfForm, Owner, private_page};
+use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
 
 /// The editor's form, for a new note and for an edit.
 #[derive(Deserialize, Default)]
 pub struct NoteForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     content: String,
     /// Present (any value) when the box is ticked.
@@ -39,15 +40,12 @@ pub struct NoteForm {
     /// Edits only: the content hash of the version the editor opened.
     #[serde(default)]
     based_on: String,
-    /// `preview` or `save`.
+    /// `preview`, `save`, or a photo button (see [`EditorPhotos`]).
     #[serde(default)]
     action: String,
-}
-
-impl CsrfForm for NoteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
+    /// The photos, from fields of their own.
+    #[serde(skip)]
+    pub(super) photos: EditorPhotos,
 }
 
 impl NoteForm {
@@ -106,7 +104,7 @@ impl EditorView<'_> {
         let published_at = parse_datetime_local(self.form.published_at.trim())
             .map(|at| datetime_local_value(&at))
             .unwrap_or_default();
-        private_page(
+        let mut response = private_page(
             status,
             Editor {
                 ctx: PageContext { site },
@@ -128,8 +126,12 @@ impl EditorView<'_> {
                 errors: self.errors,
                 preview: self.preview.as_deref(),
                 saved_meanwhile: self.saved_meanwhile.as_deref(),
+                photos: self.form.photos.field(self.state),
+                script: PageContext { site }.editor_script_href(),
             },
-        )
+        )?;
+        allow_editor_script(&mut response);
+        Ok(response)
     }
 }
 
@@ -154,9 +156,14 @@ pub async fn new_form(state: web::Data<AppState>, owner: Owner) -> Result<HttpRe
 /// `POST /admin/new`: preview, or create the note.
 pub async fn save_new(
     state: web::Data<AppState>,
-    request: Authorized<NoteForm>,
+    request: EditorSubmission,
 ) -> Result<HttpResponse, WebError> {
-    let Authorized { owner, form } = request;
+    let EditorSubmission {
+        owner,
+        mut form,
+        chosen,
+    } = request;
+    let photo_step = form.photos.update(&state, chosen, &form.action).await?;
     let mut errors = EditorErrors::default();
     let body = NoteBody::parse(form.content.clone())
         .map_err(|e| errors.content = Some(e.to_string()))
@@ -169,16 +176,13 @@ pub async fn save_new(
     };
     let published_at = form.parsed_date(&mut errors);
     let tags = form.parsed_tags(&mut errors).unwrap_or_default();
-    let view = |errors, preview| EditorView {
-        state: &state,
-        owner: &owner,
-        editing: None,
-        form: &form,
-        errors,
-        preview,
-        saved_meanwhile: None,
-    };
-    let Some(body) = body.filter(|_| errors.is_empty()) else {
+    if let Some(status) = photo_step {
+        return new_editor_again(&state, &owner, &form, EditorErrors::default(), None)
+            .respond(status);
+    }
+    let photos_ready = form.wants_preview() || form.photos.ready_to_save(&state.settings.site);
+    let view = |errors, preview| new_editor_again(&state, &owner, &form, errors, preview);
+    let Some(body) = body.filter(|_| errors.is_empty() && photos_ready) else {
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
     if form.wants_preview() {
@@ -202,11 +206,30 @@ pub async fn save_new(
             published_at: published_at.filter(|_| published),
             visibility: form.visibility(),
             tags,
+            properties: form.photos.applied_to(&NoteProperties::default()),
             ..NewNote::new(body)
         })
         .await?;
     log::info!("admin: created note {}", note.slug);
     done(&state, &owner, &saved_message(&state, &note, "Published.")).await
+}
+
+fn new_editor_again<'a>(
+    state: &'a AppState,
+    owner: &'a Owner,
+    form: &'a NoteForm,
+    errors: EditorErrors,
+    preview: Option<String>,
+) -> EditorView<'a> {
+    EditorView {
+        state,
+        owner,
+        editing: None,
+        form,
+        errors,
+        preview,
+        saved_meanwhile: None,
+    }
 }
 
 /// What the dashboard says after a save: where the note now stands.
@@ -252,6 +275,7 @@ pub async fn edit_form(
             .collect::<Vec<_>>()
             .join(", "),
         based_on: note.content_hash.clone(),
+        photos: EditorPhotos::of_note(&state, &note.properties.photos).await?,
         ..NoteForm::default()
     };
     EditorView {
@@ -270,11 +294,28 @@ pub async fn edit_form(
 /// changed since the editor was opened) and the published state.
 pub async fn save_edit(
     state: web::Data<AppState>,
-    request: Authorized<NoteForm>,
+    request: EditorSubmission,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let Authorized { owner, mut form } = request;
+    let EditorSubmission {
+        owner,
+        mut form,
+        chosen,
+    } = request;
     let note = note_by_id(&state, &id).await?;
+    let photo_step = form.photos.update(&state, chosen, &form.action).await?;
+    if let Some(status) = photo_step {
+        return editor_again(
+            &state,
+            &owner,
+            &note,
+            &form,
+            EditorErrors::default(),
+            None,
+            None,
+        )
+        .respond(status);
+    }
     let mut errors = EditorErrors::default();
     let body = NoteBody::parse(form.content.clone())
         .map_err(|e| errors.content = Some(e.to_string()))
@@ -285,7 +326,8 @@ pub async fn save_edit(
     let published_at = form.parsed_date(&mut errors).filter(|at| {
         note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
     });
-    let (Some(body), Some(tags), true) = (body, tags, errors.is_empty()) else {
+    let photos_ready = form.wants_preview() || form.photos.ready_to_save(&state.settings.site);
+    let (Some(body), Some(tags), true) = (body, tags, errors.is_empty() && photos_ready) else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -303,7 +345,15 @@ pub async fn save_edit(
         visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
     };
-    let saved = match state.store.change(slug, edit).await {
+    // The photos replace the note's own; its other properties stay as they
+    // are when the change is made.
+    let changed = state.store.change_with(slug, |current| {
+        Ok::<_, StoreError>(NoteEdit {
+            properties: Some(form.photos.applied_to(&current.properties)),
+            ..edit
+        })
+    });
+    let saved = match changed.await {
         Ok(saved) => saved,
         Err(StoreError::Conflict { current, .. }) => {
             let saved = state
