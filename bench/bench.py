@@ -98,7 +98,8 @@ def parse_options(argv):
         help="seconds of warm-up per endpoint and server [BENCH_WARMUP; 1]")
     add("--seed", type=whole(0), default=env_default("SEED", "42"), help="corpus seed [BENCH_SEED; 42]")
     add("--endpoints", nargs="+", default=env_default("ENDPOINTS", " ".join(report.ENDPOINTS)),
-        help="a subset of %s; monitor is /health alone and while / is saturated [BENCH_ENDPOINTS; all]"
+        help="a subset of %s; monitor is /health alone and while / is saturated; compressed is /, a note "
+             "and the feeds in gzip and Brotli [BENCH_ENDPOINTS; all]"
              % " ".join(report.ENDPOINTS))
     add("--threads", type=whole(1), default=env_default("THREADS", "2"), help="wrk -t [BENCH_THREADS; 2]")
     add("--connections", type=whole(1), default=env_default("CONNECTIONS", "64"),
@@ -268,6 +269,10 @@ def print_dataset(ctx, data):
             ctx.out(line)
         ctx.out()
         for line in data.cpu_table():
+            ctx.out(line)
+    if data.compressed_names():
+        ctx.out()
+        for line in data.compressed_table():
             ctx.out(line)
     if data.monitor:
         ctx.out()

@@ -1,11 +1,13 @@
 """One dataset size: import, start the three servers, check them, measure."""
 
+import gzip
 import json
 import os
 import subprocess
 import time
 
 import corpus
+import crawl
 import measure
 import report
 import servers
@@ -22,7 +24,8 @@ TAG_PATH = "/tag/" + corpus.BENCH_TAG
 LOOKUP_REQUESTS = 200
 SEARCH_TARGET_MS = 5.0
 
-NGINX_CONF = """daemon off;
+NGINX_CONF = """{modules}
+daemon off;
 master_process on;
 worker_processes {workers};
 pid {dir}/nginx.pid;
@@ -57,15 +60,49 @@ http {{
     etag on;
     server {{
         listen 127.0.0.1:{port} reuseport;
-        root {www};
+{locations}
+    }}
+    # The site's own compressed bytes, as files beside the others.
+    server {{
+        listen 127.0.0.1:{port_pre} reuseport;
+        gzip_static on;
+        {brotli_static}
+{locations}
+    }}
+    # Compressing every response as it goes out.
+    server {{
+        listen 127.0.0.1:{port_fly} reuseport;
+        gzip on;
+        gzip_comp_level 6;
+        gzip_min_length 1024;
+        gzip_vary on;
+        gzip_types {types};
+        {brotli_fly}
+{locations}
+    }}
+}}
+"""
+
+NGINX_LOCATIONS = """        root {www};
         location = / {{ try_files /index.html =404; }}
         location /note/ {{ default_type text/html; }}
         location = /health {{ try_files /health.json =404; }}
         location = /feed.json {{ types {{ }} default_type application/feed+json; }}
-        location = /sitemap.xml {{ types {{ }} default_type application/xml; }}
-    }}
-}}
-"""
+        location = /sitemap.xml {{ types {{ }} default_type application/xml; }}"""
+
+# Debian's nginx-mod-http-brotli-{filter,static}; without them the Brotli
+# rows have no nginx figures.
+NGINX_MODULES = "/usr/lib/nginx/modules"
+BROTLI_MODULES = ("ngx_http_brotli_filter_module.so", "ngx_http_brotli_static_module.so")
+COMPRESSED_TYPES = "application/rss+xml application/atom+xml application/feed+json application/xml"
+
+# The compressed rounds: these addresses, in each coding, against the app,
+# nginx compressing on the fly (level 6), nginx serving the app's compressed
+# bytes as files, and the ceiling serving them from memory.
+COMPRESSED_ENDPOINTS = ("home", "note", "feed", "atom", "json")
+CODINGS = {"gz": "gzip", "br": "br"}
+COMPRESSED_SERVERS = ("app", "nginx-fly", "nginx-pre", "ceiling")
+START_TARGET_MS = 100.0
 
 
 def disk_usage(*paths):
@@ -118,16 +155,25 @@ class DatasetRun:
         self.slug = self.middle_slug()
         self.start_app()
         self.capture()
+        self.capture_compressed()
+        self.crawl()
         self.start_references()
         self.check_servers()
+        if "compressed" in self.opts.endpoints:
+            self.check_compressed()
         sampler = measure.RssSampler(self.app.pid)
-        self.pids = {"app": [self.app.pid], "nginx": self.nginx_workers, "ceiling": [self.ceiling.pid]}
+        self.pids = {"app": [self.app.pid], "nginx": self.nginx_workers, "nginx-fly": self.nginx_workers,
+                     "nginx-pre": self.nginx_workers, "ceiling": [self.ceiling.pid]}
         self.ctx.guard.wait_for_quiet()
         try:
             for endpoint in self.opts.endpoints:
-                self.ctx.log("%d notes: %s" % (self.notes, LABEL.get(endpoint, "/health while / is saturated")))
+                self.ctx.log("%d notes: %s" % (self.notes, LABEL.get(endpoint, {
+                    "monitor": "/health while / is saturated",
+                    "compressed": "compressed responses"}.get(endpoint))))
                 if endpoint == "monitor":
                     self.measure_monitor()
+                elif endpoint == "compressed":
+                    self.measure_compressed()
                 else:
                     self.measure_endpoint(endpoint)
             self.measure_lookups()
@@ -136,7 +182,8 @@ class DatasetRun:
         self.record_memory(sampled)
         for child in (self.ceiling, self.nginx, self.app):
             self.ctx.children.stop(child)
-        self.nginx_port_hold.close()
+        for hold in self.nginx_port_holds:
+            hold.close()
         return self.data
 
     # -- set-up
@@ -175,12 +222,21 @@ class DatasetRun:
         sock = servers.listening_socket()
         self.ports = {"app": sock.getsockname()[1]}
         try:
+            started = time.monotonic()
             self.app = self.ctx.children.start(
                 "app", [self.ctx.app_bin, "serve"], self.app_env, os.path.join(self.dir, "app.log"),
                 cwd=self.dir, listen_socket=sock)
         finally:
             sock.close()  # the app holds its own copy
-        servers.wait_for_http(self.app, self.ports["app"])
+        # The socket listens already, so a request waits in its backlog until
+        # the app accepts it: the answer comes as soon as the app can give it.
+        healthy = servers.wait_until_healthy(self.app, self.ports["app"])
+        start_ms = (healthy - started) * 1000
+        verdict = "PASS" if start_ms <= START_TARGET_MS else "MISS"
+        self.out("start: /health answered healthy %.0f ms after the process started" % start_ms)
+        self.data.facts["start_ms"] = round(start_ms, 1)
+        self.data.start_verdict = ("%s  %-16s %.0f ms (target <= %.0f ms)"
+                                   % (verdict, "start to healthy", start_ms, START_TARGET_MS), verdict)
 
     def capture(self):
         """Saves what the app serves, for nginx and the ceiling."""
@@ -214,13 +270,22 @@ class DatasetRun:
 
     def start_references(self):
         nginx_dir = os.path.join(self.dir, "nginx")
-        self.nginx_port_hold = servers.reserved_port()
-        self.ports["nginx"] = self.nginx_port_hold.getsockname()[1]
+        self.nginx_port_holds = [servers.reserved_port() for _ in range(3)]
+        for name, hold in zip(("nginx", "nginx-pre", "nginx-fly"), self.nginx_port_holds):
+            self.ports[name] = hold.getsockname()[1]
         conf = os.path.join(nginx_dir, "nginx.conf")
+        brotli = self.brotli_in_nginx()
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(workers=self.opts.workers, dir=nginx_dir, www=self.www,
-                                      port=self.ports["nginx"],
-                                      user_line="user root root;" if os.geteuid() == 0 else ""))
+            f.write(NGINX_CONF.format(
+                workers=self.opts.workers, dir=nginx_dir, port=self.ports["nginx"],
+                port_pre=self.ports["nginx-pre"], port_fly=self.ports["nginx-fly"],
+                locations=NGINX_LOCATIONS.format(www=self.www), types=COMPRESSED_TYPES,
+                modules="\n".join("load_module %s;" % os.path.join(NGINX_MODULES, m)
+                                  for m in BROTLI_MODULES) if brotli else "",
+                brotli_static="brotli_static on;" if brotli else "",
+                brotli_fly=("brotli on; brotli_comp_level 6; brotli_min_length 1024; brotli_types %s;"
+                            % COMPRESSED_TYPES) if brotli else "",
+                user_line="user root root;" if os.geteuid() == 0 else ""))
         self.nginx = self.ctx.children.start(
             "nginx", [self.ctx.nginx_bin, "-e", os.path.join(nginx_dir, "error.log"), "-p", nginx_dir,
                       "-c", conf], dict(os.environ), os.path.join(nginx_dir, "stdout.log"))
@@ -236,11 +301,23 @@ class DatasetRun:
             self.ceiling = self.ctx.children.start(
                 "ceiling", [self.ctx.ceiling_bin, "--workers", str(self.opts.workers), "--feed", w("feed"),
                             "--home", w("home"), "--note", w("note"), "--health", w("health"),
-                            "--atom", w("atom"), "--json", w("json"), "--sitemap", w("sitemap")],
+                            "--atom", w("atom"), "--json", w("json"), "--sitemap", w("sitemap"),
+                            "--precompressed"],
                 dict(os.environ), os.path.join(self.dir, "ceiling.log"), listen_socket=sock)
         finally:
             sock.close()
         servers.wait_for_http(self.ceiling, self.ports["ceiling"])
+
+    def brotli_in_nginx(self):
+        """Whether nginx's Brotli modules are installed (and said so once)."""
+        found = all(os.path.exists(os.path.join(NGINX_MODULES, m)) for m in BROTLI_MODULES)
+        if not found and not getattr(self.ctx, "warned_brotli", False):
+            self.ctx.warned_brotli = True
+            self.ctx.log("nginx's Brotli modules are missing (apt-get install -y "
+                         "libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static): "
+                         "the Brotli rows have no nginx figures")
+        self.nginx_brotli = found
+        return found
 
     def header(self, server, endpoint):
         return "If-None-Match: " + self.etags[server] if endpoint == "feed304" else None
@@ -260,13 +337,104 @@ class DatasetRun:
                 if response.status != want:
                     raise servers.Failure("%s: GET %s %s answered %d, not %d" % (
                         server, self.paths[endpoint], headers or "", response.status, want))
-                if want == 200:
+                # The app's /health reports the disk's free bytes, which move.
+                if want == 200 and not (server == "app" and endpoint == "health"):
                     with open(os.path.join(self.www, self.files[endpoint]), "rb") as f:
                         if f.read() != response.body:
                             raise servers.Failure("%s: GET %s does not serve the captured bytes"
                                                   % (server, self.paths[endpoint]))
         self.out("ETags: app %s, nginx %s, ceiling %s; every server answers every URL as expected"
                  % (self.etags["app"], self.etags["nginx"], self.etags["ceiling"]))
+
+    def capture_compressed(self):
+        """Saves the app's compressed bodies beside the others (for nginx's
+        precompressed files and the ceiling), timing how long after its
+        first request each body's compressed forms were ready."""
+        self.compressed_sizes = {}
+        ready = []
+        for endpoint in COMPRESSED_ENDPOINTS:
+            start = time.monotonic()
+            for suffix, coding in CODINGS.items():
+                body = self.await_coding(endpoint, coding)
+                with open(os.path.join(self.www, self.files[endpoint] + "." + suffix), "wb") as f:
+                    f.write(body)
+                self.compressed_sizes[(endpoint, coding)] = len(body)
+            ready.append("%s %.0f ms" % (LABEL[endpoint].split()[0], (time.monotonic() - start) * 1000))
+        self.out("compressed forms ready (after the first request, made in the background): " + ", ".join(ready))
+        self.out("compressed bodies: %s" % ", ".join(
+            "%s %d/%d/%d" % (e, self.identity_size(e), self.compressed_sizes[(e, "gzip")],
+                             self.compressed_sizes[(e, "br")]) for e in COMPRESSED_ENDPOINTS)
+                 + " bytes (identity/gzip/br)")
+        self.data.facts["compressed_ready"] = ready
+
+    def identity_size(self, endpoint):
+        return os.path.getsize(os.path.join(self.www, self.files[endpoint]))
+
+    def await_coding(self, endpoint, coding, limit=30.0):
+        """The app's body of `endpoint` in `coding`, once it has one."""
+        deadline = time.monotonic() + limit
+        while True:
+            response = servers.fetch(self.ports["app"], self.paths[endpoint], {"Accept-Encoding": coding})
+            if response.status != 200:
+                raise servers.Failure("app: GET %s (%s) answered %d" % (self.paths[endpoint], coding,
+                                                                        response.status))
+            if response.header("Content-Encoding") == coding:
+                return response.body
+            if time.monotonic() > deadline:
+                raise servers.Failure("app: GET %s never came in %s" % (self.paths[endpoint], coding))
+            time.sleep(0.002)
+
+    def crawl(self):
+        """Every page once, so the memory figures include a full cache; then
+        the measured pages are made ready again (the crawl evicted some)."""
+        self.ctx.log("%d notes: crawling every page" % self.notes)
+        done = crawl.crawl(self.ports["app"])
+        self.crawled_kib = servers.memory_kib(self.app.pid, "VmRSS")
+        self.out("crawl: %d requests in %.1f s (%d sitemap URLs, %d home pages, %d tags; %d answers "
+                 "compressed); app VmRSS after it %.1f MiB, peak so far %.1f MiB"
+                 % (done["requests"], done["seconds"], done["sitemap_urls"], done["home_pages"],
+                    done["tags"], done["compressed_answers"], self.crawled_kib / 1024,
+                    servers.memory_kib(self.app.pid, "VmHWM") / 1024))
+        self.data.facts["crawl"] = done
+        for endpoint in COMPRESSED_ENDPOINTS:
+            for coding in CODINGS.values():
+                self.await_coding(endpoint, coding)
+
+    def compressed_servers(self, coding):
+        return [s for s in COMPRESSED_SERVERS
+                if coding == "gzip" or self.nginx_brotli or not s.startswith("nginx")]
+
+    def check_compressed(self):
+        """Every server answers each compressed URL in the coding asked; the
+        app, nginx's files and the ceiling with the app's very bytes, nginx
+        on the fly with a body that decodes to the identity bytes (gzip; its
+        Brotli is only checked for its coding: Python has no Brotli)."""
+        self.fly_sizes = {}
+        for endpoint in COMPRESSED_ENDPOINTS:
+            with open(os.path.join(self.www, self.files[endpoint]), "rb") as f:
+                identity = f.read()
+            for suffix, coding in CODINGS.items():
+                with open(os.path.join(self.www, self.files[endpoint] + "." + suffix), "rb") as f:
+                    ours = f.read()
+                for server in self.compressed_servers(coding):
+                    r = servers.fetch(self.ports[server], self.paths[endpoint], {"Accept-Encoding": coding})
+                    what = "%s: GET %s with Accept-Encoding: %s" % (server, self.paths[endpoint], coding)
+                    if r.status != 200 or r.header("Content-Encoding") != coding:
+                        raise servers.Failure("%s answered %d in %s" % (what, r.status,
+                                                                         r.header("Content-Encoding")))
+                    if server == "nginx-fly":
+                        self.fly_sizes[(endpoint, coding)] = len(r.body)
+                        if coding == "gzip" and gzip.decompress(r.body) != identity:
+                            raise servers.Failure("%s does not decode to the identity bytes" % what)
+                    elif r.body != ours:
+                        raise servers.Failure("%s does not serve the app's compressed bytes" % what)
+        self.out("compressed: every server answers every compressed URL in the coding asked "
+                 "(nginx on the fly: gzip%s level 6)" % (" and Brotli" if self.nginx_brotli else ""))
+        self.data.facts["compressed_bodies"] = {
+            "%s.%s" % (e, suffix): {"app": self.compressed_sizes[(e, c)], "nginx-fly": self.fly_sizes.get((e, c)),
+                                    "identity": self.identity_size(e)}
+            for e in COMPRESSED_ENDPOINTS for suffix, c in CODINGS.items()}
+        self.data.compressed_sizes = self.data.facts["compressed_bodies"]
 
     # -- measurement
 
@@ -282,15 +450,30 @@ class DatasetRun:
             for server in SERVERS:
                 self.data.rounds.append(self.one_round(endpoint, server, number))
 
-    def one_round(self, endpoint, server, number):
-        opts, label = self.opts, LABEL[endpoint]
-        raw = os.path.join(self.ctx.raw_dir, "n%d.%s.%s.r%d.txt" % (self.notes, endpoint, server, number))
+    def measure_compressed(self):
+        opts, wrk = self.opts, self.ctx.wrk
+        for endpoint in COMPRESSED_ENDPOINTS:
+            for suffix, coding in CODINGS.items():
+                name = "%s.%s" % (endpoint, suffix)
+                header = "Accept-Encoding: " + coding
+                chosen = self.compressed_servers(coding)
+                for server in chosen if opts.warmup else ():
+                    wrk.run(os.path.join(self.dir, "warmup.txt"), opts.warmup,
+                            self.url(server, self.paths[endpoint]), header,
+                            what="warm-up of %s %s" % (server, name))
+                for number in range(1, opts.rounds + 1):
+                    for server in chosen:
+                        self.data.rounds.append(self.one_round(endpoint, server, number, name, header))
+
+    def one_round(self, endpoint, server, number, name=None, header=None):
+        opts, label = self.opts, report.label(name or endpoint)
+        header = header or self.header(server, endpoint)
+        raw = os.path.join(self.ctx.raw_dir, "n%d.%s.%s.r%d.txt" % (self.notes, name or endpoint, server, number))
         what = "%s %s round %d" % (server, label, number)
 
         def run():
             return measure.server_cpu_seconds(self.pids[server], lambda: self.ctx.wrk.run(
-                raw, opts.duration, self.url(server, self.paths[endpoint]), self.header(server, endpoint),
-                what=what))
+                raw, opts.duration, self.url(server, self.paths[endpoint]), header, what=what))
 
         (result, cpu_s), foreign, attempts, clean = self.ctx.guard.measure(what, run)
         per_response = int(result.bytes_read // result.requests)
@@ -302,7 +485,7 @@ class DatasetRun:
                              % (self.notes, server, label, per_response))
         if not clean:
             self.data.contaminated += 1
-        return Round(self.notes, endpoint, server, number, result.req_per_s, result.p99_ms, result.requests,
+        return Round(self.notes, name or endpoint, server, number, result.req_per_s, result.p99_ms, result.requests,
                      per_response, result.non_2xx_3xx, result.socket_errors,
                      round(100 * cpu_s / opts.duration), round(100 * result.cpu_seconds / opts.duration),
                      round(1e6 * cpu_s / result.requests, 1), foreign, attempts, result.p50_ms)
@@ -390,6 +573,7 @@ class DatasetRun:
         nginx_hwm = sum(servers.memory_kib(p, "VmHWM") or 0 for p in [self.nginx.pid] + self.nginx_workers)
         self.data.memory = {"app_hwm_kib": servers.memory_kib(self.app.pid, "VmHWM"),
                             "app_sampled_kib": sampled, "app_idle_kib": self.idle_kib,
+                            "app_crawled_kib": self.crawled_kib,
                             "ceiling_hwm_kib": servers.memory_kib(self.ceiling.pid, "VmHWM"),
                             "nginx_hwm_kib": nginx_hwm}
 

@@ -13,7 +13,14 @@ SERVERS = ("app", "nginx", "ceiling")
 LABEL = {"home": "/", "note": "/note/{slug}", "feed": "/feed.xml 200",
          "feed304": "/feed.xml 304", "atom": "/feed.atom", "json": "/feed.json",
          "sitemap": "/sitemap.xml", "health": "/health"}
-ENDPOINTS = tuple(LABEL) + ("monitor",)
+ENDPOINTS = tuple(LABEL) + ("monitor", "compressed")
+CODING_NAMES = {"gz": "gzip", "br": "br"}
+COMPRESSED_SERVERS = ("app", "nginx-fly", "nginx-pre", "ceiling")
+# The compressed targets: against nginx compressing on the fly, against
+# nginx serving the same compressed bytes as files, and bodies no larger
+# than nginx's gzip at level 6; for the home page and the feeds.
+COMPRESSED_TARGETS = {"nginx-fly": 2.0, "nginx-pre": 1.0}
+COMPRESSED_TARGETED = ("home", "feed", "atom", "json")
 TARGET = {"home": 0.80, "note": 0.60, "feed": 0.85, "feed304": 0.85, "atom": 0.85, "json": 0.85,
           "sitemap": 0.85, "health": 0.25}
 RSS_TARGET_MIB = 20
@@ -66,6 +73,14 @@ class MonitorRound:
     attempts: int
 
 
+def label(name):
+    """The label of an endpoint, or of a compressed one (`home.br`)."""
+    if name in LABEL:
+        return LABEL[name]
+    endpoint, _, coding = name.partition(".")
+    return "%s %s" % (LABEL[endpoint].split()[0], CODING_NAMES[coding])
+
+
 def mib(kib):
     return kib / 1024
 
@@ -82,6 +97,8 @@ class Dataset:
         self.facts = {}
         self.memory = {}
         self.contaminated = 0
+        self.start_verdict = None
+        self.compressed_sizes = {}
 
     # -- figures
 
@@ -137,6 +154,33 @@ class Dataset:
                 self.med(e, "app", "wrk_cpu_pct")))
         return lines
 
+    def compressed_names(self):
+        seen = []
+        for r in self.rounds:
+            if "." in r.endpoint and r.endpoint not in seen:
+                seen.append(r.endpoint)
+        return seen
+
+    def compressed_table(self):
+        """Each compressed URL against nginx on the fly, nginx's files and the ceiling."""
+        if not self.compressed_names():
+            return []
+        lines = ["Compressed responses, %d notes (median of %d rounds; req/s; p99 in ms; body bytes)"
+                 % (self.notes, self.rounds_per),
+                 "nginx-fly: gzip (and Brotli) on the fly at level 6; nginx-pre: the app's compressed bytes "
+                 "as files (gzip_static, brotli_static); ceiling: the same bytes from memory",
+                 "%-16s %8s %9s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %9s" % (
+                     "endpoint", "app", "nginx-fly", "nginx-pre", "ceiling", "app/fly", "app/pre", "app/ceil",
+                     "p99 app", "p99 fly", "p99 pre", "p99 ceil", "body app", "body fly")]
+        for name in self.compressed_names():
+            rates = [self.med(name, s, "req_per_s") for s in COMPRESSED_SERVERS]
+            p99s = [self.med(name, s, "p99_ms") for s in COMPRESSED_SERVERS]
+            sizes = self.compressed_sizes.get(name, {})
+            lines.append("%-16s %8.0f %9.0f %9.0f %8.0f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8s %9s" % (
+                label(name), *rates, rates[0] / rates[1], rates[0] / rates[2], rates[0] / rates[3], *p99s,
+                sizes.get("app", "-"), sizes.get("nginx-fly") or "-"))
+        return lines
+
     def monitor_table(self, load):
         lines = ["/health for uptime monitors, %d notes (%s on /health, alone and while %s "
                  "saturates /; median of %d rounds; ms)" % (self.notes, load["monitor"], load["home"],
@@ -156,7 +200,8 @@ class Dataset:
         m = self.memory
         return ["Memory, %d notes: app peak RSS (VmHWM) %.1f MiB; highest sampled VmRSS under load "
                 "%.1f MiB; after start-up and first requests %.1f MiB"
-                % (self.notes, mib(m["app_hwm_kib"]), mib(m["app_sampled_kib"]), mib(m["app_idle_kib"])),
+                % (self.notes, mib(m["app_hwm_kib"]), mib(m["app_sampled_kib"]), mib(m["app_idle_kib"]))
+                + ("; after the crawl %.1f MiB" % mib(m["app_crawled_kib"]) if m.get("app_crawled_kib") else ""),
                 "        ceiling peak RSS %.1f MiB; nginx master + %d workers peak RSS %.1f MiB"
                 % (mib(m["ceiling_hwm_kib"]), workers, mib(m["nginx_hwm_kib"]))]
 
@@ -175,6 +220,26 @@ class Dataset:
             verdict = "PASS" if p99 < MONITOR_P99_TARGET_MS else "MISS"
             found.append(("monitor", verdict, "%s  %-16s p99 %.2f ms while / is saturated (target < %.0f ms)"
                           % (verdict, "/health loaded", p99, MONITOR_P99_TARGET_MS)))
+        for name in self.compressed_names():
+            if name.split(".")[0] not in COMPRESSED_TARGETED:
+                continue
+            app = self.med(name, "app", "req_per_s")
+            for server, target in COMPRESSED_TARGETS.items():
+                ratio = app / self.med(name, server, "req_per_s")
+                if ratio != ratio:
+                    continue  # no figures (nginx without Brotli)
+                verdict = "PASS" if round(ratio, 2) >= target else "MISS"
+                found.append(("%s/%s" % (name, server), verdict, "%s  %-16s app/%s %.2f (target >= %.1f)"
+                              % (verdict, label(name), server, ratio, target)))
+            sizes = self.compressed_sizes.get(name, {})
+            gzip6 = self.compressed_sizes.get(name.split(".")[0] + ".gz", {}).get("nginx-fly")
+            if sizes.get("app") and gzip6:
+                verdict = "PASS" if sizes["app"] <= gzip6 else "MISS"
+                found.append(("%s/bytes" % name, verdict, "%s  %-16s body %d bytes (target <= nginx gzip "
+                              "level 6: %d)" % (verdict, label(name), sizes["app"], gzip6)))
+        if self.start_verdict:
+            line, verdict = self.start_verdict
+            found.append(("start", verdict, line))
         hwm = mib(self.memory["app_hwm_kib"])
         verdict = "PASS" if hwm <= RSS_TARGET_MIB else "MISS"
         found.append(("rss", verdict, "%s  %-16s %.1f MiB (target <= %d MiB)"
@@ -203,8 +268,15 @@ class Dataset:
                                   + (("home_req_per_s",) if loaded else ())}
                            for mode, loaded in (("alone", False), ("loaded", True))}
                        for s in SERVERS}
+        compressed = {name: {"label": label(name),
+                             **{s: {c: self.med(name, s, c) for c in ("req_per_s", "p99_ms",
+                                                                      "server_us_per_request")}
+                                for s in COMPRESSED_SERVERS},
+                             "bodies": self.compressed_sizes.get(name)}
+                      for name in self.compressed_names()}
         return {
-            "notes": self.notes, **self.facts, "endpoints": endpoints, "health_monitor": monitor,
+            "notes": self.notes, **self.facts, "endpoints": endpoints, "compressed": compressed,
+            "health_monitor": monitor,
             "memory_kib": self.memory, "rounds_kept_disturbed": self.contaminated,
             "verdicts": {name: verdict for name, verdict, _ in self.verdicts()},
         }

@@ -177,6 +177,25 @@ def wait_for_http(child, port, path="/health", limit=30.0):
                   % (child.name, port, limit, child.log_tail()))
 
 
+def wait_until_healthy(child, port, limit=30.0):
+    """Asks /health until it answers 200 `healthy`; returns the monotonic
+    time of that answer. The first request is sent at once: with a socket
+    already listening it waits in the backlog, not in a polling interval."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            response = fetch(port, "/health", timeout=limit)
+            if response.status == 200 and b'"status":"healthy"' in response.body:
+                return time.monotonic()
+        except OSError:
+            pass
+        if child.poll() is not None:
+            raise Failure("%s exited while starting (exit status %s):\n%s"
+                          % (child.name, child.status, child.log_tail()))
+        time.sleep(0.001)
+    raise Failure("%s was not healthy after %.0f s:\n%s" % (child.name, limit, child.log_tail()))
+
+
 def child_pids(pid):
     """The direct children of `pid` (nginx's workers)."""
     found = []

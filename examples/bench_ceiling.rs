@@ -10,6 +10,10 @@
 //! - `GET /health`: a small fixed JSON body (or the file given);
 //! - `GET /feed.atom`, `/feed.json`, `/sitemap.xml`: the files given, if any.
 //!
+//! With `--precompressed`, each file's `FILE.br` and `FILE.gz`, where they
+//! exist, are served instead to a request whose `Accept-Encoding` names
+//! `br` or `gzip` (Brotli first), with `Content-Encoding` and `Vary`.
+//!
 //! No database, no cache lookups, no middleware, no logging: whatever the
 //! site spends beyond this is the cost of its own request path.
 //!
@@ -17,7 +21,7 @@
 //! cargo build --release --example bench_ceiling
 //! target/release/examples/bench_ceiling --port 8081 --feed feed.xml \
 //!     --home home.html --note note.html [--health health.json] [--workers 2] \
-//!     [--atom feed.atom] [--json feed.json] [--sitemap sitemap.xml]
+//!     [--atom feed.atom] [--json feed.json] [--sitemap sitemap.xml] [--precompressed]
 //! ```
 //!
 //! Without `--port` it serves on the socket passed by systemd-style socket
@@ -35,11 +39,42 @@ use sha2::{Digest, Sha256};
 const DEFAULT_HEALTH: &str = r#"{"status":"healthy"}"#;
 
 struct Bodies {
-    feed: Bytes,
+    feed: Forms,
     feed_etag: HeaderValue,
-    home: Bytes,
-    note: Bytes,
+    home: Forms,
+    note: Forms,
     health: Bytes,
+}
+
+/// A body and, with `--precompressed`, its Brotli and gzip forms.
+#[derive(Clone)]
+struct Forms {
+    identity: Bytes,
+    br: Option<Bytes>,
+    gz: Option<Bytes>,
+}
+
+impl Forms {
+    fn respond(&self, req: &HttpRequest, content_type: &'static str) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        response.insert_header((header::CONTENT_TYPE, content_type));
+        if self.br.is_none() && self.gz.is_none() {
+            return response.body(self.identity.clone());
+        }
+        response.insert_header((header::VARY, "Accept-Encoding"));
+        let accepts = req
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        for (name, form) in [("br", &self.br), ("gzip", &self.gz)] {
+            if let Some(body) = form.as_ref().filter(|_| accepts.contains(name)) {
+                response.insert_header((header::CONTENT_ENCODING, name));
+                return response.body(body.clone());
+            }
+        }
+        response.body(self.identity.clone())
+    }
 }
 
 /// The documents beyond the feed, pages and health: path, type, file.
@@ -65,7 +100,7 @@ const EXTRAS: [(&str, &str, &str); 3] = [
 #[derive(Clone)]
 struct Extra {
     content_type: &'static str,
-    body: Bytes,
+    body: Forms,
 }
 
 struct Options {
@@ -77,11 +112,12 @@ struct Options {
     health: Option<String>,
     /// Flag of [`EXTRAS`] and the file given for it.
     extras: Vec<(String, String)>,
+    precompressed: bool,
 }
 
 fn usage() -> String {
     "usage: bench_ceiling [--port PORT] --feed FILE --home FILE --note FILE \
-     [--health FILE] [--workers N] [--host ADDR] [--atom FILE] [--json FILE] [--sitemap FILE]\n\
+     [--health FILE] [--workers N] [--host ADDR] [--atom FILE] [--json FILE] [--sitemap FILE] [--precompressed]\n\
      without --port, the socket passed in LISTEN_FDS is used"
         .to_owned()
 }
@@ -92,10 +128,15 @@ fn parse_args() -> Result<(Options, String), String> {
     let mut host = "127.0.0.1".to_owned();
     let (mut feed, mut home, mut note, mut health) = (None, None, None, None);
     let mut extras = Vec::new();
+    let mut precompressed = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "-h" || flag == "--help" {
             return Err(usage());
+        }
+        if flag == "--precompressed" {
+            precompressed = true;
+            continue;
         }
         let value = args
             .next()
@@ -130,6 +171,7 @@ fn parse_args() -> Result<(Options, String), String> {
             note: note.ok_or_else(|| missing("--note"))?,
             health,
             extras,
+            precompressed,
         },
         host,
     ))
@@ -142,6 +184,20 @@ fn read(path: &str) -> Result<Bytes, String> {
 }
 
 /// The extra documents given, with the path each is served at.
+fn forms(path: &str, precompressed: bool) -> Result<Forms, String> {
+    let optional = |suffix: &str| {
+        let file = format!("{path}{suffix}");
+        (precompressed && std::path::Path::new(&file).exists())
+            .then(|| read(&file))
+            .transpose()
+    };
+    Ok(Forms {
+        identity: read(path)?,
+        br: optional(".br")?,
+        gz: optional(".gz")?,
+    })
+}
+
 fn load_extras(options: &Options) -> Result<Vec<(&'static str, Extra)>, String> {
     options
         .extras
@@ -155,7 +211,7 @@ fn load_extras(options: &Options) -> Result<Vec<(&'static str, Extra)>, String> 
                 *path,
                 Extra {
                     content_type,
-                    body: read(file)?,
+                    body: forms(file, options.precompressed)?,
                 },
             ))
         })
@@ -163,8 +219,8 @@ fn load_extras(options: &Options) -> Result<Vec<(&'static str, Extra)>, String> 
 }
 
 fn load(options: &Options) -> Result<Bodies, String> {
-    let feed = read(&options.feed)?;
-    let hex: String = Sha256::digest(&feed)
+    let feed = forms(&options.feed, options.precompressed)?;
+    let hex: String = Sha256::digest(&feed.identity)
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))
@@ -177,8 +233,8 @@ fn load(options: &Options) -> Result<Bodies, String> {
     Ok(Bodies {
         feed,
         feed_etag,
-        home: read(&options.home)?,
-        note: read(&options.note)?,
+        home: forms(&options.home, options.precompressed)?,
+        note: forms(&options.note, options.precompressed)?,
         health,
     })
 }
@@ -206,28 +262,25 @@ async fn feed(bodies: web::Data<Bodies>, req: HttpRequest) -> HttpResponse {
             .insert_header((header::ETAG, bodies.feed_etag.clone()))
             .finish();
     }
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/rss+xml; charset=utf-8"))
-        .insert_header((header::ETAG, bodies.feed_etag.clone()))
-        .body(bodies.feed.clone())
+    let mut response = bodies
+        .feed
+        .respond(&req, "application/rss+xml; charset=utf-8");
+    response
+        .headers_mut()
+        .insert(header::ETAG, bodies.feed_etag.clone());
+    response
 }
 
-async fn home(bodies: web::Data<Bodies>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(bodies.home.clone())
+async fn home(bodies: web::Data<Bodies>, req: HttpRequest) -> HttpResponse {
+    bodies.home.respond(&req, "text/html; charset=utf-8")
 }
 
-async fn note(bodies: web::Data<Bodies>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .body(bodies.note.clone())
+async fn note(bodies: web::Data<Bodies>, req: HttpRequest) -> HttpResponse {
+    bodies.note.respond(&req, "text/html; charset=utf-8")
 }
 
-async fn extra(extra: Extra) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, extra.content_type))
-        .body(extra.body)
+async fn extra(extra: Extra, req: HttpRequest) -> HttpResponse {
+    extra.body.respond(&req, extra.content_type)
 }
 
 async fn health(bodies: web::Data<Bodies>) -> HttpResponse {
@@ -281,7 +334,10 @@ fn main() -> ExitCode {
                 .route("/health", web::get().to(health));
             for (path, document) in &extras {
                 let document = document.clone();
-                app = app.route(path, web::get().to(move || extra(document.clone())));
+                app = app.route(
+                    path,
+                    web::get().to(move |req: HttpRequest| extra(document.clone(), req)),
+                );
             }
             app
         })

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::PageContext;
 use crate::config::SiteSettings;
-use crate::domain::Note;
+use crate::domain::{Note, NoteBody, NoteState, NoteWithBody};
 use crate::store::{NoteCounts, NoteFilter};
 
 /// `/auth/login`.
@@ -31,32 +31,69 @@ pub struct LoginLinkPage<'a> {
 pub struct AdminNoteRow {
     pub id: i64,
     pub slug: String,
+    /// Its title or first line; its excerpt; `None` when its file is
+    /// damaged (the row says so, and still offers every action).
+    pub title: Option<String>,
+    pub excerpt: String,
     pub permalink: Option<String>,
     pub status: &'static str,
     pub published: bool,
     pub deleted: bool,
-    pub created: String,
-    pub created_iso: String,
+    /// "Published", "Goes out", "Created" or "Deleted", and that date.
+    pub date_label: &'static str,
+    pub date: String,
+    pub date_iso: String,
     pub updated: String,
+    pub tags: Vec<String>,
+    pub photos: usize,
 }
 
 impl AdminNoteRow {
-    pub fn new(site: &SiteSettings, note: &Note, now: DateTime<Utc>) -> AdminNoteRow {
-        let status = note.state_at(now).as_str();
+    /// `body` is `None` when the note's file cannot be read.
+    pub fn new(
+        site: &SiteSettings,
+        note: &Note,
+        body: Option<&NoteBody>,
+        now: DateTime<Utc>,
+    ) -> AdminNoteRow {
+        let state = note.state_at(now);
+        let (title, excerpt) = match body {
+            Some(body) => {
+                let with_body = NoteWithBody {
+                    note: note.clone(),
+                    body: body.clone(),
+                };
+                let html = super::note_html(&with_body);
+                (
+                    Some(super::note_title(&with_body, &html)),
+                    super::markdown::excerpt(&html),
+                )
+            }
+            None => (None, String::new()),
+        };
+        let (date_label, date) = match state {
+            NoteState::Published | NoteState::Unlisted => ("Published", note.display_date()),
+            NoteState::Scheduled => ("Goes out", note.display_date()),
+            NoteState::Draft => ("Created", note.created_at),
+            NoteState::Deleted => ("Deleted", note.deleted_at.unwrap_or(note.updated_at)),
+        };
         AdminNoteRow {
             id: note.id,
             slug: note.slug.to_string(),
+            title,
+            excerpt,
             permalink: note
                 .is_shown_at(now)
                 .then(|| site.url.join(&format!("note/{}", note.slug))),
-            status,
+            status: state.as_str(),
             published: note.published,
             deleted: note.deleted_at.is_some(),
-            created: human(note.display_date()),
-            created_iso: note
-                .display_date()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            date_label,
+            date: human(date),
+            date_iso: date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             updated: human(note.updated_at),
+            tags: note.tags.iter().map(|t| t.name().to_owned()).collect(),
+            photos: note.properties.photos.len(),
         }
     }
 }
@@ -75,6 +112,9 @@ pub struct Dashboard<'a> {
     pub filter: NoteFilter,
     pub counts: NoteCounts,
     pub rows: Vec<AdminNoteRow>,
+    /// The search typed (empty: none), and what is wrong with it.
+    pub query: &'a str,
+    pub query_problem: Option<String>,
     pub newer: Option<String>,
     pub older: Option<String>,
     /// From the last integrity scan, as `/health` reports it.

@@ -75,25 +75,42 @@ impl TagView {
     }
 }
 
+/// A note's text as safe HTML, from Markdown or sanitised HTML.
+pub fn note_html(note: &NoteWithBody) -> String {
+    let text = note.body.as_str();
+    match note.note.properties.format {
+        ContentFormat::Markdown => markdown::to_html(text),
+        ContentFormat::Html => sanitise::sanitise(text),
+    }
+}
+
+/// What a note is called: the title its author gave, else its first line,
+/// else its date. `html` is [`note_html`]'s.
+pub fn note_title(note: &NoteWithBody, html: &str) -> String {
+    let properties = &note.note.properties;
+    let title = match (&properties.name, properties.format) {
+        (Some(name), _) => name.clone(),
+        (None, ContentFormat::Markdown) => markdown::title(note.body.as_str(), html),
+        (None, ContentFormat::Html) => markdown::title("", html),
+    };
+    if title.is_empty() {
+        format!(
+            "Note of {}",
+            note.note.display_date().format("%-d %B %Y, %H:%M")
+        )
+    } else {
+        title
+    }
+}
+
 impl NoteView {
     /// `media` holds the rows of the site's uploads among the note's
     /// photos (see [`own_uploads`]).
     pub fn new(site: &SiteSettings, note: &NoteWithBody, media: &MediaLookup) -> NoteView {
-        let text = note.body.as_str();
         let properties = &note.note.properties;
-        let html = match properties.format {
-            ContentFormat::Markdown => markdown::to_html(text),
-            ContentFormat::Html => sanitise::sanitise(text),
-        };
+        let html = note_html(note);
         let published = note.note.display_date();
-        let mut title = match (&properties.name, properties.format) {
-            (Some(name), _) => name.clone(),
-            (None, ContentFormat::Markdown) => markdown::title(text, &html),
-            (None, ContentFormat::Html) => markdown::title("", &html),
-        };
-        if title.is_empty() {
-            title = format!("Note of {}", published.format("%-d %B %Y, %H:%M"));
-        }
+        let title = note_title(note, &html);
         NoteView {
             slug: note.note.slug.to_string(),
             url: site.url.join(&format!("note/{}", note.note.slug)),

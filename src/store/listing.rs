@@ -55,7 +55,7 @@ impl NoteFilter {
     }
 
     /// The SQL condition; see [`NoteFilter::compares_with_now`].
-    fn condition(self) -> &'static str {
+    pub(super) fn condition(self) -> &'static str {
         match self {
             NoteFilter::Current => "deleted_at IS NULL",
             NoteFilter::Published => LISTED,
@@ -71,7 +71,7 @@ impl NoteFilter {
     }
 
     /// Whether [`NoteFilter::condition`] has one parameter: now.
-    fn compares_with_now(self) -> bool {
+    pub(super) fn compares_with_now(self) -> bool {
         matches!(
             self,
             NoteFilter::Published | NoteFilter::Scheduled | NoteFilter::Unlisted

@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::notes::{COLUMNS, LISTED, NoteRow};
+use super::NoteFilter;
+use super::notes::{COLUMNS, NoteRow};
 use super::{Store, StoreError};
 use crate::domain::{Note, NoteBody, NoteProperties, NoteWithBody, SearchQuery, Tag, note_text};
 
@@ -53,6 +54,19 @@ impl Store {
             .await
     }
 
+    /// The owner's search: notes in `filter` (drafts, scheduled, unlisted
+    /// ones too) matching `query`, ranked as [`Store::search`] ranks.
+    pub async fn owner_search(
+        &self,
+        filter: NoteFilter,
+        query: &SearchQuery,
+        offset: u64,
+        limit: u32,
+    ) -> Result<SearchPage, StoreError> {
+        self.search_in(filter, query, offset, limit, RANKED_WINDOW)
+            .await
+    }
+
     /// [`Store::search`] with another window, so tests can cross it
     /// without writing hundreds of notes.
     #[doc(hidden)]
@@ -63,6 +77,20 @@ impl Store {
         limit: u32,
         window: i64,
     ) -> Result<SearchPage, StoreError> {
+        self.search_in(NoteFilter::Published, query, offset, limit, window)
+            .await
+    }
+
+    async fn search_in(
+        &self,
+        filter: NoteFilter,
+        query: &SearchQuery,
+        offset: u64,
+        limit: u32,
+        window: i64,
+    ) -> Result<SearchPage, StoreError> {
+        let condition = filter.condition();
+        let now = filter.compares_with_now().then(|| self.listed_at());
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let wanted = i64::from(limit) + 1;
         let mut conn = self.pool.acquire().await?;
@@ -76,18 +104,20 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or(i64::MIN);
-        let ranked: Vec<i64> = sqlx::query_scalar(&format!(
+        let ranked_sql = format!(
             "SELECT notes.id FROM notes JOIN (
                     SELECT rowid AS hit_id, rank AS hit_rank FROM notes_search
                      WHERE notes_search MATCH ? AND rowid >= ?) ON hit_id = notes.id
-              WHERE {LISTED}
+              WHERE {condition}
               ORDER BY hit_rank, notes.id DESC"
-        ))
-        .bind(query.fts())
-        .bind(floor)
-        .bind(self.listed_at())
-        .fetch_all(&mut *conn)
-        .await?;
+        );
+        let mut ranked = sqlx::query_scalar(&ranked_sql)
+            .bind(query.fts())
+            .bind(floor);
+        if let Some(now) = &now {
+            ranked = ranked.bind(now);
+        }
+        let ranked: Vec<i64> = ranked.fetch_all(&mut *conn).await?;
         let from_ranked = usize::try_from(offset).unwrap_or(usize::MAX);
         let mut ids: Vec<i64> = ranked
             .iter()
@@ -98,20 +128,22 @@ impl Store {
         let missing = wanted - ids.len() as i64;
         if missing > 0 && floor != i64::MIN {
             let older_offset = (offset - ranked.len() as i64).max(0);
-            let older: Vec<i64> = sqlx::query_scalar(&format!(
+            let older_sql = format!(
                 "SELECT notes.id FROM notes JOIN (
                         SELECT rowid AS hit_id FROM notes_search
                          WHERE notes_search MATCH ? AND rowid < ?) ON hit_id = notes.id
-                  WHERE {LISTED}
+                  WHERE {condition}
                   ORDER BY notes.id DESC LIMIT ? OFFSET ?"
-            ))
-            .bind(query.fts())
-            .bind(floor)
-            .bind(self.listed_at())
-            .bind(missing)
-            .bind(older_offset)
-            .fetch_all(&mut *conn)
-            .await?;
+            );
+            let mut older = sqlx::query_scalar(&older_sql).bind(query.fts()).bind(floor);
+            if let Some(now) = &now {
+                older = older.bind(now);
+            }
+            let older: Vec<i64> = older
+                .bind(missing)
+                .bind(older_offset)
+                .fetch_all(&mut *conn)
+                .await?;
             ids.extend(older);
         }
         let has_more = ids.len() > limit as usize;
@@ -246,15 +278,42 @@ pub(super) async fn index_parts(
     properties: &NoteProperties,
     tags: &[Tag],
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO notes_search (rowid, body, tags, indexed_hash) VALUES (?, ?, ?, ?)",
-    )
-    .bind(note_id)
-    .bind(note_text(body.as_str(), properties))
-    .bind(tag_text(tags))
-    .bind(body.hash())
-    .execute(conn)
-    .await?;
+    let entry = IndexEntry {
+        id: note_id,
+        body,
+        properties,
+        tags,
+    };
+    index_many(conn, &[entry]).await
+}
+
+/// What a note's search entry is made of.
+pub(super) struct IndexEntry<'a> {
+    pub id: i64,
+    pub body: &'a NoteBody,
+    pub properties: &'a NoteProperties,
+    pub tags: &'a [Tag],
+}
+
+/// Indexes (or re-indexes) notes with one statement, inside the writer's
+/// transaction (an import writes hundreds at once).
+pub(super) async fn index_many(
+    conn: &mut SqliteConnection,
+    entries: &[IndexEntry<'_>],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut query: QueryBuilder<Sqlite> =
+        QueryBuilder::new("INSERT OR REPLACE INTO notes_search (rowid, body, tags, indexed_hash) ");
+    query.push_values(entries, |mut values, entry| {
+        values
+            .push_bind(entry.id)
+            .push_bind(note_text(entry.body.as_str(), entry.properties))
+            .push_bind(tag_text(entry.tags))
+            .push_bind(entry.body.hash());
+    });
+    query.build().execute(conn).await?;
     Ok(())
 }
 

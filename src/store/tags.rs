@@ -2,9 +2,11 @@
 //! transaction) and the public views by tag.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use std::collections::HashMap;
 
-use super::notes::{COLUMNS, LISTED, NotePage, NoteRow};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::notes::{COLUMNS, LISTED, NotePage, NoteRow, ROWS_PER_STATEMENT, missing};
 use super::{Store, StoreError};
 use crate::domain::Tag;
 
@@ -106,23 +108,58 @@ pub(super) async fn write_tags(
         .bind(note_id)
         .execute(&mut *conn)
         .await?;
-    for (position, tag) in tags.iter().enumerate() {
-        let tag_id: i64 = sqlx::query_scalar(
-            "INSERT INTO tags (key, name) VALUES (?, ?)
-             ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id",
-        )
-        .bind(tag.key())
-        .bind(tag.name())
-        .fetch_one(&mut *conn)
-        .await?;
-        sqlx::query("INSERT INTO note_tags (note_id, tag_id, position) VALUES (?, ?, ?)")
-            .bind(note_id)
-            .bind(tag_id)
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .execute(&mut *conn)
-            .await?;
-    }
+    link_tags(conn, &[(note_id, tags)]).await?;
     forget_unused_tags(conn).await
+}
+
+/// Links notes that have no tags yet to theirs, in order, each tag made
+/// if it is new (it keeps the name it was first written with), with one
+/// statement per kind of row for up to [`ROWS_PER_STATEMENT`] rows.
+pub(super) async fn link_tags(
+    tx: &mut SqliteConnection,
+    notes: &[(i64, &[Tag])],
+) -> Result<(), StoreError> {
+    let mut distinct: Vec<&Tag> = Vec::new();
+    for tag in notes.iter().flat_map(|(_, tags)| tags.iter()) {
+        if !distinct.iter().any(|seen| seen.key() == tag.key()) {
+            distinct.push(tag);
+        }
+    }
+    if distinct.is_empty() {
+        return Ok(());
+    }
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for chunk in distinct.chunks(ROWS_PER_STATEMENT) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO tags (key, name) ");
+        query.push_values(chunk, |mut values, tag| {
+            values.push_bind(tag.key()).push_bind(tag.name());
+        });
+        // A tag that exists keeps its name; RETURNING gives its id all the same.
+        query.push(" ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING key, id");
+        ids.extend(
+            query
+                .build_query_as::<(String, i64)>()
+                .fetch_all(&mut *tx)
+                .await?,
+        );
+    }
+    let mut links: Vec<(i64, i64, i64)> = Vec::new();
+    for (note, tags) in notes {
+        for (position, tag) in tags.iter().enumerate() {
+            let id = ids.get(tag.key()).copied();
+            let id = id.ok_or_else(|| missing("tag", tag.key()))?;
+            links.push((*note, id, i64::try_from(position).unwrap_or(i64::MAX)));
+        }
+    }
+    for chunk in links.chunks(ROWS_PER_STATEMENT) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO note_tags (note_id, tag_id, position) ");
+        query.push_values(chunk, |mut values, (note, tag, position)| {
+            values.push_bind(note).push_bind(tag).push_bind(position);
+        });
+        query.build().execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 /// Removes tags that no note carries.

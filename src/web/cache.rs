@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use actix_web::http::header::HeaderValue;
@@ -12,12 +12,14 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
+use super::compress::Compressor;
 use super::conditional::{Cached, ServingSince};
 use super::{AppState, WebError};
 use crate::render::FeedFormat;
 use crate::store::DataVersion;
 
-/// Rendered pages kept in memory, by total body size.
+/// Rendered pages kept in memory, by total size of their bodies in every
+/// coding.
 const PAGE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Every response the cache keeps, by what it shows.
@@ -138,19 +140,20 @@ impl AppState {
                     metrics.rendered(started.elapsed().as_secs_f64());
                 }
                 let rendered = rendered?.ok_or(WebError::NotFound)?;
-                let fresh = Arc::new(Versioned {
+                let fresh = Arc::new(Versioned::new(
                     epoch,
-                    response: Cached::new(
+                    Cached::new(
                         rendered.body,
                         rendered.modified,
                         since,
                         rendered.content_type,
                     ),
-                });
-                self.cache.keep(key, fresh.clone());
+                ));
+                self.cache.keep(key.clone(), fresh.clone());
                 fresh
             }
         };
+        self.cache.compress_later(key, &cached);
         Ok(cached
             .response
             .respond(req, &cache_control, self.store.now()))
@@ -174,11 +177,17 @@ pub enum Observed {
 /// served after it, and epochs never repeat (unlike revisions of a
 /// replaced database).
 pub struct RenderCache {
-    epoch: AtomicU64,
     seen: Mutex<DataVersion>,
     /// The earliest `Last-Modified`: after this server started, or after
     /// its database was last replaced.
     since: Mutex<ServingSince>,
+    entries: Arc<Entries>,
+    compressor: Compressor,
+}
+
+/// What the cache keeps, shared with the compressing thread.
+struct Entries {
+    epoch: AtomicU64,
     documents: RwLock<Documents>,
     pages: quick_cache::sync::Cache<CacheKey, Arc<Versioned>, BodyWeight>,
 }
@@ -195,6 +204,18 @@ struct Documents {
 pub struct Versioned {
     pub epoch: u64,
     pub response: Cached,
+    /// Whether its compression was queued (so it is queued once).
+    queued: AtomicBool,
+}
+
+impl Versioned {
+    pub fn new(epoch: u64, response: Cached) -> Versioned {
+        Versioned {
+            epoch,
+            response,
+            queued: AtomicBool::new(false),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -202,24 +223,33 @@ pub struct BodyWeight;
 
 impl quick_cache::Weighter<CacheKey, Arc<Versioned>> for BodyWeight {
     fn weight(&self, key: &CacheKey, value: &Arc<Versioned>) -> u64 {
-        key.weight() + value.response.body.len() as u64
+        key.weight() + value.response.weight()
     }
 }
 
 impl RenderCache {
     pub fn new(version: DataVersion, now: DateTime<Utc>) -> RenderCache {
         RenderCache {
-            epoch: AtomicU64::new(1),
             seen: Mutex::new(version),
             since: Mutex::new(ServingSince::after(now)),
-            documents: RwLock::new(Documents::default()),
-            pages: quick_cache::sync::Cache::with_weighter(1024, PAGE_CACHE_BYTES, BodyWeight),
+            entries: Arc::new(Entries {
+                epoch: AtomicU64::new(1),
+                documents: RwLock::new(Documents::default()),
+                pages: quick_cache::sync::Cache::with_weighter(1024, PAGE_CACHE_BYTES, BodyWeight),
+            }),
+            compressor: Compressor::start(),
         }
     }
 
     /// The current epoch: read it before rendering, and label the result.
     pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+        self.entries.epoch()
+    }
+
+    /// The thread that compresses, for other bodies made once (the
+    /// stylesheet).
+    pub fn compressor(&self) -> &Compressor {
+        &self.compressor
     }
 
     pub fn serving_since(&self) -> ServingSince {
@@ -238,17 +268,62 @@ impl RenderCache {
             // Another database's dates say nothing about what was served.
             *self.since.lock().unwrap_or_else(|p| p.into_inner()) = ServingSince::after(now);
         }
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.entries.epoch.fetch_add(1, Ordering::AcqRel);
         if !replaced {
             return Observed::Changed;
         }
-        self.pages.clear();
-        *self.documents.write().unwrap_or_else(|p| p.into_inner()) = Documents::default();
+        self.entries.pages.clear();
+        *self
+            .entries
+            .documents
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Documents::default();
         Observed::Replaced
     }
 
     /// A response rendered in the current epoch.
     pub fn get(&self, key: &CacheKey) -> Option<Arc<Versioned>> {
+        self.entries.get(key)
+    }
+
+    /// Keeps a response, unless it is already stale: a document of a later
+    /// epoch is kept (its rendering started before a change).
+    pub fn keep(&self, key: CacheKey, entry: Arc<Versioned>) {
+        self.entries.keep(key, entry);
+    }
+
+    /// Has the compressing thread make `entry`'s compressed forms and put
+    /// them in its place, if it has none and is not queued yet. When the
+    /// queue is full it is left as it is, and offered again when next
+    /// served.
+    pub fn compress_later(&self, key: CacheKey, entry: &Arc<Versioned>) {
+        if !entry.response.needs_compression() || entry.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let entries = self.entries.clone();
+        let entry_for_job = entry.clone();
+        let offered = self.compressor.offer(Box::new(move || {
+            let entry = entry_for_job;
+            // Replaced or dropped while it waited: not worth the work.
+            if !entries.holds(&key, &entry) {
+                return;
+            }
+            let compressed = Versioned::new(entry.epoch, entry.response.compressed());
+            compressed.queued.store(true, Ordering::Release);
+            entries.replace(key, &entry, Arc::new(compressed));
+        }));
+        if !offered {
+            entry.queued.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Entries {
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    fn get(&self, key: &CacheKey) -> Option<Arc<Versioned>> {
         let current = self.epoch();
         if !key.is_document() {
             return self.pages.get(key).filter(|p| p.epoch == current);
@@ -260,9 +335,7 @@ impl RenderCache {
         documents.entries.get(key).cloned()
     }
 
-    /// Keeps a response, unless it is already stale: a document of a later
-    /// epoch is kept (its rendering started before a change).
-    pub fn keep(&self, key: CacheKey, entry: Arc<Versioned>) {
+    fn keep(&self, key: CacheKey, entry: Arc<Versioned>) {
         if !key.is_document() {
             self.pages.insert(key, entry);
             return;
@@ -276,6 +349,32 @@ impl RenderCache {
         }
         if entry.epoch == documents.epoch {
             documents.entries.insert(key, entry);
+        }
+    }
+
+    /// Whether `entry` is what is kept for `key`.
+    fn holds(&self, key: &CacheKey, entry: &Arc<Versioned>) -> bool {
+        self.get(key).is_some_and(|kept| Arc::ptr_eq(&kept, entry))
+    }
+
+    /// Puts `new` in the place of `old`, if `old` is still kept for `key`.
+    fn replace(&self, key: CacheKey, old: &Arc<Versioned>, new: Arc<Versioned>) {
+        if !key.is_document() {
+            // Another thread may keep a page between the look and the
+            // insert; it is then overwritten with one of the same epoch
+            // (the same bytes) or an older one, which `get` skips.
+            if self.holds(&key, old) {
+                self.pages.insert(key, new);
+            }
+            return;
+        }
+        let mut documents = self.documents.write().unwrap_or_else(|p| p.into_inner());
+        if documents
+            .entries
+            .get(&key)
+            .is_some_and(|kept| Arc::ptr_eq(kept, old))
+        {
+            documents.entries.insert(key, new);
         }
     }
 }
@@ -296,10 +395,10 @@ mod tests {
     }
 
     fn entry(cache: &RenderCache) -> Arc<Versioned> {
-        Arc::new(Versioned {
-            epoch: cache.epoch(),
-            response: Cached::new("page", now(), cache.serving_since(), "text/html"),
-        })
+        Arc::new(Versioned::new(
+            cache.epoch(),
+            Cached::new("page", now(), cache.serving_since(), "text/html"),
+        ))
     }
 
     fn documents() -> Vec<CacheKey> {
@@ -328,7 +427,7 @@ mod tests {
         let fresh = entry(&cache);
         cache.keep(CacheKey::Sitemap, fresh.clone());
         assert_eq!(
-            cache.documents.read().unwrap().entries.len(),
+            cache.entries.documents.read().unwrap().entries.len(),
             1,
             "the older epoch's documents are dropped"
         );
@@ -356,12 +455,16 @@ mod tests {
         assert_eq!(cache.observe(version("a", 2), now()), Observed::Replaced);
         assert!(cache.get(&HOME).is_none());
         assert!(documents().iter().all(|key| cache.get(key).is_none()));
-        assert_eq!(cache.pages.len(), 0, "dropped at once, not left to age");
-        assert!(cache.documents.read().unwrap().entries.is_empty());
+        assert_eq!(
+            cache.entries.pages.len(),
+            0,
+            "dropped at once, not left to age"
+        );
+        assert!(cache.entries.documents.read().unwrap().entries.is_empty());
 
         cache.keep(HOME, entry(&cache));
         assert_eq!(cache.observe(version("b", 2), now()), Observed::Replaced);
-        assert_eq!(cache.pages.len(), 0);
+        assert_eq!(cache.entries.pages.len(), 0);
     }
 
     #[test]
@@ -377,5 +480,51 @@ mod tests {
         );
         assert_eq!(cache.observe(version("b", 1), later), Observed::Replaced);
         assert_eq!(cache.serving_since(), ServingSince::after(later));
+    }
+
+    fn large_entry(cache: &RenderCache) -> Arc<Versioned> {
+        let body = "<p>A page about the garden.</p>\n".repeat(100);
+        Arc::new(Versioned::new(
+            cache.epoch(),
+            Cached::new(body, now(), cache.serving_since(), "text/html"),
+        ))
+    }
+
+    #[test]
+    fn served_bodies_are_compressed_once_and_weighed_whole() {
+        let cache = RenderCache::new(version("a", 1), now());
+        for key in [HOME, CacheKey::Feed(FeedFormat::Rss)] {
+            let entry = large_entry(&cache);
+            cache.keep(key.clone(), entry.clone());
+            cache.compress_later(key.clone(), &entry);
+            cache.compress_later(key.clone(), &entry);
+            cache.compressor.settle();
+            let kept = cache.get(&key).unwrap();
+            assert!(!Arc::ptr_eq(&kept, &entry), "{key:?}: replaced");
+            assert!(!kept.response.needs_compression());
+            assert_eq!(kept.response.body(), entry.response.body());
+            assert!(kept.response.weight() > entry.response.weight());
+            let weight = quick_cache::Weighter::weight(&BodyWeight, &key, &kept);
+            assert_eq!(weight, key.weight() + kept.response.weight());
+        }
+    }
+
+    #[test]
+    fn a_compression_never_replaces_what_was_kept_since() {
+        let cache = RenderCache::new(version("a", 1), now());
+        for key in [HOME, CacheKey::Robots] {
+            let (gate, wait) = std::sync::mpsc::sync_channel::<()>(0);
+            assert!(cache.compressor.offer(Box::new(move || {
+                let _ = wait.recv();
+            })));
+            let old = large_entry(&cache);
+            cache.keep(key.clone(), old.clone());
+            cache.compress_later(key.clone(), &old);
+            let newer = large_entry(&cache);
+            cache.keep(key.clone(), newer.clone());
+            drop(gate);
+            cache.compressor.settle();
+            assert!(Arc::ptr_eq(&cache.get(&key).unwrap(), &newer), "{key:?}");
+        }
     }
 }

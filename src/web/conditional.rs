@@ -25,24 +25,67 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use chrono::{DateTime, Utc};
 
+use super::compress::{self, MIN_COMPRESSED_BYTES};
+use super::encoding::{self, Coding};
 use crate::domain::content_hash;
 
-/// A rendered response body with the validators that describe it.
+/// A rendered response body, in each coding it is kept in, with the
+/// validators that describe it.
+///
+/// Each coding is its own representation with its own entity tag: the
+/// identity body's `W/"hash"`, and `W/"hash-br"`, `W/"hash-gz"` for its
+/// compressed forms. A conditional request is answered for the
+/// representation the client would get now: one that names the gzip tag
+/// and now asks for Brotli gets the Brotli body, as a cache holding only
+/// the gzip body could not serve a 304 of Brotli. The tags are weak, so a
+/// strong comparison (If-Match, Range) matches none of them, let alone two
+/// codings, and proxies that compress keep them.
 #[derive(Debug, Clone)]
 pub struct Cached {
-    pub body: Bytes,
-    /// A weak entity tag, `W/"…"`: proxies that compress keep weak tags.
-    pub etag: HeaderValue,
+    /// The compressed forms, best first, then the identity body.
+    forms: Vec<Encoded>,
+    /// The codings of `forms`, in the same order.
+    codings: Vec<Coding>,
+    /// Whether the body may be served compressed (so caches must keep one
+    /// copy per `Accept-Encoding`), even before its forms are made.
+    compressible: bool,
+    /// Whether its compressed forms were made (those smaller than the body
+    /// were kept).
+    complete: bool,
     /// The later of the data's last change and [`ServingSince`].
     modified: SystemTime,
     last_modified: HeaderValue,
     pub content_type: &'static str,
 }
 
+/// One coding of a body and its entity tag.
+#[derive(Debug, Clone)]
+struct Encoded {
+    coding: Coding,
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+/// No coding of the body is acceptable to the client, identity included
+/// (RFC 9110 §12.5.3).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "This address is only served in the codings br, gzip and identity, and the request's \
+     Accept-Encoding refuses all of them."
+)]
+pub struct NoAcceptableCoding;
+
+impl ResponseError for NoAcceptableCoding {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::NOT_ACCEPTABLE
+    }
+}
+
 impl Cached {
+    /// The identity body alone; [`Cached::compressed`] adds the rest.
     pub fn new(
         body: impl Into<Bytes>,
         modified: DateTime<Utc>,
@@ -50,37 +93,130 @@ impl Cached {
         content_type: &'static str,
     ) -> Cached {
         let body = body.into();
-        let etag = format!("W/\"{}\"", &content_hash(&body)[..32]);
+        let hash = &content_hash(&body)[..32];
         let modified = whole_seconds(modified.into()).max(since.0);
         Cached {
-            etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
+            compressible: body.len() >= MIN_COMPRESSED_BYTES,
+            complete: false,
+            codings: vec![Coding::Identity],
+            forms: vec![Encoded {
+                coding: Coding::Identity,
+                etag: entity_tag(hash, ""),
+                body,
+            }],
             last_modified: http_date(modified),
             modified,
-            body,
             content_type,
         }
     }
 
-    /// 200 with the body, or 304 with the same validators and caching
-    /// headers and no body when the client's copy is current. `now` is
-    /// the response's `Date`.
+    fn identity(&self) -> &Encoded {
+        self.forms.last().expect("the identity body is always kept")
+    }
+
+    /// The identity body.
+    pub fn body(&self) -> &Bytes {
+        &self.identity().body
+    }
+
+    /// The identity body's entity tag.
+    pub fn etag(&self) -> &HeaderValue {
+        &self.identity().etag
+    }
+
+    /// Whether [`Cached::compressed`] would add anything.
+    pub fn needs_compression(&self) -> bool {
+        self.compressible && !self.complete
+    }
+
+    /// The same response with its Brotli and gzip forms (those smaller than
+    /// the body). Takes real CPU: call it off the request path.
+    pub fn compressed(&self) -> Cached {
+        if !self.needs_compression() {
+            return self.clone();
+        }
+        let identity = self.identity();
+        let hash = identity
+            .etag
+            .to_str()
+            .ok()
+            .and_then(|tag| tag.strip_prefix("W/\"")?.strip_suffix('"'))
+            .expect("made by entity_tag");
+        let mut forms = Vec::new();
+        for (coding, suffix, body) in [
+            (Coding::Brotli, "-br", compress::brotli(&identity.body)),
+            (Coding::Gzip, "-gz", compress::gzip(&identity.body)),
+        ] {
+            if body.len() < identity.body.len() {
+                forms.push(Encoded {
+                    coding,
+                    body: body.into(),
+                    etag: entity_tag(hash, suffix),
+                });
+            }
+        }
+        forms.push(identity.clone());
+        Cached {
+            codings: forms.iter().map(|form| form.coding).collect(),
+            forms,
+            compressible: self.compressible,
+            complete: true,
+            modified: self.modified,
+            last_modified: self.last_modified.clone(),
+            content_type: self.content_type,
+        }
+    }
+
+    /// The bytes kept: every form's body.
+    pub fn weight(&self) -> u64 {
+        self.forms.iter().map(|form| form.body.len() as u64).sum()
+    }
+
+    /// 200 with the body in the coding the client prefers, or 304 with the
+    /// same validators and caching headers and no body when the client's
+    /// copy of that representation is current; 406 when it accepts no
+    /// coding the body has. `now` is the response's `Date`.
     pub fn respond(
         &self,
         req: &HttpRequest,
         cache_control: &HeaderValue,
         now: DateTime<Utc>,
     ) -> HttpResponse {
-        let mut response = if is_not_modified(req.headers(), &self.etag, &self.last_modified) {
+        let Some(chosen) = encoding::preferred(req.headers(), &self.codings) else {
+            let mut response = HttpResponse::from_error(NoAcceptableCoding);
+            response.headers_mut().insert(header::VARY, vary());
+            return response;
+        };
+        let form = self
+            .forms
+            .iter()
+            .find(|form| form.coding == chosen)
+            .expect("chosen among the forms");
+        // Sent as it is only because its compressed forms are not made yet:
+        // a shared cache must not keep it for clients that will soon get
+        // them (nginx would serve it, compressing it anew, until it expires).
+        let cache_control = if chosen == Coding::Identity
+            && self.needs_compression()
+            && encoding::preferred(req.headers(), &ALL_CODINGS) != Some(Coding::Identity)
+        {
+            &NO_CACHE
+        } else {
+            cache_control
+        };
+        let mut response = if is_not_modified(req.headers(), &form.etag, &self.last_modified) {
             HttpResponse::NotModified().finish()
         } else {
-            HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, self.content_type))
-                .body(self.body.clone())
+            let mut ok = HttpResponse::Ok();
+            ok.insert_header((header::CONTENT_TYPE, self.content_type));
+            if chosen != Coding::Identity {
+                ok.insert_header((header::CONTENT_ENCODING, chosen.token()));
+            }
+            ok.body(form.body.clone())
         };
         let date = whole_seconds(now.into());
         let headers = response.headers_mut();
         headers.insert(header::DATE, http_date(date));
-        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(header::ETAG, form.etag.clone());
         let last_modified = if self.modified > date {
             http_date(date)
         } else {
@@ -88,8 +224,23 @@ impl Cached {
         };
         headers.insert(header::LAST_MODIFIED, last_modified);
         headers.insert(header::CACHE_CONTROL, cache_control.clone());
+        if self.compressible {
+            headers.insert(header::VARY, vary());
+        }
         response
     }
+}
+
+const ALL_CODINGS: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity];
+static NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+
+fn vary() -> HeaderValue {
+    HeaderValue::from_static("Accept-Encoding")
+}
+
+fn entity_tag(hash: &str, suffix: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("W/\"{hash}{suffix}\""))
+        .expect("hex and a suffix make a valid header value")
 }
 
 /// The earliest `Last-Modified` a server sends (see the module docs): the

@@ -50,7 +50,11 @@ pub async fn negotiated(
     let format = preferred(req.headers(), OFFERS).ok_or(WebError::NotAcceptable)?;
     let mut response = serve(&state, &req, format).await?;
     let headers = response.headers_mut();
-    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    // Each format is also kept compressed, chosen by Accept-Encoding.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     if let Ok(location) = HeaderValue::from_str(&site_feed_url(&state.settings.site, format)) {
         headers.insert(header::CONTENT_LOCATION, location);
     }

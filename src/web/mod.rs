@@ -4,8 +4,10 @@
 mod admin;
 mod assets;
 mod cache;
+mod compress;
 mod conditional;
 mod connection;
+mod encoding;
 mod error;
 mod feed;
 mod health;

@@ -17,7 +17,7 @@
 use actix_web::http::header::{self, HeaderMap};
 
 /// A weight in thousandths: `q=0.5` is 500, `q=1` (the default) 1000.
-type Quality = u16;
+pub(super) type Quality = u16;
 
 /// One member of an `Accept` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,7 @@ fn parse_range(member: &str) -> Option<MediaRange> {
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`.
-fn parse_quality(text: &str) -> Option<Quality> {
+pub(super) fn parse_quality(text: &str) -> Option<Quality> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -133,7 +133,7 @@ fn parse_quality(text: &str) -> Option<Quality> {
 }
 
 /// RFC 9110 §5.6.2 `token`.
-fn is_token(text: &str) -> bool {
+pub(super) fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()

@@ -22,7 +22,7 @@ const RESULTS_PER_PAGE: u32 = 20;
 /// not yet read as text. actix-web's `Query` would replace bytes that are
 /// not UTF-8 with U+FFFD and so search for something other than was sent;
 /// the search says so instead.
-fn query_value(query_string: &str, name: &str) -> Option<Vec<u8>> {
+pub(crate) fn query_value(query_string: &str, name: &str) -> Option<Vec<u8>> {
     query_string.split('&').find_map(|pair| {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (form_decode(key) == name.as_bytes()).then(|| form_decode(value))

@@ -2,11 +2,12 @@
 //! rendered responses, which is valid for one revision of the notes.
 
 use std::collections::HashSet;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use actix_web::http::header::HeaderValue;
 
+use super::assets::Asset;
 use super::cache::{Observed, RenderCache};
 use super::conditional::Cached;
 use crate::config::Settings;
@@ -24,10 +25,9 @@ pub struct AppState {
     pub settings: Settings,
     pub store: Store,
     pub cache: RenderCache,
-    /// The stylesheet, which cannot change while the process runs.
-    pub stylesheet: Cached,
-    /// The editor's script, likewise.
-    pub editor_script: Cached,
+    pub stylesheet: Arc<Asset>,
+    /// The editor's script.
+    pub editor_script: Arc<Asset>,
     /// For the feeds, the sitemap and robots.txt (FEED_CACHE_SECONDS).
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
@@ -63,17 +63,23 @@ impl AppState {
             HeaderValue::from_str(&format!("public, max-age={}", settings.feed_cache_seconds))
                 .expect("a number makes a valid header value");
         let cache = RenderCache::new(version, store.now());
-        let stylesheet = Cached::new(
-            crate::render::css(),
-            store.now(),
-            cache.serving_since(),
-            "text/css; charset=utf-8",
+        let stylesheet = Asset::new(
+            Cached::new(
+                crate::render::css(),
+                store.now(),
+                cache.serving_since(),
+                "text/css; charset=utf-8",
+            ),
+            cache.compressor(),
         );
-        let editor_script = Cached::new(
-            crate::render::editor_script(),
-            store.now(),
-            cache.serving_since(),
-            "text/javascript; charset=utf-8",
+        let editor_script = Asset::new(
+            Cached::new(
+                crate::render::editor_script(),
+                store.now(),
+                cache.serving_since(),
+                "text/javascript; charset=utf-8",
+            ),
+            cache.compressor(),
         );
         let outbound = conversation_outbound(&settings);
         let metrics = settings

@@ -4,8 +4,10 @@
 mod admin;
 mod backup;
 mod cli;
+mod compression;
 mod conditional_get;
 mod damage;
+mod dashboard;
 mod durability;
 mod export;
 mod failure_injection;

@@ -8,17 +8,15 @@
 //! name, which never replaces an existing file), then the rows written; if
 //! the transaction fails, exactly the files this writer created are removed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::super::files::{CreatedFile, Durability};
-use super::super::media_refs::link_media;
-use super::super::search::index_parts;
-use super::super::tags::write_tags;
 use super::super::{NotesDir, Store, StoreError, blocking};
-use super::{db_time, find_any, to_millis};
+use super::insert::{NewRow, ROWS_PER_STATEMENT, insert_notes};
+use super::{find_any, to_millis};
 use crate::domain::{NewNote, Note, Slug};
 
 /// How many numbered slugs (`slug-2`, `slug-3`, …) are tried before giving up.
@@ -67,16 +65,23 @@ impl Store {
         let now = self.now();
         let mut tx = self.write_lock().await?;
         let placed = match self
-            .place(&mut tx, &new, now, &[], Existing::Skip, Durability::Synced)
+            .place(
+                &mut tx,
+                &new,
+                now,
+                &Planned::default(),
+                Existing::Skip,
+                Durability::Synced,
+            )
             .await?
         {
             Placement::New(placed) => placed,
             Placement::Present(_) => unreachable!("a new note never matches an existing one"),
         };
         let written = async {
-            let note = insert(&mut tx, &placed, &new, now).await?;
+            let mut notes = insert_notes(&mut tx, &[placed.row(&new)], now).await?;
             tx.commit().await?;
-            Ok(note)
+            Ok(notes.remove(0))
         }
         .await;
         self.settle(vec![placed.file], written.is_ok()).await;
@@ -98,28 +103,34 @@ impl Store {
         let mut planned: Vec<(Placed, NewNote)> = Vec::with_capacity(batch.len());
         let mut present = Vec::new();
         let written = async {
+            // One query for every base slug of the batch, not one per note.
+            let bases: Vec<Slug> = batch.iter().map(|new| base_slug(new, now)).collect();
+            let mut known = Planned {
+                taken: taken_slugs(&mut tx, &bases).await?,
+                slugs: HashSet::with_capacity(batch.len()),
+            };
             for new in batch {
-                let slugs: Vec<&Slug> = planned.iter().map(|(p, _)| &p.slug).collect();
                 let existing = Existing::SameText { matched: &*matched };
                 match self
-                    .place(&mut tx, &new, now, &slugs, existing, Durability::Deferred)
+                    .place(&mut tx, &new, now, &known, existing, Durability::Deferred)
                     .await?
                 {
                     Placement::Present(id) => {
                         matched.insert(id);
                         present.push(id);
                     }
-                    Placement::New(placed) => planned.push((placed, new)),
+                    Placement::New(placed) => {
+                        known.slugs.insert(placed.slug.clone());
+                        planned.push((placed, new));
+                    }
                 }
             }
             let files = self.files.clone();
             blocking(move || files.sync_all()).await?;
-            let mut ids = Vec::with_capacity(planned.len());
-            for (placed, new) in &planned {
-                ids.push(insert(&mut tx, placed, new, now).await?.id);
-            }
+            let rows: Vec<NewRow> = planned.iter().map(|(p, new)| p.row(new)).collect();
+            let notes = insert_notes(&mut tx, &rows, now).await?;
             tx.commit().await?;
-            Ok::<_, StoreError>(ids)
+            Ok::<_, StoreError>(notes.into_iter().map(|note| note.id).collect::<Vec<_>>())
         }
         .await;
         let imported = planned.len();
@@ -152,29 +163,32 @@ impl Store {
         tx: &mut SqliteConnection,
         new: &NewNote,
         now: DateTime<Utc>,
-        planned: &[&Slug],
+        planned: &Planned,
         existing: Existing<'_>,
         durability: Durability,
     ) -> Result<Placement, StoreError> {
         let (created_at, published_at) = new.dates(now);
         let (created_at, published_at) = (to_millis(created_at), published_at.map(to_millis));
-        let base = new
-            .slug
-            .clone()
-            .unwrap_or_else(|| Slug::from_content(new.body.as_str(), created_at));
+        let base = base_slug(new, now);
         let hash = new.body.hash();
         for n in 1..MAX_SLUG_SUFFIX {
             let slug = numbered(&base, n);
-            if let Some(found) = find_any(tx, slug.as_str()).await? {
+            let found = match planned.taken.get(slug.as_str()) {
+                Some(known) => known.clone(),
+                None => find_any(tx, slug.as_str())
+                    .await?
+                    .map(|note| (note.id, note.content_hash)),
+            };
+            if let Some((id, content_hash)) = found {
                 if let Existing::SameText { matched } = existing
-                    && found.content_hash == hash
-                    && !matched.contains(&found.id)
+                    && content_hash == hash
+                    && !matched.contains(&id)
                 {
-                    return Ok(Placement::Present(found.id));
+                    return Ok(Placement::Present(id));
                 }
                 continue;
             }
-            if planned.contains(&&slug) {
+            if planned.slugs.contains(&slug) {
                 continue;
             }
             let file_path = NotesDir::relative_path_for(&slug, created_at);
@@ -221,50 +235,65 @@ impl Store {
     }
 }
 
-/// Writes a placed note's row, tags, media links and search entry.
-async fn insert(
+impl Placed {
+    fn row<'a>(&'a self, note: &'a NewNote) -> NewRow<'a> {
+        NewRow {
+            slug: &self.slug,
+            file_path: &self.file_path,
+            created_at: self.created_at,
+            published_at: self.published_at,
+            note,
+        }
+    }
+}
+
+/// What a batch knows of slugs before placing a note.
+#[derive(Default)]
+struct Planned {
+    /// Slugs read from the database at the start of the batch (under the
+    /// write lock, so still true): the note that has each, or `None` when
+    /// free. Slugs not in it are looked up.
+    taken: HashMap<String, Option<(i64, String)>>,
+    /// Slugs given to earlier notes of the batch, whose rows are not
+    /// written yet.
+    slugs: HashSet<Slug>,
+}
+
+/// The slug a new note asks for: its own, or one made from its text.
+fn base_slug(new: &NewNote, now: DateTime<Utc>) -> Slug {
+    let created_at = to_millis(new.dates(now).0);
+    new.slug
+        .clone()
+        .unwrap_or_else(|| Slug::from_content(new.body.as_str(), created_at))
+}
+
+/// Which of `slugs` notes have (their id and content hash); every slug
+/// asked is in the answer.
+async fn taken_slugs(
     tx: &mut SqliteConnection,
-    placed: &Placed,
-    new: &NewNote,
-    now: DateTime<Utc>,
-) -> Result<Note, StoreError> {
-    let updated_at = new.updated_at.map_or(now, to_millis);
-    let deleted_at = new.deleted_at.map(to_millis);
-    let content_hash = new.body.hash();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notes (slug, file_path, published, created_at, updated_at, published_at,
-                            deleted_at, content_hash, properties, visibility)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(placed.slug.as_str())
-    .bind(&placed.file_path)
-    .bind(new.published)
-    .bind(db_time(placed.created_at))
-    .bind(db_time(updated_at))
-    .bind(placed.published_at.map(db_time))
-    .bind(deleted_at.map(db_time))
-    .bind(&content_hash)
-    .bind(new.properties.to_json())
-    .bind(new.visibility.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    write_tags(&mut *tx, id, &new.tags).await?;
-    link_media(&mut *tx, id, &new.properties, new.body.as_str()).await?;
-    index_parts(&mut *tx, id, &new.body, &new.properties, &new.tags).await?;
-    Ok(Note {
-        id,
-        slug: placed.slug.clone(),
-        file_path: placed.file_path.clone(),
-        published: new.published,
-        created_at: placed.created_at,
-        updated_at,
-        published_at: placed.published_at,
-        deleted_at,
-        content_hash,
-        tags: new.tags.clone(),
-        properties: new.properties.clone(),
-        visibility: new.visibility,
-    })
+    slugs: &[Slug],
+) -> Result<HashMap<String, Option<(i64, String)>>, StoreError> {
+    let mut taken: HashMap<String, Option<(i64, String)>> = slugs
+        .iter()
+        .map(|slug| (slug.as_str().to_owned(), None))
+        .collect();
+    for chunk in slugs.chunks(ROWS_PER_STATEMENT) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT slug, id, content_hash FROM notes WHERE slug IN (");
+        let mut list = query.separated(", ");
+        for slug in chunk {
+            list.push_bind(slug.as_str());
+        }
+        query.push(")");
+        let found = query
+            .build_query_as::<(String, i64, String)>()
+            .fetch_all(&mut *tx)
+            .await?;
+        for (slug, id, hash) in found {
+            taken.insert(slug, Some((id, hash)));
+        }
+    }
+    Ok(taken)
 }
 
 /// `base` for 1, `base-n` after.

@@ -9,9 +9,11 @@
 mod change;
 mod create;
 mod delete;
+mod insert;
 mod schedule;
 
 pub use create::ImportOutcome;
+pub(super) use insert::{ROWS_PER_STATEMENT, missing};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{FromRow, SqliteConnection};
@@ -223,7 +225,7 @@ impl Store {
     }
 
     /// Reads the notes' files, setting aside those that are damaged.
-    pub(super) async fn with_bodies(
+    pub async fn with_bodies(
         &self,
         notes: Vec<Note>,
     ) -> Result<(Vec<NoteWithBody>, Vec<DamagedNote>), StoreError> {

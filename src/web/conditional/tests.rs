@@ -208,3 +208,87 @@ fn serving_starts_at_the_next_whole_second() {
         .to_utc();
     assert!(ServingSince::after(whole) > since);
 }
+
+mod codings {
+    use std::io::Read;
+
+    use actix_web::body::MessageBody;
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    const PUBLIC: HeaderValue = HeaderValue::from_static("public, max-age=300");
+
+    fn page() -> Cached {
+        let modified = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let since = ServingSince::after(modified);
+        Cached::new("<p>A page.</p>\n".repeat(200), modified, since, "text/html")
+    }
+
+    fn answer(cached: &Cached, accept: Option<&str>) -> HttpResponse {
+        let mut req = TestRequest::default();
+        if let Some(accept) = accept {
+            req = req.insert_header((header::ACCEPT_ENCODING, accept));
+        }
+        cached.respond(&req.to_http_request(), &PUBLIC, chrono::Utc::now())
+    }
+
+    fn value(response: &HttpResponse, name: header::HeaderName) -> Option<&str> {
+        response.headers().get(name).map(|v| v.to_str().unwrap())
+    }
+
+    #[test]
+    fn until_its_forms_are_made_a_body_is_sent_as_it_is_and_not_kept_by_shared_caches() {
+        let pending = page();
+        let response = answer(&pending, Some("gzip, br"));
+        assert_eq!(value(&response, header::CONTENT_ENCODING), None);
+        assert_eq!(value(&response, header::CACHE_CONTROL), Some("no-cache"));
+        assert_eq!(value(&response, header::VARY), Some("Accept-Encoding"));
+        // Identity is what this client will get anyway.
+        for accept in [None, Some("identity"), Some("deflate")] {
+            let response = answer(&pending, accept);
+            assert_eq!(
+                value(&response, header::CACHE_CONTROL),
+                Some("public, max-age=300")
+            );
+        }
+
+        let done = pending.compressed();
+        let response = answer(&done, Some("gzip"));
+        assert_eq!(value(&response, header::CONTENT_ENCODING), Some("gzip"));
+        assert_eq!(
+            value(&response, header::CACHE_CONTROL),
+            Some("public, max-age=300")
+        );
+        let body = response.into_body().try_into_bytes().unwrap();
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, done.body().as_ref());
+    }
+
+    #[test]
+    fn each_coding_has_its_own_tag_and_304() {
+        let done = page().compressed();
+        let tag = |accept| value(&answer(&done, Some(accept)), header::ETAG).map(str::to_owned);
+        let (br, gz, id) = (
+            tag("br").unwrap(),
+            tag("gzip").unwrap(),
+            tag("identity").unwrap(),
+        );
+        assert_eq!(br, format!("{}-br\"", id.trim_end_matches('"')));
+        assert_eq!(gz, format!("{}-gz\"", id.trim_end_matches('"')));
+        let conditional = |accept: &str, etag: &str| {
+            let req = TestRequest::default()
+                .insert_header((header::ACCEPT_ENCODING, accept))
+                .insert_header((header::IF_NONE_MATCH, etag))
+                .to_http_request();
+            done.respond(&req, &PUBLIC, chrono::Utc::now()).status()
+        };
+        assert_eq!(conditional("br", &br), 304);
+        assert_eq!(conditional("gzip", &gz), 304);
+        assert_eq!(conditional("br", &gz), 200);
+        assert_eq!(conditional("gzip", &id), 200);
+    }
+}
