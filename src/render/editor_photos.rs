@@ -38,12 +38,24 @@ pub struct PhotoItem {
     pub error: Option<String>,
     /// Whether it is the last one (it cannot move down).
     pub last: bool,
+    /// Whether it is the script's pattern for photos it adds, not a photo.
+    pub blank: bool,
 }
 
 impl PhotoItem {
     /// Its place as people count, from 1.
     pub fn number(&self) -> usize {
         self.index + 1
+    }
+
+    /// What its ids end in: its number, or `new` for the script's pattern
+    /// (which the script numbers), so no two ids on the page are the same.
+    pub fn key(&self) -> String {
+        if self.blank {
+            "new".to_owned()
+        } else {
+            self.number().to_string()
+        }
     }
 }
 
@@ -58,11 +70,12 @@ impl PhotoField {
     }
 
     /// What the script copies for each photo it adds: an item with no
-    /// photo yet, numbered 0, which no real photo is.
+    /// photo yet.
     pub fn blank(&self) -> PhotoItem {
         PhotoItem {
             thumbnail: "data:,".into(),
             last: true,
+            blank: true,
             ..PhotoItem::default()
         }
     }

@@ -4,10 +4,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::Deserialize;
 
-use super::photos::{EditorPhotos, EditorSubmission, allow_editor_script};
+use super::note_form::{NoteForm, datetime_local_value, parse_datetime_local};
+use super::photos::{EditorPhotos, allow_editor_script};
+use super::submission::EditorSubmission;
 use super::{done, note_by_id};
 use crate::domain::{
     NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
@@ -16,73 +16,6 @@ use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
 use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
-
-/// The editor's form, for a new note and for an edit.
-#[derive(Deserialize, Default)]
-pub struct NoteForm {
-    #[serde(default)]
-    content: String,
-    /// Present (any value) when the box is ticked.
-    published: Option<String>,
-    /// New notes only.
-    #[serde(default)]
-    slug: String,
-    /// `YYYY-MM-DDTHH:MM` (UTC), from a datetime-local input; empty for
-    /// "when it is published". A date still to come schedules the note.
-    #[serde(default)]
-    published_at: String,
-    /// `unlisted`, or anything else for public.
-    #[serde(default)]
-    visibility: String,
-    /// Comma-separated tags.
-    #[serde(default)]
-    tags: String,
-    /// Edits only: the content hash of the version the editor opened.
-    #[serde(default)]
-    based_on: String,
-    /// `preview`, `save`, or a photo button (see [`EditorPhotos`]).
-    #[serde(default)]
-    action: String,
-    /// The photos, from fields of their own.
-    #[serde(skip)]
-    pub(super) photos: EditorPhotos,
-}
-
-impl NoteForm {
-    fn wants_preview(&self) -> bool {
-        self.action == "preview"
-    }
-
-    fn visibility(&self) -> Visibility {
-        if self.visibility == "unlisted" {
-            Visibility::Unlisted
-        } else {
-            Visibility::Public
-        }
-    }
-
-    /// The date field, parsed; an error goes next to the field.
-    fn parsed_date(&self, errors: &mut EditorErrors) -> Option<DateTime<Utc>> {
-        match self.published_at.trim() {
-            "" => None,
-            text => parse_datetime_local(text)
-                .map_err(|e| errors.published_at = Some(e))
-                .ok(),
-        }
-    }
-
-    /// The tags field, parsed; an error goes next to the field.
-    fn parsed_tags(&self, errors: &mut EditorErrors) -> Option<Vec<Tag>> {
-        let names: Vec<&str> = self
-            .tags
-            .split(',')
-            .filter(|t| !t.trim().is_empty())
-            .collect();
-        Tag::parse_list(&names)
-            .map_err(|e| errors.tags = Some(format!("{e}. Separate tags with commas.")))
-            .ok()
-    }
-}
 
 /// What the editor shows: the note being edited (if any) and the form.
 struct EditorView<'a> {
@@ -406,22 +339,4 @@ fn editor_again<'a>(
         preview,
         saved_meanwhile,
     }
-}
-
-/// A `datetime-local` value, read as UTC.
-fn datetime_local_value(at: &DateTime<Utc>) -> String {
-    use chrono::Timelike;
-    if at.second() == 0 {
-        at.format("%Y-%m-%dT%H:%M").to_string()
-    } else {
-        at.format("%Y-%m-%dT%H:%M:%S").to_string()
-    }
-}
-
-fn parse_datetime_local(text: &str) -> Result<DateTime<Utc>, String> {
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|naive| naive.and_utc())
-        .ok_or_else(|| format!("{text:?} is not a date and time such as 2026-11-24T09:30."))
 }

@@ -10,7 +10,9 @@ mod dashboard;
 mod editor;
 mod form;
 mod media;
+mod note_form;
 mod photos;
+mod submission;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

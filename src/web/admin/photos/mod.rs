@@ -6,68 +6,20 @@
 //! Remove then show the editor again with everything typed so far. Saving
 //! needs a description (alt text) for every photo.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
 
-use super::editor::NoteForm;
-use super::form::{FormFile, OwnerForm, Refusal, RefusedFile};
+use super::form::Refusal;
+use super::submission::Chosen;
 use crate::config::SiteSettings;
 use crate::domain::{MAX_PHOTO_TEXT_CHARS, MAX_PHOTOS, NoteProperties, Photo};
 use crate::render::{MediaLookup, PhotoField, PhotoItem, PhotoView, human_size, own_uploads};
 use crate::web::media::{keep_image, media_url};
-use crate::web::session::Owner;
 use crate::web::{AppState, EDITOR_CONTENT_SECURITY_POLICY, WebError};
 
 /// The file field's name.
 const FILE_FIELD: &str = "photos";
-
-/// A submitted editor form: the owner, the fields, and the files chosen.
-pub struct EditorSubmission {
-    pub owner: Owner,
-    pub form: NoteForm,
-    pub chosen: Chosen,
-}
-
-/// The files a form carried, kept or not.
-#[derive(Default)]
-pub struct Chosen {
-    files: Vec<FormFile>,
-    refused: Vec<RefusedFile>,
-}
-
-impl FromRequest for EditorSubmission {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<EditorSubmission, actix_web::Error>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = OwnerForm::from_request(req, payload);
-        Box::pin(async move {
-            let OwnerForm {
-                owner,
-                mut fields,
-                files,
-                refused,
-            } = read.await?;
-            let photos = EditorPhotos::take_fields(&mut fields)?;
-            // The other fields as the form type reads them.
-            let encoded = serde_urlencoded::to_string(&fields)
-                .map_err(|e| WebError::internal("cannot encode a form again", e))?;
-            let mut form: NoteForm = serde_urlencoded::from_str(&encoded)
-                .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}.")))?;
-            form.photos = photos;
-            Ok(EditorSubmission {
-                owner,
-                form,
-                chosen: Chosen { files, refused },
-            })
-        })
-    }
-}
 
 /// One photo as the form carries it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -130,7 +82,9 @@ impl EditorPhotos {
     }
 
     /// Takes the photo fields out of a form's fields.
-    fn take_fields(fields: &mut Vec<(String, String)>) -> Result<EditorPhotos, WebError> {
+    pub(super) fn take_fields(
+        fields: &mut Vec<(String, String)>,
+    ) -> Result<EditorPhotos, WebError> {
         let mut urls = Vec::new();
         let mut alts = Vec::new();
         fields.retain(|(name, value)| match name.as_str() {
@@ -383,6 +337,7 @@ impl EditorPhotos {
                     alt: entry.alt.clone(),
                     error: self.errors.get(index).cloned().flatten(),
                     last: index + 1 == count,
+                    blank: false,
                 })
                 .collect(),
             problems: self.problems.clone(),
@@ -420,87 +375,4 @@ fn shown_name(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with(urls: &[&str]) -> EditorPhotos {
-        EditorPhotos {
-            entries: urls
-                .iter()
-                .map(|url| Entry {
-                    url: (*url).to_owned(),
-                    alt: String::new(),
-                })
-                .collect(),
-            ..EditorPhotos::default()
-        }
-    }
-
-    fn urls(photos: &EditorPhotos) -> Vec<&str> {
-        photos.entries.iter().map(|e| e.url.as_str()).collect()
-    }
-
-    #[test]
-    fn buttons_are_read_from_the_action() {
-        assert_eq!(Step::parse("add-photos"), Some(Step::Add));
-        assert_eq!(Step::parse("photo-up-2"), Some(Step::Up(2)));
-        assert_eq!(Step::parse("photo-down-0"), Some(Step::Down(0)));
-        assert_eq!(Step::parse("photo-remove-19"), Some(Step::Remove(19)));
-        for other in [
-            "save",
-            "preview",
-            "photo-up-",
-            "photo-up--1",
-            "photo-jump-1",
-            "",
-        ] {
-            assert_eq!(Step::parse(other), None, "{other}");
-        }
-    }
-
-    #[test]
-    fn steps_move_and_remove_and_ignore_places_that_are_not_there() {
-        let mut photos = with(&["a", "b", "c"]);
-        photos.take_step(Step::Up(2));
-        assert_eq!(urls(&photos), ["a", "c", "b"]);
-        photos.take_step(Step::Down(0));
-        assert_eq!(urls(&photos), ["c", "a", "b"]);
-        for nothing in [Step::Up(0), Step::Down(2), Step::Remove(3), Step::Up(7)] {
-            photos.take_step(nothing);
-            assert_eq!(urls(&photos), ["c", "a", "b"], "{nothing:?}");
-        }
-        photos.take_step(Step::Remove(1));
-        assert_eq!(urls(&photos), ["c", "b"]);
-    }
-
-    #[test]
-    fn photo_fields_pair_up_in_order_and_leave_the_rest() {
-        let mut fields: Vec<(String, String)> = [
-            ("content", "Hi"),
-            ("photo_url", "https://a.example/1.jpg"),
-            ("photo_alt", "One"),
-            ("photo_url", "https://a.example/2.jpg"),
-            ("photo_alt", ""),
-            ("tags", "x"),
-        ]
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-        let photos = EditorPhotos::take_fields(&mut fields).unwrap();
-        assert_eq!(
-            urls(&photos),
-            ["https://a.example/1.jpg", "https://a.example/2.jpg"]
-        );
-        assert_eq!(photos.entries[0].alt, "One");
-        assert_eq!(fields.len(), 2);
-        let mut unpaired = vec![("photo_url".to_owned(), "https://a.example/1.jpg".to_owned())];
-        assert!(EditorPhotos::take_fields(&mut unpaired).is_err());
-    }
-
-    #[test]
-    fn long_file_names_are_shortened_in_messages() {
-        assert_eq!(shown_name("cat.jpg"), "cat.jpg");
-        assert_eq!(shown_name(""), "A file");
-        assert_eq!(shown_name(&"x".repeat(200)).chars().count(), 81);
-    }
-}
+mod tests;
