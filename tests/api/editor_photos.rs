@@ -143,7 +143,7 @@ async fn saving_a_photo_without_its_description_is_refused_with_the_form_kept() 
             "{page}"
         );
         assert!(page.contains(r#"aria-describedby="photo-alt-error-1""#));
-        assert_eq!(photo_urls(&page), [url.clone()]);
+        assert_eq!(photo_urls(&page), [url.as_str()]);
         assert_eq!(text_of(&page, "#content").trim(), "Undescribed");
         assert!(page.contains(r#"value="Travel, Sea""#), "{page}");
     }
@@ -252,7 +252,7 @@ async fn photos_are_moved_and_removed_in_the_editor_and_saved_with_the_edit() {
     );
     let removed = submit(&[(&second, "Second"), (&first, "First")], "photo-remove-1").await;
     let page = removed.text().await.unwrap();
-    assert_eq!(photo_urls(&page), [second.clone()]);
+    assert_eq!(photo_urls(&page), [second.as_str()]);
     // Nothing is saved until Save.
     let stored = app.store().find("pair").await.unwrap().unwrap();
     assert_eq!(stored.properties.photos.len(), 2);
