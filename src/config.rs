@@ -7,9 +7,11 @@
 mod operations;
 mod social;
 mod sources;
+mod webmention;
 
 pub use operations::LogFormat;
 pub use social::SocialSettings;
+pub use webmention::WebmentionLimits;
 
 use std::path::PathBuf;
 
@@ -69,6 +71,8 @@ pub struct Settings {
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
     /// Webmentions and the fediverse.
     pub social: SocialSettings,
+    /// How much the Webmention endpoint takes.
+    pub webmention: WebmentionLimits,
     /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// How log lines are written (LOG_FORMAT).
@@ -272,6 +276,7 @@ impl Settings {
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
             social,
+            webmention: WebmentionLimits::default(),
             metrics_addr,
             log_format,
         })

@@ -2,14 +2,32 @@
 //! other processes, show scheduled notes when their date comes, resolve leftovers of interrupted writes, build the
 //! search index when it is missing, keep an up-to-date count of damaged
 //! notes for `/health`, tell the WebSub hub (if any) about every change,
-//! and remove uploads no note used.
+//! verify received Webmentions and send the notes' own, and remove uploads
+//! no note used.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::error_chain;
+use crate::store::{Store, StoreError};
 use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed};
+use crate::webmention;
 use crate::websub::{Publisher, announce_changes};
+
+/// Every consumer of the log of note changes that runs: each starts at
+/// the end of the log on a site that had none, and the log keeps what any
+/// of them has yet to read.
+const CHANGE_CONSUMERS: &[&str] = &[webmention::CONSUMER];
+
+/// Starts each consumer of the note changes at the end of the log, if it
+/// has no place yet: before the server takes its first request, so no
+/// change made through it is missed.
+pub async fn start_change_consumers(store: &Store) -> Result<(), StoreError> {
+    for consumer in CHANGE_CONSUMERS {
+        store.start_cursor_at_end(consumer).await?;
+    }
+    Ok(())
+}
 
 /// How often leftovers of interrupted writes are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -34,6 +52,16 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
             state.watch_changes(),
         )));
     }
+    tasks.push(tokio::spawn(webmention::verify_queue(
+        state.webmention.clone(),
+    )));
+    tasks.push(tokio::spawn(webmention::plan_from_changes(
+        state.webmention.clone(),
+        state.watch_changes(),
+    )));
+    tasks.push(tokio::spawn(webmention::deliver_queue(
+        state.webmention.clone(),
+    )));
     tasks.push(tokio::spawn(remove_unused_uploads(state.clone())));
     tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
     tasks
@@ -65,8 +93,9 @@ async fn remove_unused_uploads(state: Arc<AppState>) {
 /// How often expired sessions, sign-in states and login links are removed.
 const SIGN_IN_PURGE_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
-/// Removes expired sessions, sign-in states and login links, and forgets
-/// the rate limit's idle clients, so neither grows without bound.
+/// Removes expired sessions, sign-in states and login links, forgets the
+/// rate limits' idle clients and the note changes every consumer has read,
+/// so none of them grows without bound.
 async fn forget_expired_sign_ins(state: Arc<AppState>) {
     let first = tokio::time::Instant::now() + SIGN_IN_PURGE_INTERVAL;
     let mut tick = tokio::time::interval_at(first, SIGN_IN_PURGE_INTERVAL);
@@ -79,6 +108,11 @@ async fn forget_expired_sign_ins(state: Arc<AppState>) {
             Err(e) => log::warn!("cannot remove expired sessions: {}", error_chain(&e)),
         }
         state.sign_in.forget_idle_clients();
+        state.webmention.forget_idle_hosts();
+        // The log of note changes keeps only what a consumer has yet to read.
+        if let Err(e) = state.store.forget_consumed_changes(CHANGE_CONSUMERS).await {
+            log::warn!("cannot forget consumed note changes: {}", error_chain(&e));
+        }
     }
 }
 

@@ -24,8 +24,8 @@ pub struct Metrics {
     cache_misses: IntCounter,
     render_seconds: Histogram,
     pub notes: IntGaugeVec,
-    pub queue_depth: IntGaugeVec,
-    pub queue_failures: IntCounterVec,
+    queue_depth: IntGaugeVec,
+    queue_failures: IntCounterVec,
     pub pool_connections: IntGaugeVec,
     pub health_probe_up: IntGauge,
 }
@@ -140,6 +140,15 @@ impl Metrics {
         }
     }
 
+    /// The depth gauge and failure counter of the outgoing queue `name`
+    /// (websub, webmention, activitypub).
+    pub fn queue(&self, name: &str) -> QueueMetrics {
+        QueueMetrics {
+            depth: self.queue_depth.with_label_values(&[name]),
+            failures: self.queue_failures.with_label_values(&[name]),
+        }
+    }
+
     /// One answered request.
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let class = match status {
@@ -177,6 +186,35 @@ impl Metrics {
     }
 }
 
+/// What an outgoing queue reports: how many items wait, and each failed
+/// attempt. Cheap to clone; its owner keeps it beside the queue.
+#[derive(Clone)]
+pub struct QueueMetrics {
+    depth: IntGauge,
+    failures: IntCounter,
+}
+
+impl QueueMetrics {
+    /// Figures nobody reads, for a server without METRICS_ADDR: the queue
+    /// code stays the same either way.
+    pub fn unread() -> QueueMetrics {
+        QueueMetrics {
+            depth: IntGauge::new("unread_queue_depth", "unread").expect("valid metric"),
+            failures: IntCounter::new("unread_queue_failures", "unread").expect("valid metric"),
+        }
+    }
+
+    /// Items waiting now.
+    pub fn set_depth(&self, items: usize) {
+        self.depth.set(i64::try_from(items).unwrap_or(i64::MAX));
+    }
+
+    /// One attempt failed (it is retried or given up).
+    pub fn failed(&self) {
+        self.failures.inc();
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Metrics {
         Metrics::new()
@@ -206,5 +244,23 @@ mod tests {
         ), "{text}");
         assert!(text.contains(r#"starpunk_build_info{version=""#));
         assert!(text.contains("# TYPE starpunk_http_request_duration_seconds histogram"));
+    }
+
+    #[test]
+    fn each_queue_reports_its_depth_and_failures() {
+        let metrics = Metrics::new();
+        let websub = metrics.queue("websub");
+        websub.set_depth(3);
+        websub.failed();
+        websub.failed();
+        let text = metrics.text();
+        assert!(
+            text.contains(r#"starpunk_queue_depth{queue="websub"} 3"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"starpunk_queue_failures_total{queue="websub"} 2"#),
+            "{text}"
+        );
     }
 }

@@ -19,7 +19,7 @@ use crate::store::backup::DataLock;
 use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
 use crate::web::{
     AppState, SignInServices, TimedStream, error_pages, observe, routes, security_headers,
-    time_heads,
+    time_heads, webmention_link,
 };
 use crate::websub::Publisher;
 
@@ -118,6 +118,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data_lock = DataLock::serving(&settings.database_path).await?;
         let version = store.site_state().await?.version;
+        maintenance::start_change_consumers(&store).await?;
         let workers = settings.workers;
         let metrics_listener = settings
             .metrics_addr
@@ -128,7 +129,6 @@ impl Application {
             .transpose()?;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
-        let websub = Publisher::from_settings(&settings);
         let state = web::Data::new(AppState::new(
             settings,
             store,
@@ -136,6 +136,7 @@ impl Application {
             database_probe,
             sign_in,
         ));
+        let websub = Publisher::from_settings(&state.settings, state.queue_metrics("websub"));
 
         let server = serve(listener, workers, state.clone())?;
         let metrics_address = metrics_listener
@@ -218,6 +219,7 @@ fn serve(
                 .app_data(state.clone())
                 .wrap(error_pages())
                 .wrap(security_headers())
+                .wrap(webmention_link(&state.settings.site))
                 .wrap(from_fn(observe))
                 .wrap(from_fn(time_heads))
                 .configure(routes);

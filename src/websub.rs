@@ -20,6 +20,7 @@ use url::Url;
 
 use crate::config::{Environment, Settings};
 use crate::error::error_chain;
+use crate::metrics::QueueMetrics;
 use crate::outbound::{Outbound, OutboundRules, shown_url};
 use crate::render::{FeedFormat, site_feed_url};
 use crate::store::Store;
@@ -33,11 +34,13 @@ pub struct Publisher {
     hub: Url,
     /// The feeds' URLs: the topics subscribers follow.
     topics: Vec<String>,
+    /// Pings under way, and those the hub did not take.
+    metrics: QueueMetrics,
 }
 
 impl Publisher {
     /// `None` when no hub is set.
-    pub fn from_settings(settings: &Settings) -> Option<Publisher> {
+    pub fn from_settings(settings: &Settings, metrics: QueueMetrics) -> Option<Publisher> {
         let hub = settings.websub_hub.clone()?;
         let outbound = Outbound::new(OutboundRules {
             https_only: settings.environment == Environment::Production,
@@ -56,6 +59,7 @@ impl Publisher {
             outbound,
             hub,
             topics,
+            metrics,
         })
     }
 
@@ -67,21 +71,37 @@ impl Publisher {
             let publisher = self.clone();
             pings.spawn(async move { publisher.ping(&topic).await });
         }
-        while pings.join_next().await.is_some() {}
+        let mut waiting = self.topics.len();
+        self.metrics.set_depth(waiting);
+        while pings.join_next().await.is_some() {
+            waiting -= 1;
+            self.metrics.set_depth(waiting);
+        }
     }
 
-    /// `POST hub.mode=publish&hub.url=<topic>`.
+    /// `POST hub.mode=publish&hub.url=<topic>`; a hub takes a ping with a
+    /// 2xx (usually 202 or 204).
     async fn ping(&self, topic: &str) {
         let form = [("hub.mode", "publish"), ("hub.url", topic)];
         match self.outbound.post_form(&self.hub, &form).await {
-            Ok(status) => log::debug!(
+            Ok(status) if status.is_success() => log::debug!(
                 "WebSub: {} answered {status} for {topic}",
                 shown_url(&self.hub)
             ),
-            Err(e) => log::warn!(
-                "WebSub: the hub was not told that {topic} changed: {}",
-                error_chain(&e)
-            ),
+            Ok(status) => {
+                self.metrics.failed();
+                log::warn!(
+                    "WebSub: {} refused the news that {topic} changed: {status}",
+                    shown_url(&self.hub)
+                );
+            }
+            Err(e) => {
+                self.metrics.failed();
+                log::warn!(
+                    "WebSub: the hub was not told that {topic} changed: {}",
+                    error_chain(&e)
+                );
+            }
         }
     }
 }

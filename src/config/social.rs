@@ -10,6 +10,11 @@ pub struct SocialSettings {
     /// run other "sites" on 127.0.0.2, 127.0.0.3, …). Refused in
     /// production: anyone can make the site fetch an address.
     pub allow_private_addresses: bool,
+    /// Private addresses requests to other sites may still reach when
+    /// ALLOW_PRIVATE_ADDRESSES is off. Not read from the environment and
+    /// empty; tests name the loopback addresses of fake sites, to see that
+    /// every other one is refused.
+    pub also_reachable: Vec<std::net::IpAddr>,
     /// Hold received Webmentions (and fediverse replies, likes and boosts)
     /// until the owner approves them.
     pub moderation: bool,
@@ -30,6 +35,7 @@ impl SocialSettings {
         }
         Ok(SocialSettings {
             allow_private_addresses,
+            also_reachable: Vec::new(),
             moderation: parse_bool(vars, "WEBMENTION_MODERATION", true)?,
         })
     }

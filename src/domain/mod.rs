@@ -3,6 +3,7 @@
 mod change;
 mod client_id;
 mod front_matter;
+mod kind;
 mod loopback;
 mod media_path;
 pub mod mf2;
@@ -22,6 +23,7 @@ mod text;
 pub use change::{NewNote, NoteEdit};
 pub use client_id::{ClientId, ClientIdError, parse_redirect_uri};
 pub use front_matter::parse_import_file;
+pub use kind::{MAX_CONTEXT_URL_CHARS, NoteContext, NoteKind, context_of, is_web_url, set_context};
 pub use media_path::MediaPath;
 pub use note::{
     MAX_NOTE_BYTES, Note, NoteBody, NoteBodyError, NoteState, NoteWithBody, Visibility,

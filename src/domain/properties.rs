@@ -77,6 +77,11 @@ pub enum PropertiesError {
     PhotoTextTooLong,
     #[error("the other properties take more than {} KiB", MAX_EXTRA_BYTES / 1024)]
     ExtraTooLarge,
+    #[error("`{property}` must be an absolute http or https URL, not {value:?}")]
+    BadContextUrl {
+        property: &'static str,
+        value: String,
+    },
 }
 
 impl NoteProperties {
@@ -118,7 +123,15 @@ impl NoteProperties {
         if serde_json::to_vec(&self.extra).map_or(0, |json| json.len()) > MAX_EXTRA_BYTES {
             return Err(PropertiesError::ExtraTooLarge);
         }
+        if let Some((property, value)) = super::kind::bad_context_value(&self.extra) {
+            return Err(PropertiesError::BadContextUrl { property, value });
+        }
         Ok(self)
+    }
+
+    /// The page the note replies to, likes, reposts or bookmarks, if any.
+    pub fn context(&self) -> Option<super::NoteContext> {
+        super::context_of(&self.extra)
     }
 
     /// As stored in the database.

@@ -17,7 +17,13 @@ pub fn source_properties(site: &SiteUrl, note: &NoteWithBody) -> Properties {
         ContentFormat::Markdown => Value::String(note.body.as_str().to_owned()),
         ContentFormat::Html => json!({ "html": note.body.as_str() }),
     };
-    properties.insert("content".into(), vec![content]);
+    // A like (repost, bookmark) sent without text has none.
+    let placeholder = kept
+        .context()
+        .is_some_and(|c| c.is_placeholder(note.body.as_str()));
+    if !placeholder {
+        properties.insert("content".into(), vec![content]);
+    }
     if let Some(name) = &kept.name {
         properties.insert("name".into(), vec![json!(name)]);
     }

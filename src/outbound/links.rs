@@ -37,6 +37,20 @@ pub fn first_in_html(html: &str, rel: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The `href` of the first `<link>` or `<a>` element with relation `rel`
+/// in document order, as written: Webmention discovery reads both. An
+/// empty `href` is kept (it means the page itself); an element without
+/// one is skipped, and so is anything in a comment or in escaped text.
+pub fn first_link_or_anchor(html: &str, rel: &str) -> Option<String> {
+    let document = Html::parse_document(html);
+    let elements = Selector::parse("link[rel][href], a[rel][href]").expect("a valid selector");
+    document
+        .select(&elements)
+        .find(|element| element.attr("rel").is_some_and(|rels| has_token(rels, rel)))
+        .and_then(|element| element.attr("href"))
+        .map(str::to_owned)
+}
+
 /// Whether a space-separated list of relations contains `rel`.
 fn has_token(rels: &str, rel: &str) -> bool {
     rels.split_ascii_whitespace()
@@ -325,6 +339,24 @@ mod tests {
         );
         let anchors_only = r#"<a rel="indieauth-metadata" href="/x">x</a>"#;
         assert_eq!(first_in_html(anchors_only, "indieauth-metadata"), None);
+    }
+
+    #[test]
+    fn links_and_anchors_count_in_document_order() {
+        let html = r#"<html><head><!-- <link rel="webmention" href="/commented"> --></head>
+            <body><code>&lt;a rel="webmention" href="/escaped"&gt;</code>
+            <link rel="webmention"><a rel="not-webmention" href="/not">x</a>
+            <a rel="nofollow WebMention" href="/anchor">first</a>
+            <link rel="webmention" href="/link"></body></html>"#;
+        assert_eq!(
+            first_link_or_anchor(html, "webmention").as_deref(),
+            Some("/anchor")
+        );
+        let empty = r#"<link rel="webmention" href=""><a rel="webmention" href="/a">a</a>"#;
+        assert_eq!(
+            first_link_or_anchor(empty, "webmention").as_deref(),
+            Some("")
+        );
     }
 
     #[test]

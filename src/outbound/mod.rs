@@ -25,7 +25,9 @@ use address::CheckedResolver;
 pub use address::{AddressPolicy, Unreachable, is_public};
 pub use errors::{OutboundError, shown_url};
 use errors::{find_source, innermost_reason};
-pub use links::{HeaderLink, first_in_headers, first_in_html, parse_link_header};
+pub use links::{
+    HeaderLink, first_in_headers, first_in_html, first_link_or_anchor, parse_link_header,
+};
 use redirect::{RedirectRefused, check_address, check_scheme, follow_redirect};
 
 /// How many redirects a request may follow before it is given up.

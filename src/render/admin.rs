@@ -46,6 +46,11 @@ pub struct AdminNoteRow {
     pub updated: String,
     pub tags: Vec<String>,
     pub photos: usize,
+    /// `reply`, `like`, `repost` or `bookmark`, with "In reply to" (…)
+    /// and the page it answers; `None` for a plain note.
+    pub kind: Option<(&'static str, &'static str, String)>,
+    /// What its Webmentions did, if it sent any.
+    pub webmentions: Option<String>,
 }
 
 impl AdminNoteRow {
@@ -94,6 +99,11 @@ impl AdminNoteRow {
             updated: human(note.updated_at),
             tags: note.tags.iter().map(|t| t.name().to_owned()).collect(),
             photos: note.properties.photos.len(),
+            kind: note
+                .properties
+                .context()
+                .map(|c| (c.kind.as_str(), c.kind.label(), c.url)),
+            webmentions: None,
         }
     }
 }
@@ -152,6 +162,8 @@ pub struct EditorErrors {
     pub slug: Option<String>,
     pub published_at: Option<String>,
     pub tags: Option<String>,
+    /// The kind of note and the page it answers.
+    pub context: Option<String>,
 }
 
 impl EditorErrors {
@@ -160,6 +172,7 @@ impl EditorErrors {
             && self.slug.is_none()
             && self.published_at.is_none()
             && self.tags.is_none()
+            && self.context.is_none()
     }
 }
 
@@ -180,6 +193,10 @@ pub struct Editor<'a> {
     pub unlisted: bool,
     /// Comma-separated, as typed.
     pub tags: &'a str,
+    /// `reply`, `like`, `repost`, `bookmark`, or empty.
+    pub kind: &'a str,
+    /// The page it answers, as typed.
+    pub kind_url: &'a str,
     pub based_on: &'a str,
     pub errors: EditorErrors,
     /// Sanitised HTML of the text, when Preview was pressed.
@@ -193,6 +210,20 @@ pub struct Editor<'a> {
 }
 
 impl Editor<'_> {
+    /// The choices of the kind field: value, label, whether chosen.
+    pub fn kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
+        [
+            ("", "A note"),
+            ("reply", "A reply to"),
+            ("like", "A like of"),
+            ("repost", "A repost of"),
+            ("bookmark", "A bookmark of"),
+        ]
+        .into_iter()
+        .map(|(value, label)| (value, label, value == self.kind))
+        .collect()
+    }
+
     pub fn action(&self) -> String {
         let base = self.ctx.site.url.path();
         match self.note_id {

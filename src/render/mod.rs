@@ -3,10 +3,12 @@
 mod admin;
 mod admin_media;
 mod apps;
+mod context;
 mod editor_photos;
 mod feeds;
 mod head;
 pub mod markdown;
+mod mentions;
 mod pages;
 mod photos;
 mod responses;
@@ -21,11 +23,13 @@ pub use admin::{
 };
 pub use admin_media::{ConfirmMediaDelete, MediaPage, MediaRow, UserLink};
 pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
+pub use context::ContextView;
 pub use editor_photos::{PhotoField, PhotoItem, human_size};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };
 pub use head::PageHead;
+pub use mentions::{MentionRow, MentionsPage, OutcomeRow, SentPage, SentRow, sent_summary};
 pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
     TagPage, TagsPage, css, css_version, editor_script, editor_script_version, search_link,
@@ -52,6 +56,8 @@ pub struct NoteView {
     /// A title the author gave (`name`), shown above the text.
     pub name: Option<String>,
     pub photos: Vec<PhotoView>,
+    /// The page it replies to, likes, reposts or bookmarks.
+    pub context: Option<ContextView>,
 }
 
 /// A tag as pages and feeds show it.
@@ -78,7 +84,10 @@ impl TagView {
 /// A note's text as safe HTML, from Markdown or sanitised HTML.
 pub fn note_html(note: &NoteWithBody) -> String {
     let text = note.body.as_str();
-    match note.note.properties.format {
+    let properties = &note.note.properties;
+    match properties.format {
+        // A like (repost, bookmark) written without text shows none.
+        _ if properties.context().is_some_and(|c| c.is_placeholder(text)) => String::new(),
         ContentFormat::Markdown => markdown::to_html(text),
         ContentFormat::Html => sanitise::sanitise(text),
     }
@@ -108,6 +117,7 @@ impl NoteView {
     /// photos (see [`own_uploads`]).
     pub fn new(site: &SiteSettings, note: &NoteWithBody, media: &MediaLookup) -> NoteView {
         let properties = &note.note.properties;
+        let context = properties.context();
         let html = note_html(note);
         let published = note.note.display_date();
         let title = note_title(note, &html);
@@ -131,13 +141,15 @@ impl NoteView {
                 .iter()
                 .map(|photo| PhotoView::new(site, photo, media))
                 .collect(),
+            context: context.as_ref().map(ContextView::new),
         }
     }
 
-    /// The text's HTML with the photos first, for feeds (pages show the
-    /// photos as `u-photo` beside the text instead).
+    /// The text's HTML with what it answers and the photos first, for
+    /// feeds (pages show those as microformats beside the text instead).
     pub fn html_with_photos(&self) -> String {
-        let mut html: String = self.photos.iter().map(PhotoView::html).collect();
+        let mut html: String = self.context.iter().map(ContextView::feed_html).collect();
+        html.extend(self.photos.iter().map(PhotoView::html));
         html.push_str(&self.html);
         html
     }

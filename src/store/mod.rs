@@ -24,6 +24,7 @@ mod sign_in;
 mod starpunk;
 mod starpunk_media;
 mod tags;
+mod webmentions;
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,10 @@ pub use sign_in::{
 pub use starpunk::{OldNote, OldSite, OldText, old_time};
 pub use starpunk_media::{OldExtras, OldMedia};
 pub use tags::TagCount;
+pub use webmentions::{
+    Cite, MentionOutcome, NewMention, OutgoingMention, PlannedTarget, Queued, QueuedMention,
+    SendResult, SendState, SentWebmention,
+};
 
 use crate::clock::SharedClock;
 use crate::domain::{NoteBodyError, PropertiesError, SlugError};

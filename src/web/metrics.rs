@@ -31,6 +31,15 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
             crate::error::error_chain(&e)
         ),
     }
+    match state.webmention.waiting_to_send().await {
+        Ok(waiting) => metrics
+            .queue("webmention")
+            .set_depth(usize::try_from(waiting).unwrap_or(0)),
+        Err(e) => log::warn!(
+            "metrics: cannot count the Webmentions waiting: {}",
+            crate::error::error_chain(&e)
+        ),
+    }
     let pool = state.store.pool();
     let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
     let size = i64::from(pool.size());

@@ -27,6 +27,7 @@ mod sitemap;
 mod state;
 mod tags;
 mod views;
+mod webmention;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
@@ -44,6 +45,7 @@ pub use observe::observe;
 pub use pages::NOTES_PER_PAGE;
 pub use sign_in::SignInServices;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
+pub use webmention::advertised as webmention_link;
 
 /// A Content Security Policy: styles from the site itself, images from
 /// anywhere over HTTPS (notes may embed them), no framing, and whatever
@@ -102,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             media::upload,
         ))
         .service(readable("/media/{path:.*}", media::serve))
+        .service(posted("/webmention", Accepts::Form, webmention::receive))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable("/static/editor.js", assets::editor_script))
         .service(readable(
@@ -206,6 +209,14 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         ))
         .service(posted("/publish/{id}", Accepts::Form, admin::set_published))
         .service(posted("/restore/{id}", Accepts::Form, admin::restore))
+        .service(readable("/mentions", admin::mentions))
+        .service(posted(
+            "/mentions/moderate/{id}",
+            Accepts::Form,
+            admin::moderate,
+        ))
+        .service(posted("/mentions/distrust", Accepts::Form, admin::distrust))
+        .service(readable("/mentions/sent/{id}", admin::sent))
         .service(readable("/apps", admin::apps))
         .service(posted(
             "/apps/revoke/{id}",

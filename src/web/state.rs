@@ -40,6 +40,8 @@ pub struct AppState {
     pub outbound: Outbound,
     /// Turns to decode an uploaded image.
     pub image_work: tokio::sync::Semaphore,
+    /// Webmentions received and sent.
+    pub webmention: crate::webmention::Webmention,
     /// Counts the changes of the data seen, from this process or another;
     /// each background task watches it with its own receiver.
     changes: tokio::sync::watch::Sender<u64>,
@@ -85,7 +87,14 @@ impl AppState {
         let metrics = settings
             .metrics_addr
             .map(|_| crate::metrics::Metrics::new());
+        let webmention = crate::webmention::Webmention::new(
+            &settings,
+            store.clone(),
+            outbound.clone(),
+            queue_metrics(metrics.as_ref(), "webmention"),
+        );
         AppState {
+            webmention,
             metrics,
             outbound,
             settings,
@@ -113,6 +122,16 @@ impl AppState {
             self.changes.send_modify(|count| *count += 1);
         }
         Ok(observed)
+    }
+
+    /// The metrics of the outgoing queue `name`: read at `/metrics` when
+    /// METRICS_ADDR is set, kept nowhere otherwise.
+    pub fn queue_metrics(&self, name: &str) -> crate::metrics::QueueMetrics {
+        self.metrics
+            .as_ref()
+            .map_or_else(crate::metrics::QueueMetrics::unread, |metrics| {
+                metrics.queue(name)
+            })
     }
 
     /// Wakes its holder at the next change of the data (`changed()`); any
@@ -162,7 +181,9 @@ fn conversation_outbound(settings: &Settings) -> Outbound {
     let policy = if settings.social.allow_private_addresses {
         AddressPolicy::Any
     } else {
-        AddressPolicy::public_only()
+        AddressPolicy::PublicOnly {
+            also: settings.social.also_reachable.as_slice().into(),
+        }
     };
     Outbound::new(rules).with_address_policy(policy)
 }
@@ -199,4 +220,13 @@ impl HealthState {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(count);
     }
+}
+
+fn queue_metrics(
+    metrics: Option<&crate::metrics::Metrics>,
+    name: &str,
+) -> crate::metrics::QueueMetrics {
+    metrics.map_or_else(crate::metrics::QueueMetrics::unread, |metrics| {
+        metrics.queue(name)
+    })
 }

@@ -107,6 +107,17 @@ impl TestAppBuilder {
         self.var("WEBSUB_HUB", url)
     }
 
+    /// Lets requests to other sites reach loopback addresses, where the
+    /// tests' fake sites listen.
+    pub fn allow_private_addresses(self) -> TestAppBuilder {
+        self.var("ALLOW_PRIVATE_ADDRESSES", "true")
+    }
+
+    /// Whether received Webmentions wait for the owner (the default).
+    pub fn moderation(self, on: bool) -> TestAppBuilder {
+        self.var("WEBMENTION_MODERATION", on)
+    }
+
     /// For settings no variable sets (limits tests lower, loopback
     /// addresses fake sites listen on).
     pub fn configure(mut self, change: impl FnOnce(&mut Settings) + 'static) -> TestAppBuilder {

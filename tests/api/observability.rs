@@ -4,17 +4,23 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::time::Duration;
 
-use crate::helpers::{TestApp, cli_with, header, spawn_app, spawn_with_socket, wait_until_healthy};
+use crate::fake_hub::FakeHub;
+use crate::helpers::{
+    TestApp, cli_with, eventually, header, spawn_app, spawn_with_socket, wait_until_healthy,
+};
+
+const LIMIT: Duration = Duration::from_secs(20);
 
 /// The value of the sample `name{labels}`, if the scrape has it.
-fn sample(scrape: &str, name_and_labels: &str) -> Option<f64> {
+pub fn sample(scrape: &str, name_and_labels: &str) -> Option<f64> {
     scrape
         .lines()
         .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let url = app.metrics_url.as_ref().expect("metrics are on");
     let response = app.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -217,4 +223,34 @@ fn a_bad_log_format_or_metrics_address_stops_the_start_naming_it() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(name), "{stderr}");
     }
+}
+
+#[tokio::test]
+async fn the_websub_queue_reports_pings_under_way_and_those_the_hub_refused() {
+    let hub = FakeHub::start().await;
+    hub.hold();
+    let app = TestApp::builder()
+        .metrics()
+        .websub_hub(hub.url())
+        .spawn()
+        .await;
+    app.publish("Held at the hub").await;
+    eventually(LIMIT, || async { hub.pings().len() == 3 }).await;
+    let held = scrape(&app).await;
+    assert_eq!(
+        sample(&held, r#"starpunk_queue_depth{queue="websub"}"#),
+        Some(3.0),
+        "{held}"
+    );
+
+    hub.answer_with(503);
+    hub.release();
+    eventually(LIMIT, || async { hub.answered() == 3 }).await;
+    // Each refusal is counted, and nothing is left waiting.
+    eventually(LIMIT, || async {
+        let refused = scrape(&app).await;
+        sample(&refused, r#"starpunk_queue_failures_total{queue="websub"}"#) == Some(3.0)
+            && sample(&refused, r#"starpunk_queue_depth{queue="websub"}"#) == Some(0.0)
+    })
+    .await;
 }

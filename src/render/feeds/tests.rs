@@ -37,6 +37,7 @@ pub(crate) fn note(slug: &str, tags: &[(&str, &str)]) -> NoteView {
             .collect(),
         name: None,
         photos: Vec::new(),
+        context: None,
     }
 }
 

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::NOTES_PER_PAGE;
 use crate::domain::{Note, NoteBody, SearchQuery, SearchQueryError};
-use crate::render::{AdminNoteRow, Dashboard, PageContext};
+use crate::render::{AdminNoteRow, Dashboard, PageContext, sent_summary};
 use crate::store::NoteFilter;
 use crate::web::search::query_value;
 use crate::web::session::{Owner, private_page};
@@ -78,10 +78,15 @@ pub async fn dashboard(
             query.as_str().as_bytes(),
         ));
     }
+    let ids: Vec<i64> = notes.iter().map(|(note, _)| note.id).collect();
+    let sent = state.store.sent_webmentions_of(&ids).await?;
     let now = state.store.now();
     let rows = notes
         .iter()
-        .map(|(note, body)| AdminNoteRow::new(site, note, body.as_ref(), now))
+        .map(|(note, body)| AdminNoteRow {
+            webmentions: sent.get(&note.id).and_then(|s| sent_summary(s)),
+            ..AdminNoteRow::new(site, note, body.as_ref(), now)
+        })
         .collect();
     private_page(
         status,

@@ -2,20 +2,24 @@
 //! forms have a Preview button that renders the text exactly as the site
 //! will (sanitised), without saving anything.
 
+mod form;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::note_form::{NoteForm, datetime_local_value, parse_datetime_local};
 use super::photos::{EditorPhotos, allow_editor_script};
 use super::submission::EditorSubmission;
 use super::{done, note_by_id};
 use crate::domain::{
     NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
+    set_context,
 };
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
 use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
+pub use form::NoteForm;
+use form::{datetime_local_value, parse_datetime_local};
 
 /// What the editor shows: the note being edited (if any) and the form.
 struct EditorView<'a> {
@@ -55,6 +59,8 @@ impl EditorView<'_> {
                 published_at: &published_at,
                 unlisted: self.form.visibility() == Visibility::Unlisted,
                 tags: &self.form.tags,
+                kind: &self.form.kind,
+                kind_url: &self.form.kind_url,
                 based_on: &self.form.based_on,
                 errors: self.errors,
                 preview: self.preview.as_deref(),
@@ -98,7 +104,8 @@ pub async fn save_new(
     } = request;
     let photo_step = form.photos.update(&state, chosen, &form.action).await?;
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let slug = match form.slug.trim() {
@@ -131,6 +138,8 @@ pub async fn save_new(
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let published = form.published.is_some();
+    let mut properties = form.photos.applied_to(&NoteProperties::default());
+    set_context(&mut properties.extra, context.flatten().as_ref());
     let note = state
         .store
         .create(NewNote {
@@ -139,7 +148,7 @@ pub async fn save_new(
             published_at: published_at.filter(|_| published),
             visibility: form.visibility(),
             tags,
-            properties: form.photos.applied_to(&NoteProperties::default()),
+            properties,
             ..NewNote::new(body)
         })
         .await?;
@@ -193,8 +202,15 @@ pub async fn edit_form(
         ));
     }
     let body = state.store.read_body(&note).await?;
+    let context = note.properties.context();
+    let written = match &context {
+        Some(context) if context.is_placeholder(body.as_str()) => String::new(),
+        _ => body.as_str().to_owned(),
+    };
     let form = NoteForm {
-        content: body.as_str().to_owned(),
+        content: written,
+        kind: context.as_ref().map_or("", |c| c.kind.as_str()).to_owned(),
+        kind_url: context.map(|c| c.url).unwrap_or_default(),
         published: note.published.then(|| "on".into()),
         published_at: note
             .published_at
@@ -250,7 +266,8 @@ pub async fn save_edit(
         .respond(status);
     }
     let mut errors = EditorErrors::default();
-    let body = NoteBody::parse(form.content.clone())
+    let context = form.parsed_context(&mut errors);
+    let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
         .map_err(|e| errors.content = Some(e.to_string()))
         .ok();
     let tags = form.parsed_tags(&mut errors);
@@ -260,7 +277,9 @@ pub async fn save_edit(
         note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
     });
     let photos_ready = form.wants_preview() || form.photos.ready_to_save(&state.settings.site);
-    let (Some(body), Some(tags), true) = (body, tags, errors.is_empty() && photos_ready) else {
+    let (Some(body), Some(tags), Some(context), true) =
+        (body, tags, context, errors.is_empty() && photos_ready)
+    else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
@@ -278,11 +297,13 @@ pub async fn save_edit(
         visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
     };
-    // The photos replace the note's own; its other properties stay as they
-    // are when the change is made.
+    // The photos and what the note answers replace the note's own; its
+    // other properties stay as they are when the change is made.
     let changed = state.store.change_with(slug, |current| {
+        let mut properties = form.photos.applied_to(&current.properties);
+        set_context(&mut properties.extra, context.as_ref());
         Ok::<_, StoreError>(NoteEdit {
-            properties: Some(form.photos.applied_to(&current.properties)),
+            properties: Some(properties),
             ..edit
         })
     });

@@ -10,7 +10,7 @@ mod dashboard;
 mod editor;
 mod form;
 mod media;
-mod note_form;
+mod mentions;
 mod photos;
 mod submission;
 
@@ -26,6 +26,7 @@ pub use apps::{apps, revoke_app};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
 pub use media::{confirm_media_delete, delete_media, media, upload};
+pub use mentions::{distrust, mentions, moderate, sent};
 
 /// Notes on each page of the dashboard.
 const NOTES_PER_PAGE: u32 = 25;

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
+use super::editor::NoteForm;
 use super::form::{FormFile, OwnerForm, RefusedFile};
-use super::note_form::NoteForm;
 use super::photos::EditorPhotos;
 use crate::web::WebError;
 use crate::web::session::Owner;

@@ -41,7 +41,7 @@ impl ApiError {
             WebError::Grant { code, .. } => code,
             WebError::Forbidden(_) | WebError::SignInRequired { .. } => "forbidden",
             WebError::SignIn { .. } => "access_denied",
-            WebError::TooManyRequests => "too_many_requests",
+            WebError::TooManyRequests | WebError::RateLimited { .. } => "too_many_requests",
             WebError::NoteDamaged | WebError::Internal(_) => "server_error",
             WebError::NotFound
             | WebError::Gone

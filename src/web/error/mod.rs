@@ -66,6 +66,13 @@ pub enum WebError {
     },
     #[error("too many attempts")]
     TooManyRequests,
+    /// Past a limit on what another site may send; the message says when
+    /// to try again.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     /// `/feed` asked for formats the site does not have.
     #[error("no acceptable feed format")]
     NotAcceptable,
@@ -136,7 +143,9 @@ impl WebError {
                 BearerError::InsufficientScope(_) => StatusCode::FORBIDDEN,
                 BearerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
-            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooManyRequests | WebError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             WebError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::NoteDamaged | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -197,6 +206,7 @@ impl WebError {
             }
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
+            WebError::RateLimited { .. } => "Too many requests",
             WebError::NotAcceptable => "No feed in a format you accept",
             WebError::Conflict(_) => "Conflict",
             WebError::NoteDamaged => "This note cannot be shown",
@@ -227,6 +237,10 @@ impl WebError {
             }
             WebError::TooManyRequests => {
                 response.insert_header((header::RETRY_AFTER, "60"));
+            }
+            WebError::RateLimited { retry_after, .. } => {
+                let seconds = retry_after.as_secs().max(1).to_string();
+                response.insert_header((header::RETRY_AFTER, seconds));
             }
             WebError::Token(e) => {
                 if let Some(challenge) = e.challenge() {

@@ -47,6 +47,7 @@ pub fn discovery_links(site: &SiteSettings) -> HeaderValue {
         ),
         ("authorization_endpoint", "auth/authorize"),
         ("token_endpoint", "auth/token"),
+        ("webmention", "webmention"),
     ]
     .map(|(rel, path)| format!("<{}>; rel=\"{rel}\"", site.url.join(path)))
     .join(", ");

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::mf2::{Properties, text_of};
-use crate::domain::{ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility};
+use crate::domain::{
+    ContentFormat, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility, context_of,
+};
 use crate::web::WebError;
 
 /// Properties read into what a note holds.
@@ -118,12 +120,17 @@ impl PostFields {
             .unwrap_or_default();
 
         // A note's file holds its text; a post with only a title keeps the
-        // title as its text too.
+        // title as its text too, and a like (repost, bookmark) alone a line
+        // saying so, which pages and `q=source` leave out.
         let text = text
             .filter(|t| !t.trim().is_empty())
             .or_else(|| name.clone())
+            .or_else(|| context_of(&properties).map(|c| c.placeholder_text()))
             .ok_or_else(|| {
-                WebError::bad_request("a post needs `content` (or at least a `name`)")
+                WebError::bad_request(
+                    "a post needs `content` (or at least a `name`, or the page it replies to, \
+                     likes, reposts or bookmarks)",
+                )
             })?;
         let body = NoteBody::parse(text).map_err(|e| WebError::bad_request(e.to_string()))?;
 
@@ -302,6 +309,21 @@ mod tests {
             let err = PostFields::from_properties(props(bad.clone())).unwrap_err();
             assert!(err.to_string().contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_like_alone_gets_a_line_of_text_and_a_bad_target_is_refused() {
+        let fields =
+            PostFields::from_properties(props(json!({"like-of": ["https://a.example/p"]})))
+                .unwrap();
+        assert_eq!(fields.body.as_str(), "Liked https://a.example/p");
+        assert_eq!(
+            fields.properties.context().map(|c| c.url),
+            Some("https://a.example/p".to_owned())
+        );
+        let err = PostFields::from_properties(props(json!({"in-reply-to": ["javascript:x"]})))
+            .unwrap_err();
+        assert!(err.to_string().contains("in-reply-to"), "{err}");
     }
 
     #[test]

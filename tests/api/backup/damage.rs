@@ -118,6 +118,8 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
                  DROP TABLE change_cursors; DROP TABLE responses; DROP TABLE response_changes; \
                  DROP TABLE trusted_hosts; DROP TABLE blocked_domains; \
                  DROP INDEX notes_scheduled; ALTER TABLE notes DROP COLUMN visibility; \
+                 DROP TABLE webmention_inbox; DROP TABLE webmention_outbox; \
+                 DROP TABLE webmention_notes; DROP TABLE link_cites; \
                  DELETE FROM _sqlx_migrations WHERE version > {OLDER_SCHEMA};"
             ),
         );

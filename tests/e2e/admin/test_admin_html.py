@@ -16,7 +16,8 @@ MEDIA_DELETE_LINK = re.compile(r'href="/admin/media/delete/(\d+)"')
 
 
 def note_ids(owner, query=""):
-    return EDIT_LINK.findall(owner.get("/admin" + query).text)
+    """Each row's note id, newest first (a row links its editor twice)."""
+    return list(dict.fromkeys(EDIT_LINK.findall(owner.get("/admin" + query).text)))
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,8 @@ def admin_pages(admin_site, owner):
         "confirm-remove-for-good.html": owner.get(f"/admin/delete/{deleted}"),
         "admin-404.html": owner.get("/admin/edit/999999"),
         "apps.html": owner.get("/admin/apps"),
+        "mentions.html": owner.get("/admin/mentions"),
+        "mentions-sent.html": owner.get(f"/admin/mentions/sent/{published}"),
         "consent.html": owner.get(
             "/auth/authorize?response_type=code&client_id=http%3A%2F%2Flocalhost%3A1%2F"
             "&redirect_uri=http%3A%2F%2Flocalhost%3A1%2Fcb&state=s&code_challenge_method=S256"
@@ -109,7 +112,7 @@ EXPECTED = {
     "editor-new.html": 200, "editor-preview.html": 200, "editor-errors.html": 422,
     "editor-edit.html": 200, "editor-edit-draft.html": 200, "editor-conflict.html": 409,
     "confirm-delete.html": 200, "confirm-remove-for-good.html": 200, "admin-404.html": 404,
-    "apps.html": 200, "consent.html": 200,
+    "apps.html": 200, "mentions.html": 200, "mentions-sent.html": 200, "consent.html": 200,
     "editor-photos-added.html": 415, "editor-photo-undescribed.html": 422,
     "editor-photo-preview.html": 200, "media.html": 200, "confirm-media-delete.html": 200,
     "confirm-media-delete-in-use.html": 200,

@@ -24,7 +24,7 @@ DRAFT_TEXT = "A browser draft that nobody else may see yet.\n"
 def row_for(driver, slug):
     """The dashboard row of the note with `slug`."""
     rows = [r for r in driver.find_elements(By.CSS_SELECTOR, ".note-row")
-            if r.find_element(By.CSS_SELECTOR, ".note-row-title").text.split()[0] == slug]
+            if r.find_element(By.CSS_SELECTOR, ".note-row-address").text == "/note/" + slug]
     assert rows, f"no dashboard row for {slug} on {driver.current_url}"
     return rows[0]
 
@@ -103,8 +103,8 @@ def test_saving_publishes_the_note_on_the_home_page_and_in_the_feed(browser, adm
     submit_with(browser, button(browser, "Save"))
     assert path_of(browser) == "/admin"
     assert flash(browser) == "Published."
-    link = browser.find_element(By.CSS_SELECTOR, ".note-row-title a")
-    flow["slug"], flow["url"] = link.text, link.get_attribute("href")
+    link = browser.find_element(By.CSS_SELECTOR, ".note-row-address a")
+    flow["slug"], flow["url"] = link.text.removeprefix("/note/"), link.get_attribute("href")
     assert flow["url"] == admin_site.url + "note/" + flow["slug"]
     assert "published" in row_for(browser, flow["slug"]).text
 

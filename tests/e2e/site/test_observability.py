@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from support.http import wait_until
 from support.server import serve
 
 PROMTOOL = shutil.which("promtool")
@@ -91,8 +92,16 @@ def test_the_public_port_has_no_metrics(observed):
 def test_json_logs_are_one_object_per_line(observed):
     site, _ = observed
     response = site.get("/", headers={"X-Request-Id": "e2e-json-log"})
-    assert response.headers["X-Request-Id"] == "e2e-json-log"
-    lines = [line for line in site.log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert response.header("X-Request-Id") == "e2e-json-log"
+
+    def lines_so_far():
+        return [line for line in site.log.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+
+    # The access line is written as the response goes out, maybe just after.
+    assert wait_until(lambda: any("e2e-json-log" in line for line in lines_so_far()), 10), \
+        "no log line for the request"
+    lines = lines_so_far()
     objects = []
     for line in lines:
         objects.append(json.loads(line))  # every line is one JSON object

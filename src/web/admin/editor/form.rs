@@ -1,11 +1,12 @@
-//! The editor's form: its fields as sent, and what they say once parsed.
+//! The editor's form: what was typed, read into a note's parts, each
+//! error kept for the field it belongs to.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
-use super::photos::EditorPhotos;
-use crate::domain::{Tag, Visibility};
+use crate::domain::{NoteContext, NoteKind, Tag, Visibility, is_web_url};
 use crate::render::EditorErrors;
+use crate::web::admin::photos::EditorPhotos;
 
 /// The editor's form, for a new note and for an edit.
 #[derive(Deserialize, Default)]
@@ -27,6 +28,13 @@ pub struct NoteForm {
     /// Comma-separated tags.
     #[serde(default)]
     pub(super) tags: String,
+    /// What the note answers: empty, `reply`, `like`, `repost` or
+    /// `bookmark`.
+    #[serde(default)]
+    pub(super) kind: String,
+    /// The page it answers.
+    #[serde(default)]
+    pub(super) kind_url: String,
     /// Edits only: the content hash of the version the editor opened.
     #[serde(default)]
     pub(super) based_on: String,
@@ -35,12 +43,52 @@ pub struct NoteForm {
     pub(super) action: String,
     /// The photos, from fields of their own.
     #[serde(skip)]
-    pub(super) photos: EditorPhotos,
+    pub(in crate::web::admin) photos: EditorPhotos,
 }
 
 impl NoteForm {
     pub(super) fn wants_preview(&self) -> bool {
         self.action == "preview"
+    }
+
+    /// What the note answers, if anything; an error goes next to the
+    /// field.
+    pub(super) fn parsed_context(&self, errors: &mut EditorErrors) -> Option<Option<NoteContext>> {
+        let url = self.kind_url.trim();
+        let kind = match self.kind.as_str() {
+            "" if url.is_empty() => return Some(None),
+            "" => {
+                errors.context = Some(
+                    "Choose whether the note replies to, likes, reposts or bookmarks it.".into(),
+                );
+                return None;
+            }
+            text => NoteKind::parse(text),
+        };
+        let Some(kind) = kind else {
+            errors.context = Some(format!("{:?} is not a kind of note.", self.kind));
+            return None;
+        };
+        if !is_web_url(url) {
+            errors.context = Some(format!(
+                "{:?} is not the address of a web page (https://…).",
+                url.chars().take(100).collect::<String>()
+            ));
+            return None;
+        }
+        Some(Some(NoteContext {
+            kind,
+            url: url.to_owned(),
+        }))
+    }
+
+    /// The text to keep: as written, or the line a like (repost,
+    /// bookmark) without text keeps.
+    pub(super) fn text(&self, context: Option<&NoteContext>) -> String {
+        match context {
+            Some(context) if self.content.trim().is_empty() => context.placeholder_text(),
+            _ => self.content.clone(),
+        }
     }
 
     pub(super) fn visibility(&self) -> Visibility {
