@@ -2,6 +2,7 @@
 //! folder, driven over HTTP and through the `starpunk` binary.
 
 mod admin;
+mod admin_media;
 mod backup;
 mod cli;
 mod compression;
@@ -9,6 +10,7 @@ mod conditional_get;
 mod damage;
 mod dashboard;
 mod durability;
+mod editor_photos;
 mod export;
 mod failure_injection;
 mod fake_hub;
