@@ -32,7 +32,8 @@ pub use note::{
 pub use pkce::pkce_challenge;
 pub use profile_url::{ProfileUrl, ProfileUrlError};
 pub use properties::{
-    ContentFormat, MAX_NAME_CHARS, MAX_PHOTOS, NoteProperties, Photo, PropertiesError, photo_value,
+    ContentFormat, MAX_NAME_CHARS, MAX_PHOTO_TEXT_CHARS, MAX_PHOTOS, NoteProperties, Photo,
+    PropertiesError, photo_value,
 };
 pub use response::{
     Author, IncomingResponse, MAX_RESPONSE_CHARS, Moderation, Protocol, Response, ResponseKind,

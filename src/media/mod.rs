@@ -33,6 +33,14 @@ pub enum ImageKind {
 }
 
 impl ImageKind {
+    /// Every kind the site keeps.
+    pub const ALL: [ImageKind; 4] = [
+        ImageKind::Jpeg,
+        ImageKind::Png,
+        ImageKind::Gif,
+        ImageKind::WebP,
+    ];
+
     /// The kind the bytes are, by their signature.
     pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
         match image::guess_format(bytes).ok()? {
@@ -64,14 +72,9 @@ impl ImageKind {
 
     /// The kind a stored file's extension names.
     pub fn from_extension(extension: &str) -> Option<ImageKind> {
-        [
-            ImageKind::Jpeg,
-            ImageKind::Png,
-            ImageKind::Gif,
-            ImageKind::WebP,
-        ]
-        .into_iter()
-        .find(|kind| kind.extension() == extension)
+        ImageKind::ALL
+            .into_iter()
+            .find(|kind| kind.extension() == extension)
     }
 
     fn format(self) -> ImageFormat {

@@ -108,7 +108,7 @@ impl AdminNoteRow {
     }
 }
 
-fn human(at: DateTime<Utc>) -> String {
+pub(super) fn human(at: DateTime<Utc>) -> String {
     at.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
@@ -203,6 +203,10 @@ pub struct Editor<'a> {
     pub preview: Option<&'a str>,
     /// On a conflict: the version saved since the editor was opened.
     pub saved_meanwhile: Option<&'a str>,
+    /// The note's photos (`admin/_photos.html`).
+    pub photos: super::PhotoField,
+    /// The address of the editor's script.
+    pub script: String,
 }
 
 impl Editor<'_> {

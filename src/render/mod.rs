@@ -1,8 +1,10 @@
 //! Turning notes into what people and feed readers receive. Pure: no I/O.
 
 mod admin;
+mod admin_media;
 mod apps;
 mod context;
+mod editor_photos;
 mod federation;
 mod feeds;
 mod head;
@@ -20,8 +22,10 @@ use chrono::{DateTime, Utc};
 pub use admin::{
     AdminNoteRow, ConfirmDelete, Dashboard, Editor, EditorErrors, LoginLinkPage, LoginPage,
 };
+pub use admin_media::{ConfirmMediaDelete, MediaPage, MediaRow, UserLink};
 pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
 pub use context::ContextView;
+pub use editor_photos::{PhotoField, PhotoItem, human_size};
 pub use federation::{BlockedPage, DeliveryRow, FollowerRow, FollowersPage};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
@@ -30,7 +34,7 @@ pub use head::PageHead;
 pub use mentions::{MentionRow, MentionsPage, OutcomeRow, SentPage, SentRow, sent_summary};
 pub use pages::{
     ErrorPage, FeedLink, HomePage, NotePage, PageContext, SearchHitView, SearchResultsPage,
-    TagPage, TagsPage, css, css_version, search_link,
+    TagPage, TagsPage, css, css_version, editor_script, editor_script_version, search_link,
 };
 pub use photos::{MediaLookup, PhotoFile, PhotoView, own_uploads};
 pub use responses::{CiteView, FaceView, ResponsesView};

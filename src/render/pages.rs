@@ -26,6 +26,20 @@ pub fn css_version() -> &'static str {
     &VERSION
 }
 
+/// The editor's script (photos dropped, pasted, uploaded as they are
+/// chosen, and reordered), embedded in the binary. The editor works
+/// without it.
+pub fn editor_script() -> &'static [u8] {
+    include_bytes!("../../static/editor.js")
+}
+
+/// A short hash of the editor's script, for its URL (as the stylesheet's).
+pub fn editor_script_version() -> &'static str {
+    static VERSION: LazyLock<String> =
+        LazyLock::new(|| content_hash(editor_script())[..12].to_owned());
+    &VERSION
+}
+
 /// What every page needs to know about the site.
 pub struct PageContext<'a> {
     pub site: &'a SiteSettings,
@@ -49,6 +63,14 @@ impl PageContext<'_> {
             "{}static/style.css?v={}",
             self.site.url.path(),
             css_version()
+        )
+    }
+
+    pub fn editor_script_href(&self) -> String {
+        format!(
+            "{}static/editor.js?v={}",
+            self.site.url.path(),
+            editor_script_version()
         )
     }
 

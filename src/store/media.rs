@@ -175,6 +175,11 @@ mod media_path_text {
 }
 
 impl MediaRow {
+    /// The path as stored, for messages about a row that cannot be read.
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+
     /// `None` for a row whose paths were not written by this program.
     pub(super) fn into_record(self) -> Option<MediaRecord> {
         let web = match (

@@ -114,7 +114,10 @@ impl Store {
 
 /// Removes the files of uploads whose rows are gone. A file that cannot be
 /// removed is logged and left for `check --repair`.
-async fn remove_files(dir: &MediaDir, removed: &[MediaRecord]) -> Result<(), StoreError> {
+pub(super) async fn remove_files(
+    dir: &MediaDir,
+    removed: &[MediaRecord],
+) -> Result<(), StoreError> {
     let files: Vec<PathBuf> = removed
         .iter()
         .flat_map(|record| record.files())

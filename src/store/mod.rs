@@ -14,6 +14,7 @@ mod files;
 mod listing;
 mod media;
 mod media_check;
+mod media_library;
 mod media_refs;
 mod media_transfer;
 mod notes;
@@ -45,6 +46,7 @@ pub use files::{FileDamage, NotesDir};
 pub use listing::{ListedFingerprint, NoteCounts, NoteFilter};
 pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};
 pub use media_check::{MediaProblem, MediaReport};
+pub use media_library::{MediaItem, MediaRemoval, MediaUser};
 pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
 pub use media_transfer::{
     AdoptError, EXPORT_MEDIA_FOLDER, MEDIA_LISTING, media_listing, read_exported_media,

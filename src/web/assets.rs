@@ -9,10 +9,11 @@ use super::compress::Compressor;
 use super::conditional::Cached;
 use super::{AppState, WebError};
 
-/// Stylesheet URLs carry a content hash (`?v=…`), so they can be cached for
-/// a year without ever being stale.
+/// Stylesheet and script URLs carry a content hash (`?v=…`), so they can
+/// be cached for a year without ever being stale.
 static IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 
+/// `GET /static/style.css`.
 pub async fn stylesheet(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -23,25 +24,38 @@ pub async fn stylesheet(
         .respond(&req, &IMMUTABLE, state.store.now()))
 }
 
-/// The stylesheet, which cannot change while the process runs: served as
-/// it is until the compressing thread has made its compressed forms.
-pub struct Stylesheet {
+/// `GET /static/editor.js`: the editor's script.
+pub async fn editor_script(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    Ok(state
+        .editor_script
+        .current()
+        .respond(&req, &IMMUTABLE, state.store.now()))
+}
+
+/// A file embedded in the binary (the stylesheet, the editor's script),
+/// which cannot change while the process runs: served as it is until the
+/// compressing thread has made its compressed forms.
+pub struct Asset {
     identity: Cached,
     compressed: OnceLock<Cached>,
 }
 
-impl Stylesheet {
-    pub fn new(identity: Cached, compressor: &Compressor) -> Arc<Stylesheet> {
-        let stylesheet = Arc::new(Stylesheet {
+impl Asset {
+    pub fn new(identity: Cached, compressor: &Compressor) -> Arc<Asset> {
+        let asset = Arc::new(Asset {
             identity,
             compressed: OnceLock::new(),
         });
-        let later = stylesheet.clone();
-        // The queue is empty at start-up, so this is never refused.
+        let later = asset.clone();
+        // The queue is nearly empty at start-up (one job per asset), so
+        // this is never refused.
         compressor.offer(Box::new(move || {
             let _ = later.compressed.set(later.identity.compressed());
         }));
-        stylesheet
+        asset
     }
 
     pub fn current(&self) -> &Cached {

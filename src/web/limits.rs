@@ -58,6 +58,10 @@ pub enum Accepts {
     Uploads { max_files: usize },
     /// An activity from another server, at most [`ACTIVITY_LIMIT`]: JSON.
     Activity,
+    /// The owner's editor and its upload address: a form, or a multipart
+    /// body with up to `max_files` images of `MEDIA_MAX_BYTES` each.
+    /// Refusals are HTML pages, or JSON for the upload address (`json`).
+    OwnerUploads { max_files: usize, json: bool },
 }
 
 /// The largest activity the inbox takes.
@@ -67,7 +71,10 @@ impl Accepts {
     fn answers_in_json(self) -> bool {
         matches!(
             self,
-            Accepts::ApiForm | Accepts::Uploads { .. } | Accepts::Activity
+            Accepts::ApiForm
+                | Accepts::Uploads { .. }
+                | Accepts::OwnerUploads { json: true, .. }
+                | Accepts::Activity
         )
     }
 
@@ -86,13 +93,18 @@ impl Accepts {
             Accepts::Nothing => return None,
             Accepts::Form | Accepts::ApiForm => FORM_LIMIT,
             Accepts::Activity => ACTIVITY_LIMIT,
-            Accepts::Uploads { .. } if !is_multipart(req.headers()) => FORM_LIMIT,
+            Accepts::Uploads { .. } | Accepts::OwnerUploads { .. }
+                if !is_multipart(req.headers()) =>
+            {
+                FORM_LIMIT
+            }
+            // A session, not a token, says who sends it: each file may
+            // have its full size, as with a token in the header.
+            Accepts::OwnerUploads { max_files, .. } => {
+                multipart_limit(file_limit(req), max_files, true)
+            }
             Accepts::Uploads { max_files } => {
-                let file_limit = req
-                    .app_data::<web::Data<AppState>>()
-                    .expect("the app state is registered")
-                    .settings
-                    .media_max_bytes;
+                let file_limit = file_limit(req);
                 let token_in_header = req.headers().contains_key(header::AUTHORIZATION);
                 let limit = multipart_limit(file_limit, max_files, token_in_header);
                 if !token_in_header {
@@ -103,6 +115,14 @@ impl Accepts {
         };
         Some(Oversize::Body { limit })
     }
+}
+
+/// `MEDIA_MAX_BYTES`.
+fn file_limit(req: &ServiceRequest) -> u64 {
+    req.app_data::<web::Data<AppState>>()
+        .expect("the app state is registered")
+        .settings
+        .media_max_bytes
 }
 
 /// What about a request is too large (413, 414 or 431).

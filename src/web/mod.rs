@@ -48,10 +48,27 @@ pub use sign_in::SignInServices;
 pub use state::{AppState, CHANGE_POLL_INTERVAL, HealthState};
 pub use webmention::advertised as webmention_link;
 
-/// Content Security Policy: no scripts at all, styles from the site itself,
-/// images from anywhere over HTTPS (notes may embed them), no framing.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
-     media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// A Content Security Policy: styles from the site itself, images from
+/// anywhere over HTTPS (notes may embed them), no framing, and whatever
+/// `$scripts` allows of scripts (nothing else may run).
+macro_rules! content_security_policy {
+    ($scripts:literal) => {
+        concat!(
+            "default-src 'none'; ",
+            $scripts,
+            "style-src 'self'; img-src 'self' https: data:; media-src 'self' https:; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+    };
+}
+
+/// Every page's: no scripts at all.
+const CONTENT_SECURITY_POLICY: &str = content_security_policy!("");
+
+/// The editor's: the site's own editor script, which sends the photos
+/// chosen to the site.
+pub const EDITOR_CONTENT_SECURITY_POLICY: &str =
+    content_security_policy!("script-src 'self'; connect-src 'self'; ");
 
 /// Every route, for the server and for tests.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -91,6 +108,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(activitypub::routes)
         .service(posted("/webmention", Accepts::Form, webmention::receive))
         .service(readable("/static/style.css", assets::stylesheet))
+        .service(readable("/static/editor.js", assets::editor_script))
         .service(readable(
             "/.well-known/oauth-authorization-server",
             indieauth_server::metadata::metadata,
@@ -149,20 +167,41 @@ fn sign_in_routes(cfg: &mut web::ServiceConfig) {
     ));
 }
 
+/// The editor's form: its text, and as many photos as a note may have.
+const EDITOR_FORM: Accepts = Accepts::OwnerUploads {
+    max_files: MAX_PHOTOS,
+    json: false,
+};
+
 /// `/admin…`: the owner's pages.
 fn admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(readable("", admin::dashboard))
         .service(page_and_form(
             "/new",
-            Accepts::Form,
+            EDITOR_FORM,
             admin::new_form,
             admin::save_new,
         ))
         .service(page_and_form(
             "/edit/{id}",
-            Accepts::Form,
+            EDITOR_FORM,
             admin::edit_form,
             admin::save_edit,
+        ))
+        .service(readable("/media", admin::media))
+        .service(posted(
+            "/media/upload",
+            Accepts::OwnerUploads {
+                max_files: 1,
+                json: true,
+            },
+            admin::upload,
+        ))
+        .service(page_and_form(
+            "/media/delete/{id}",
+            Accepts::Form,
+            admin::confirm_media_delete,
+            admin::delete_media,
         ))
         .service(page_and_form(
             "/delete/{id}",

@@ -19,11 +19,11 @@ use crate::store::AccessToken;
 
 /// The most bytes of text fields in one multipart body (a note's text and
 /// its properties), apart from the files: as much as a form may hold.
-const TEXT_FIELDS_LIMIT: u64 = FORM_LIMIT;
+pub(super) const TEXT_FIELDS_LIMIT: u64 = FORM_LIMIT;
 
 /// What each part costs beyond its bytes (its entry in the list), counted
 /// against the text limit so that a flood of empty parts is bounded too.
-const PART_COST: u64 = 64;
+pub(super) const PART_COST: u64 = 64;
 
 /// Boundaries and part headers around the content: room for them in the
 /// largest body a multipart route takes.

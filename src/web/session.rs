@@ -70,35 +70,36 @@ fn app_state(req: &HttpRequest) -> web::Data<AppState> {
         .clone()
 }
 
+impl Owner {
+    /// The owner whose live session the request's cookie names, or the
+    /// refusal: to the sign-in page for a page, 403 for a form.
+    pub async fn of(req: &HttpRequest) -> Result<Owner, WebError> {
+        let state = app_state(req);
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
+            let hash = token_hash(&token);
+            let session = state.store.find_session(&hash, state.store.now()).await?;
+            if session.is_some() {
+                return Ok(Owner {
+                    session_hash: hash,
+                    csrf: csrf_for(&token),
+                });
+            }
+        }
+        Err(WebError::SignInRequired {
+            login_path: state.settings.site.url.path().to_owned() + "auth/login",
+            is_form: !matches!(*req.method(), Method::GET | Method::HEAD),
+        })
+    }
+}
+
 impl FromRequest for Owner {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Owner, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            let state = app_state(&req);
-            let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-            if let Some(token) = token.filter(|t| !t.is_empty()) {
-                let hash = token_hash(&token);
-                let session = state
-                    .store
-                    .find_session(&hash, state.store.now())
-                    .await
-                    .map_err(WebError::from)?;
-                if session.is_some() {
-                    return Ok(Owner {
-                        session_hash: hash,
-                        csrf: csrf_for(&token),
-                    });
-                }
-            }
-            Err(WebError::SignInRequired {
-                login_path: state.settings.site.url.path().to_owned() + "auth/login",
-                is_form: !matches!(*req.method(), Method::GET | Method::HEAD),
-            }
-            .into())
-        })
+        Box::pin(async move { Ok(Owner::of(&req).await?) })
     }
 }
 
@@ -106,6 +107,15 @@ impl FromRequest for Owner {
 /// their form themselves (one address taking two kinds of `POST`).
 pub fn csrf_matches(owner: &Owner, presented: &str) -> bool {
     same_secret(presented, owner.csrf())
+}
+
+/// The refusal of a form whose CSRF token is missing or not the owner's.
+pub fn csrf_refused() -> WebError {
+    WebError::Forbidden(
+        "This form is out of date or did not come from this site's admin pages, \
+         so nothing was changed. Reload the page and try again."
+            .into(),
+    )
 }
 
 /// A form that every state-changing admin request sends: its fields, and
@@ -154,12 +164,7 @@ impl<T: CsrfForm> FromRequest for Authorized<T> {
                 csrf: String::new(),
             });
             if !same_secret(&token.csrf, owner.csrf()) {
-                return Err(WebError::Forbidden(
-                    "This form is out of date or did not come from this site's admin pages, \
-                     so nothing was changed. Reload the page and try again."
-                        .into(),
-                )
-                .into());
+                return Err(csrf_refused().into());
             }
             let form = serde_urlencoded::from_bytes::<T>(&body)
                 .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}.")))?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::http::header::HeaderValue;
 
-use super::assets::Stylesheet;
+use super::assets::Asset;
 use super::cache::{Observed, RenderCache};
 use super::conditional::Cached;
 use crate::config::Settings;
@@ -25,7 +25,9 @@ pub struct AppState {
     pub settings: Settings,
     pub store: Store,
     pub cache: RenderCache,
-    pub stylesheet: Arc<Stylesheet>,
+    pub stylesheet: Arc<Asset>,
+    /// The editor's script.
+    pub editor_script: Arc<Asset>,
     /// For the feeds, the sitemap and robots.txt (FEED_CACHE_SECONDS).
     pub feed_cache_control: HeaderValue,
     pub health: HealthState,
@@ -65,12 +67,21 @@ impl AppState {
             HeaderValue::from_str(&format!("public, max-age={}", settings.feed_cache_seconds))
                 .expect("a number makes a valid header value");
         let cache = RenderCache::new(version, store.now());
-        let stylesheet = Stylesheet::new(
+        let stylesheet = Asset::new(
             Cached::new(
                 crate::render::css(),
                 store.now(),
                 cache.serving_since(),
                 "text/css; charset=utf-8",
+            ),
+            cache.compressor(),
+        );
+        let editor_script = Asset::new(
+            Cached::new(
+                crate::render::editor_script(),
+                store.now(),
+                cache.serving_since(),
+                "text/javascript; charset=utf-8",
             ),
             cache.compressor(),
         );
@@ -92,6 +103,7 @@ impl AppState {
             store,
             cache,
             stylesheet,
+            editor_script,
             feed_cache_control,
             health: HealthState::new(database_probe),
             sign_in,

@@ -21,6 +21,8 @@ enum Writer {
     CliHardDelete,
     Import,
     Editor,
+    EditorNewWithPhoto,
+    EditorPhotos,
     MicropubCreate,
     MicropubUpdate,
     MicropubDelete,
@@ -31,7 +33,7 @@ use Step::*;
 use Writer::*;
 
 impl Writer {
-    const ALL: [Writer; 12] = [
+    const ALL: [Writer; 14] = [
         CliNew,
         CliEdit,
         CliTag,
@@ -40,6 +42,8 @@ impl Writer {
         CliHardDelete,
         Import,
         Editor,
+        EditorNewWithPhoto,
+        EditorPhotos,
         MicropubCreate,
         MicropubUpdate,
         MicropubDelete,
@@ -49,10 +53,10 @@ impl Writer {
     /// The steps this change writes.
     fn steps(self) -> &'static [Step] {
         match self {
-            CliNew | Import | MicropubCreate | CliHardDelete => {
+            CliNew | Import | EditorNewWithPhoto | MicropubCreate | CliHardDelete => {
                 &[Notes, NoteTags, Tags, SearchIndex, NoteMedia]
             }
-            CliEdit | Editor | MicropubUpdate => {
+            CliEdit | Editor | EditorPhotos | MicropubUpdate => {
                 &[Notes, Properties, NoteTags, Tags, SearchIndex, NoteMedia]
             }
             CliTag => &[Notes, NoteTags, Tags, SearchIndex],
@@ -79,6 +83,8 @@ impl Writer {
             CliHardDelete => site.cli_fails(&["note", "delete", "--hard", "seed"], ""),
             Import => site.import_fails(),
             Editor => site.editor_fails().await,
+            EditorNewWithPhoto => site.editor_new_with_photo_fails().await,
+            EditorPhotos => site.editor_photos_fail().await,
             MicropubCreate => {
                 site.micropub_fails(json!({
                     "type": ["h-entry"],

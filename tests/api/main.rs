@@ -3,6 +3,7 @@
 
 mod activitypub;
 mod admin;
+mod admin_media;
 mod backup;
 mod cli;
 mod compression;
@@ -10,6 +11,7 @@ mod conditional_get;
 mod damage;
 mod dashboard;
 mod durability;
+mod editor_photos;
 mod export;
 mod failure_injection;
 mod fake_hub;

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::multipart::{Form, Part};
 use starpunk::web::session::token_hash;
 
 use crate::helpers::TestApp;
@@ -67,6 +68,50 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+impl TestApp {
+    /// Submits an admin form as `multipart/form-data`, as a browser does
+    /// when the form has a file field: the session's CSRF token first,
+    /// then `parts` in order (a part with a file name is a file).
+    pub async fn owner_multipart(
+        &self,
+        signed: &Signed,
+        path: &str,
+        parts: Vec<FormPart>,
+    ) -> reqwest::Response {
+        let mut form = Form::new().text("csrf", signed.csrf.clone());
+        for part in parts {
+            form = match part {
+                FormPart::Text(name, value) => form.text(name, value),
+                FormPart::File(name, file_name, bytes) => {
+                    form.part(name, Part::bytes(bytes).file_name(file_name))
+                }
+            };
+        }
+        self.client
+            .post(self.url(path))
+            .header(COOKIE, &signed.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// One part of a multipart form.
+pub enum FormPart {
+    Text(&'static str, String),
+    /// Field name, file name, bytes.
+    File(&'static str, &'static str, Vec<u8>),
+}
+
+/// Text parts from pairs.
+pub fn texts(fields: &[(&'static str, &str)]) -> Vec<FormPart> {
+    fields
+        .iter()
+        .map(|(name, value)| FormPart::Text(name, (*value).to_owned()))
+        .collect()
 }
 
 /// `starpunk_session=…` from a response's `Set-Cookie`, if it sets one.

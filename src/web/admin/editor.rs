@@ -7,6 +7,8 @@ mod form;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
+use super::photos::{EditorPhotos, allow_editor_script};
+use super::submission::EditorSubmission;
 use super::{done, note_by_id};
 use crate::domain::{
     NewNote, Note, NoteBody, NoteEdit, NoteProperties, NoteState, Slug, Tag, Visibility,
@@ -14,7 +16,7 @@ use crate::domain::{
 };
 use crate::render::{Editor, EditorErrors, PageContext, markdown};
 use crate::store::StoreError;
-use crate::web::session::{Authorized, Owner, private_page};
+use crate::web::session::{Owner, private_page};
 use crate::web::{AppState, WebError};
 pub use form::NoteForm;
 use form::{datetime_local_value, parse_datetime_local};
@@ -39,7 +41,7 @@ impl EditorView<'_> {
         let published_at = parse_datetime_local(self.form.published_at.trim())
             .map(|at| datetime_local_value(&at))
             .unwrap_or_default();
-        private_page(
+        let mut response = private_page(
             status,
             Editor {
                 ctx: PageContext { site },
@@ -63,8 +65,12 @@ impl EditorView<'_> {
                 errors: self.errors,
                 preview: self.preview.as_deref(),
                 saved_meanwhile: self.saved_meanwhile.as_deref(),
+                photos: self.form.photos.field(self.state),
+                script: PageContext { site }.editor_script_href(),
             },
-        )
+        )?;
+        allow_editor_script(&mut response);
+        Ok(response)
     }
 }
 
@@ -89,9 +95,14 @@ pub async fn new_form(state: web::Data<AppState>, owner: Owner) -> Result<HttpRe
 /// `POST /admin/new`: preview, or create the note.
 pub async fn save_new(
     state: web::Data<AppState>,
-    request: Authorized<NoteForm>,
+    request: EditorSubmission,
 ) -> Result<HttpResponse, WebError> {
-    let Authorized { owner, form } = request;
+    let EditorSubmission {
+        owner,
+        mut form,
+        chosen,
+    } = request;
+    let photo_step = form.photos.update(&state, chosen, &form.action).await?;
     let mut errors = EditorErrors::default();
     let context = form.parsed_context(&mut errors);
     let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
@@ -105,16 +116,13 @@ pub async fn save_new(
     };
     let published_at = form.parsed_date(&mut errors);
     let tags = form.parsed_tags(&mut errors).unwrap_or_default();
-    let view = |errors, preview| EditorView {
-        state: &state,
-        owner: &owner,
-        editing: None,
-        form: &form,
-        errors,
-        preview,
-        saved_meanwhile: None,
-    };
-    let Some(body) = body.filter(|_| errors.is_empty()) else {
+    if let Some(status) = photo_step {
+        return new_editor_again(&state, &owner, &form, EditorErrors::default(), None)
+            .respond(status);
+    }
+    let photos_ready = form.wants_preview() || form.photos.ready_to_save(&state.settings.site);
+    let view = |errors, preview| new_editor_again(&state, &owner, &form, errors, preview);
+    let Some(body) = body.filter(|_| errors.is_empty() && photos_ready) else {
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     };
     if form.wants_preview() {
@@ -130,7 +138,7 @@ pub async fn save_new(
         return view(errors, None).respond(StatusCode::UNPROCESSABLE_ENTITY);
     }
     let published = form.published.is_some();
-    let mut properties = NoteProperties::default();
+    let mut properties = form.photos.applied_to(&NoteProperties::default());
     set_context(&mut properties.extra, context.flatten().as_ref());
     let note = state
         .store
@@ -146,6 +154,24 @@ pub async fn save_new(
         .await?;
     log::info!("admin: created note {}", note.slug);
     done(&state, &owner, &saved_message(&state, &note, "Published.")).await
+}
+
+fn new_editor_again<'a>(
+    state: &'a AppState,
+    owner: &'a Owner,
+    form: &'a NoteForm,
+    errors: EditorErrors,
+    preview: Option<String>,
+) -> EditorView<'a> {
+    EditorView {
+        state,
+        owner,
+        editing: None,
+        form,
+        errors,
+        preview,
+        saved_meanwhile: None,
+    }
 }
 
 /// What the dashboard says after a save: where the note now stands.
@@ -198,6 +224,7 @@ pub async fn edit_form(
             .collect::<Vec<_>>()
             .join(", "),
         based_on: note.content_hash.clone(),
+        photos: EditorPhotos::of_note(&state, &note.properties.photos).await?,
         ..NoteForm::default()
     };
     EditorView {
@@ -216,11 +243,28 @@ pub async fn edit_form(
 /// changed since the editor was opened) and the published state.
 pub async fn save_edit(
     state: web::Data<AppState>,
-    request: Authorized<NoteForm>,
+    request: EditorSubmission,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let Authorized { owner, mut form } = request;
+    let EditorSubmission {
+        owner,
+        mut form,
+        chosen,
+    } = request;
     let note = note_by_id(&state, &id).await?;
+    let photo_step = form.photos.update(&state, chosen, &form.action).await?;
+    if let Some(status) = photo_step {
+        return editor_again(
+            &state,
+            &owner,
+            &note,
+            &form,
+            EditorErrors::default(),
+            None,
+            None,
+        )
+        .respond(status);
+    }
     let mut errors = EditorErrors::default();
     let context = form.parsed_context(&mut errors);
     let body = NoteBody::parse(form.text(context.clone().flatten().as_ref()))
@@ -232,7 +276,9 @@ pub async fn save_edit(
     let published_at = form.parsed_date(&mut errors).filter(|at| {
         note.published_at.map(|p| datetime_local_value(&p)) != Some(datetime_local_value(at))
     });
-    let (Some(body), Some(tags), Some(context), true) = (body, tags, context, errors.is_empty())
+    let photos_ready = form.wants_preview() || form.photos.ready_to_save(&state.settings.site);
+    let (Some(body), Some(tags), Some(context), true) =
+        (body, tags, context, errors.is_empty() && photos_ready)
     else {
         return editor_again(&state, &owner, &note, &form, errors, None, None)
             .respond(StatusCode::UNPROCESSABLE_ENTITY);
@@ -244,17 +290,24 @@ pub async fn save_edit(
     }
     let slug = note.slug.as_str();
     let published = form.published.is_some();
-    let mut properties = note.properties.clone();
-    set_context(&mut properties.extra, context.as_ref());
     let edit = NoteEdit {
         tags: Some(tags),
         published: Some(published),
-        properties: Some(properties),
         published_at,
         visibility: Some(form.visibility()),
         ..NoteEdit::text(body, form.based_on.clone())
     };
-    let saved = match state.store.change(slug, edit).await {
+    // The photos and what the note answers replace the note's own; its
+    // other properties stay as they are when the change is made.
+    let changed = state.store.change_with(slug, |current| {
+        let mut properties = form.photos.applied_to(&current.properties);
+        set_context(&mut properties.extra, context.as_ref());
+        Ok::<_, StoreError>(NoteEdit {
+            properties: Some(properties),
+            ..edit
+        })
+    });
+    let saved = match changed.await {
         Ok(saved) => saved,
         Err(StoreError::Conflict { current, .. }) => {
             let saved = state

@@ -1,4 +1,5 @@
-//! The admin pages: the dashboard, the editor and the actions on a note.
+//! The admin pages: the dashboard, the editor (with its photos), the
+//! actions on a note, and the uploads.
 //! Every page needs a signed-in [`Owner`]; every change is a `POST` checked
 //! by [`Authorized`], goes through the note service like any other writer,
 //! and is visible on the public pages at the next request.
@@ -9,7 +10,11 @@ mod blocked;
 mod dashboard;
 mod editor;
 mod followers;
+mod form;
+mod media;
 mod mentions;
+mod photos;
+mod submission;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -24,6 +29,7 @@ pub use blocked::{block, blocked, unblock};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
 pub use followers::{followers, remove_follower};
+pub use media::{confirm_media_delete, delete_media, media, upload};
 pub use mentions::{distrust, mentions, moderate, sent};
 
 /// Notes on each page of the dashboard.
@@ -31,6 +37,17 @@ const NOTES_PER_PAGE: u32 = 25;
 
 /// Back to the dashboard with a one-time message.
 async fn done(state: &AppState, owner: &Owner, message: &str) -> Result<HttpResponse, WebError> {
+    done_at(state, owner, message, "admin").await
+}
+
+/// Back to an admin page (`page`, under the site's path) with a one-time
+/// message.
+async fn done_at(
+    state: &AppState,
+    owner: &Owner,
+    message: &str,
+    page: &str,
+) -> Result<HttpResponse, WebError> {
     state.store.set_flash(owner.session_hash(), message).await?;
     // Pages rendered before the change are dropped now, not at the next
     // poll: the owner looks at the site right after.
@@ -38,7 +55,7 @@ async fn done(state: &AppState, owner: &Owner, message: &str) -> Result<HttpResp
     Ok(HttpResponse::SeeOther()
         .insert_header((
             header::LOCATION,
-            format!("{}admin", state.settings.site.url.path()),
+            format!("{}{page}", state.settings.site.url.path()),
         ))
         .insert_header(no_store())
         .finish())

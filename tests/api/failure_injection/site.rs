@@ -13,7 +13,7 @@ use starpunk::store::{MediaDir, MediaRecord};
 
 use crate::helpers::{TestApp, run_with_input};
 use crate::media_support::{image_of, media_token};
-use crate::owner::Signed;
+use crate::owner::{Signed, texts};
 
 pub const SEED_TEXT: &str = "Seed note about quokkas";
 
@@ -180,6 +180,50 @@ impl Site {
                     ("based_on", &note.content_hash),
                     ("action", "save"),
                 ],
+            )
+            .await;
+        response.status() == 500
+    }
+
+    /// A new note from the editor with the unused upload as its photo.
+    pub async fn editor_new_with_photo_fails(&self) -> bool {
+        let fields = [
+            ("content", "An editor note about echidnas"),
+            ("tags", "Fresh, Shared"),
+            ("published", "on"),
+            ("photo_url", &self.unused_photo_url()),
+            ("photo_alt", "An echidna"),
+            ("action", "save"),
+        ];
+        let response = self
+            .app
+            .owner_multipart(&self.owner, "/admin/new", texts(&fields))
+            .await;
+        response.status() == 500
+    }
+
+    /// The seed note from the editor with its photos changed: the unused
+    /// upload added before its own, described anew.
+    pub async fn editor_photos_fail(&self) -> bool {
+        let note = self.app.store().find("seed").await.unwrap().unwrap();
+        let own = note.properties.photos[0].url.clone();
+        let fields = [
+            ("content", "Seed note, with a new first photo"),
+            ("tags", "Edited"),
+            ("published", "on"),
+            ("based_on", &note.content_hash),
+            ("photo_url", &self.unused_photo_url()),
+            ("photo_alt", "An echidna"),
+            ("photo_url", &own),
+            ("photo_alt", "A gradient, second now"),
+            ("action", "save"),
+        ];
+        let response = self
+            .app
+            .owner_multipart(
+                &self.owner,
+                &format!("/admin/edit/{}", note.id),
+                texts(&fields),
             )
             .await;
         response.status() == 500

@@ -3,13 +3,16 @@ state the owner meets them: signed out, with notes, with field errors,
 with a preview, with an edit conflict, before a delete. Fetched over
 plain HTTP as the owner (the browser test covers the clicking)."""
 
+import json
 import re
 
 import pytest
 
 from support.nu import canary_was_checked, check_folder, errors_in
+from support.png import png
 
 EDIT_LINK = re.compile(r'href="/admin/edit/(\d+)"')
+MEDIA_DELETE_LINK = re.compile(r'href="/admin/media/delete/(\d+)"')
 
 
 def note_ids(owner, query=""):
@@ -30,6 +33,7 @@ def admin_pages(admin_site, owner):
     newest, draft, published = note_ids(owner)
     assert owner.post(f"/admin/delete/{newest}", []).status == 303
     deleted = newest
+    photo_pages = photos_in_every_state(owner)
 
     pages = {
         "sign-in.html": admin_site.get("/auth/login"),
@@ -61,12 +65,44 @@ def admin_pages(admin_site, owner):
             "/auth/authorize?response_type=code&client_id=http%3A%2F%2Flocalhost%3A1%2F"
             "&redirect_uri=http%3A%2F%2Flocalhost%3A1%2Fcb&state=s&code_challenge_method=S256"
             "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&scope=create+media+read"),
+        **photo_pages,
     }
     folder = admin_site.folder / "admin-pages"
     folder.mkdir()
     for name, response in pages.items():
         (folder / name).write_bytes(response.body)
     return pages
+
+
+def photos_in_every_state(owner):
+    """The editor with photos (added, refused, undescribed, previewed) and
+    the media pages, with an upload a note uses and one nothing uses."""
+    def upload(width):
+        answer = owner.post_multipart("/admin/media/upload", [],
+                                      [("file", "photo.png", png(width, 20))])
+        assert answer.status == 201, answer.text
+        return json.loads(answer.text)["url"]
+
+    used, unused = upload(30), upload(24)
+    described = [("photo_url", used), ("photo_alt", "An orange square & a line")]
+    saved = owner.post("/admin/new", [("content", "A note with a photo."), ("published", "on"),
+                                      ("slug", "with-photo"), *described, ("action", "save")])
+    assert saved.status == 303, saved.text
+    media = owner.get("/admin/media")
+    unused_id, used_id = MEDIA_DELETE_LINK.findall(media.text)
+    return {
+        "editor-photos-added.html": owner.post_multipart(
+            "/admin/new", [("content", "Photos coming."), ("action", "add-photos")],
+            [("photos", "one.png", png(16, 12)), ("photos", "notes.txt", b"not an image")]),
+        "editor-photo-undescribed.html": owner.post("/admin/new", [
+            ("content", "Undescribed."), ("photo_url", unused), ("photo_alt", ""),
+            ("action", "save")]),
+        "editor-photo-preview.html": owner.post("/admin/new", [
+            ("content", "Previewed."), *described, ("action", "preview")]),
+        "media.html": media,
+        "confirm-media-delete.html": owner.get(f"/admin/media/delete/{unused_id}"),
+        "confirm-media-delete-in-use.html": owner.get(f"/admin/media/delete/{used_id}"),
+    }
 
 
 # Each page and the status it must answer with.
@@ -77,6 +113,9 @@ EXPECTED = {
     "editor-edit.html": 200, "editor-edit-draft.html": 200, "editor-conflict.html": 409,
     "confirm-delete.html": 200, "confirm-remove-for-good.html": 200, "admin-404.html": 404,
     "apps.html": 200, "mentions.html": 200, "mentions-sent.html": 200, "consent.html": 200,
+    "editor-photos-added.html": 415, "editor-photo-undescribed.html": 422,
+    "editor-photo-preview.html": 200, "media.html": 200, "confirm-media-delete.html": 200,
+    "confirm-media-delete-in-use.html": 200,
 }
 
 
@@ -113,3 +152,10 @@ def test_the_pages_show_what_they_are_for(admin_pages):
     assert "The version saved meanwhile" in admin_pages["editor-conflict.html"].text
     assert "Remove for good" in admin_pages["confirm-remove-for-good.html"].text
     assert "a-draft" in admin_pages["dashboard.html"].text
+    assert 'id="photos-error"' in admin_pages["editor-photos-added.html"].text
+    assert 'id="photo-alt-error-1"' in admin_pages["editor-photo-undescribed.html"].text
+    assert 'class="u-photo"' in admin_pages["editor-photo-preview.html"].text
+    assert "unused" in admin_pages["media.html"].text
+    assert "with-photo" in admin_pages["media.html"].text
+    assert "Delete this upload?" in admin_pages["confirm-media-delete.html"].text
+    assert "This upload is in use" in admin_pages["confirm-media-delete-in-use.html"].text

@@ -6,13 +6,11 @@ and a desktop width go to target/screenshots/."""
 
 import base64
 import re
-from urllib.parse import urlsplit
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
+from support.browser import button, flash, path_of, submit_with
 from support.http import request
 
 PHONE, DESKTOP = 390, 1280
@@ -21,38 +19,6 @@ FIRST_TEXT = ("Written in a browser: **bold words** and [a link](https://example
               "- first item\n- second item\n")
 EDITED_TEXT = FIRST_TEXT.replace("first item", "first item, edited")
 DRAFT_TEXT = "A browser draft that nobody else may see yet.\n"
-
-
-def path_of(driver):
-    parts = urlsplit(driver.current_url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def submit_with(driver, button):
-    """Clicks a submit button and waits for the next page to load.
-
-    The old page is marked with a window property that the next document
-    will not have. Chromedriver can report a half-replaced page with one of
-    several errors mid-navigation, so any driver error while waiting only
-    means "not yet"."""
-    driver.execute_script("window.__starpunkOldPage = true;")
-    button.click()
-    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(
-            "return window.__starpunkOldPage === undefined"
-            " && document.readyState === 'complete'"))
-
-
-def button(driver, text, within=None):
-    scope = within or driver
-    found = [b for b in scope.find_elements(By.TAG_NAME, "button") if b.text.strip() == text]
-    assert found, f"no button {text!r} on {driver.current_url}"
-    return found[0]
-
-
-def flash(driver):
-    found = driver.find_elements(By.CSS_SELECTOR, ".flash")
-    return found[0].text if found else None
 
 
 def row_for(driver, slug):

@@ -6,13 +6,11 @@ use serde::Deserialize;
 
 use crate::domain::{NoteContext, NoteKind, Tag, Visibility, is_web_url};
 use crate::render::EditorErrors;
-use crate::web::session::CsrfForm;
+use crate::web::admin::photos::EditorPhotos;
 
 /// The editor's form, for a new note and for an edit.
 #[derive(Deserialize, Default)]
 pub struct NoteForm {
-    #[serde(default)]
-    pub(super) csrf: String,
     #[serde(default)]
     pub(super) content: String,
     /// Present (any value) when the box is ticked.
@@ -40,15 +38,12 @@ pub struct NoteForm {
     /// Edits only: the content hash of the version the editor opened.
     #[serde(default)]
     pub(super) based_on: String,
-    /// `preview` or `save`.
+    /// `preview`, `save`, or a photo button (see [`EditorPhotos`]).
     #[serde(default)]
     pub(super) action: String,
-}
-
-impl CsrfForm for NoteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
+    /// The photos, from fields of their own.
+    #[serde(skip)]
+    pub(in crate::web::admin) photos: EditorPhotos,
 }
 
 impl NoteForm {
