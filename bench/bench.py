@@ -13,7 +13,9 @@ Then wrk measures every endpoint, alternating app / nginx / ceiling round
 by round, and the program prints medians, ratios, p99 latency, CPU per
 request, the app's peak memory and the targets (PASS/MISS, informational).
 It also measures /health as an uptime monitor sees it: latency through a
-few connections, alone and while a second wrk saturates /.
+few connections, alone and while a second wrk saturates /. Last, the
+fediverse fan-out (bench/fanout.py): one note to 2,000 followers on 400
+servers; `bench/bench.py fanout` runs that section alone.
 
 Exit status: 0 when every measurement ran cleanly, whatever the figures;
 1 on errors (a wrong status, a body that differs, a wrk failure, non-2xx/3xx
@@ -39,6 +41,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import fanout  # noqa: E402
 import measure  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
@@ -320,6 +323,7 @@ def write_outputs(ctx, facts, datasets, comparison, started):
                                                 "threads", "connections", "monitor_connections", "workers",
                                                 "max_foreign", "retries", "quiet_wait", "quiet_budget")},
         "datasets": [d.summary() for d in datasets], "comparison": comparison,
+        "fanout": getattr(ctx, "fanout", None),
         "errors": ctx.errors, "waited_s": ctx.guard.waited, "total_s": round(time.monotonic() - started),
         "out_dir": ctx.out_dir,
     }
@@ -352,6 +356,7 @@ def run(ctx, tools, started):
         ctx.out()
         for line in lines:
             ctx.out(line)
+    fanout.section(ctx)
     write_outputs(ctx, facts, datasets, comparison, started)
     if ctx.errors:
         ctx.out()
@@ -367,7 +372,10 @@ def run(ctx, tools, started):
 
 
 def main(argv=None):
-    opts = parse_options(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["fanout"]:
+        return fanout.main(argv[1:])
+    opts = parse_options(argv)
     tools = find_tools(need_cargo=not opts.no_build)
     started = time.monotonic()
     # SIGTERM unwinds like Ctrl-C, so the clean-up below always runs.

@@ -4,11 +4,13 @@
 //! valid settings; a bad value stops the program with one line naming the
 //! variable and what is wrong with it.
 
+mod activitypub;
 mod operations;
 mod social;
 mod sources;
 mod webmention;
 
+pub use activitypub::{ActivityPubSettings, DELIVERY_CONCURRENCY};
 pub use operations::LogFormat;
 pub use social::SocialSettings;
 pub use webmention::WebmentionLimits;
@@ -71,6 +73,8 @@ pub struct Settings {
     pub app_pages_private_allowed: Vec<std::net::IpAddr>,
     /// Webmentions and the fediverse.
     pub social: SocialSettings,
+    /// The site as a fediverse actor; `None`: federation is off.
+    pub activitypub: Option<ActivityPubSettings>,
     /// How much the Webmention endpoint takes.
     pub webmention: WebmentionLimits,
     /// Where `/metrics` listens (METRICS_ADDR); `None`: no metrics.
@@ -255,6 +259,7 @@ impl Settings {
         let media_max_bytes =
             parse_number::<u64, _>(&vars, "MEDIA_MAX_BYTES", MEDIA_MAX_BYTES, 1..=1_000_000_000)?;
         let social = SocialSettings::parse(&vars, production)?;
+        let activitypub = ActivityPubSettings::parse(&vars, production)?;
         let metrics_addr = operations::parse_metrics_addr(&vars)?;
         let log_format = operations::parse_log_format(&vars)?;
 
@@ -276,6 +281,7 @@ impl Settings {
             media_max_bytes,
             app_pages_private_allowed: Vec::new(),
             social,
+            activitypub,
             webmention: WebmentionLimits::default(),
             metrics_addr,
             log_format,

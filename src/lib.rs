@@ -6,6 +6,7 @@
 //! `render` turns notes into HTML, feeds and the sitemap without touching
 //! anything else.
 
+pub mod activitypub;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -14,9 +14,9 @@ use crate::web::{AppState, CHANGE_POLL_INTERVAL, Observed};
 use crate::webmention;
 use crate::websub::{Publisher, announce_changes};
 
-/// Every consumer of the log of note changes that runs: each starts at
-/// the end of the log on a site that had none, and the log keeps what any
-/// of them has yet to read.
+/// The consumers of the log of note changes that always run: each starts
+/// at the end of the log on a site that had none. ActivityPub's, when
+/// federation is on, starts its own (see [`change_consumers`]).
 const CHANGE_CONSUMERS: &[&str] = &[webmention::CONSUMER];
 
 /// Starts each consumer of the note changes at the end of the log, if it
@@ -63,8 +63,20 @@ pub fn spawn(state: Arc<AppState>, websub: Option<Publisher>) -> Vec<tokio::task
         state.webmention.clone(),
     )));
     tasks.push(tokio::spawn(remove_unused_uploads(state.clone())));
-    tasks.push(tokio::spawn(forget_expired_sign_ins(state)));
+    tasks.push(tokio::spawn(forget_expired_sign_ins(state.clone())));
+    tasks.extend(crate::activitypub::spawn(state));
     tasks
+}
+
+/// Every consumer of the note change log that runs in this server: the
+/// log keeps what any of them has yet to read (one that is off must not be
+/// listed, or the log would never shrink).
+pub fn change_consumers(state: &AppState) -> Vec<&'static str> {
+    let mut consumers = CHANGE_CONSUMERS.to_vec();
+    if state.federation.is_some() {
+        consumers.push(crate::activitypub::CHANGES_CONSUMER);
+    }
+    consumers
 }
 
 /// How often uploads no note used are looked for.
@@ -110,7 +122,11 @@ async fn forget_expired_sign_ins(state: Arc<AppState>) {
         state.sign_in.forget_idle_clients();
         state.webmention.forget_idle_hosts();
         // The log of note changes keeps only what a consumer has yet to read.
-        if let Err(e) = state.store.forget_consumed_changes(CHANGE_CONSUMERS).await {
+        if let Err(e) = state
+            .store
+            .forget_consumed_changes(&change_consumers(&state))
+            .await
+        {
             log::warn!("cannot forget consumed note changes: {}", error_chain(&e));
         }
     }

@@ -12,6 +12,7 @@ use actix_web::middleware::from_fn;
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, web};
 
+use crate::activitypub::Federation;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::maintenance;
@@ -129,13 +130,11 @@ impl Application {
             .transpose()?;
         let database_probe = DatabaseProbe::open(&settings.database_path).await?;
         let sign_in = SignInServices::new(&settings);
-        let state = web::Data::new(AppState::new(
-            settings,
-            store,
-            version,
-            database_probe,
-            sign_in,
-        ));
+        let federation = Federation::start(&settings, &store).await?;
+        let state = web::Data::new(
+            AppState::new(settings, store, version, database_probe, sign_in)
+                .with_federation(federation),
+        );
         let websub = Publisher::from_settings(&state.settings, state.queue_metrics("websub"));
 
         let server = serve(listener, workers, state.clone())?;

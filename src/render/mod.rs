@@ -5,6 +5,7 @@ mod admin_media;
 mod apps;
 mod context;
 mod editor_photos;
+mod federation;
 mod feeds;
 mod head;
 pub mod markdown;
@@ -25,6 +26,7 @@ pub use admin_media::{ConfirmMediaDelete, MediaPage, MediaRow, UserLink};
 pub use apps::{AppsPage, ConsentPage, ScopeChoice, TokenRow};
 pub use context::ContextView;
 pub use editor_photos::{PhotoField, PhotoItem, human_size};
+pub use federation::{BlockedPage, DeliveryRow, FollowerRow, FollowersPage};
 pub use feeds::{
     FeedChannel, FeedFormat, atom, json_feed, render_feed, rss, site_feed_url, tag_feed_url,
 };

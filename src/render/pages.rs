@@ -122,6 +122,8 @@ pub struct HomePage<'a> {
     pub newer: Option<String>,
     /// Link to the page of older notes, if any.
     pub older: Option<String>,
+    /// The fediverse actor, when federation is on.
+    pub activitypub: Option<String>,
 }
 
 impl HomePage<'_> {
@@ -148,6 +150,9 @@ pub struct NotePage<'a> {
     pub note: NoteView,
     /// What other sites said about it, approved by the owner.
     pub responses: super::ResponsesView,
+    /// Whether federation is on: the permalink has an ActivityPub
+    /// representation too.
+    pub activitypub: bool,
     /// Listed nowhere: search engines are asked not to list it either.
     pub unlisted: bool,
 }

@@ -9,6 +9,7 @@ mod check;
 mod database;
 mod debris;
 mod export;
+mod federation;
 mod files;
 mod listing;
 mod media;
@@ -37,6 +38,10 @@ pub use database::{
 };
 pub use debris::Repair;
 pub use export::{ExportDir, Written, export_stem, export_text};
+pub use federation::{
+    ActivityKind, DeliveryState, DueDelivery, Failure, FederatedNote, Follower, KeyPairPem,
+    NoteSend, NoteState, PrivateKeyPem, QueuedActivity, RemoteActor, Settled, next_version,
+};
 pub use files::{FileDamage, NotesDir};
 pub use listing::{ListedFingerprint, NoteCounts, NoteFilter};
 pub use media::{MediaDir, MediaFile, MediaRecord, WebVariant};

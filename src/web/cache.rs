@@ -50,6 +50,14 @@ pub enum CacheKey {
     /// `/sitemap-{n}.xml`, from 1.
     SitemapPart(usize),
     Robots,
+    /// `/note/{slug}` as an ActivityPub object: its other representation.
+    NoteObject(String),
+    /// The fediverse actor.
+    Actor,
+    /// The actor's outbox: the collection (page 0) or one of its pages.
+    Outbox {
+        page: u64,
+    },
 }
 
 impl CacheKey {
@@ -69,13 +77,21 @@ impl CacheKey {
     fn is_page(&self) -> bool {
         matches!(
             self,
-            CacheKey::Home { .. } | CacheKey::Note(_) | CacheKey::Tags | CacheKey::Tag { .. }
+            CacheKey::Home { .. }
+                | CacheKey::Note(_)
+                | CacheKey::Tags
+                | CacheKey::Tag { .. }
+                | CacheKey::NoteObject(_)
+                | CacheKey::Actor
+                | CacheKey::Outbox { .. }
         )
     }
 
     fn weight(&self) -> u64 {
         let text = match self {
-            CacheKey::Note(text) | CacheKey::Tag { key: text, .. } => text.len(),
+            CacheKey::Note(text) | CacheKey::NoteObject(text) | CacheKey::Tag { key: text, .. } => {
+                text.len()
+            }
             CacheKey::TagFeed { key, .. } => key.len(),
             _ => 0,
         };

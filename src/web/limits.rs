@@ -56,17 +56,25 @@ pub enum Accepts {
     /// Micropub: a form or JSON, or a multipart body with up to
     /// `max_files` images of `MEDIA_MAX_BYTES` each: JSON.
     Uploads { max_files: usize },
+    /// An activity from another server, at most [`ACTIVITY_LIMIT`]: JSON.
+    Activity,
     /// The owner's editor and its upload address: a form, or a multipart
     /// body with up to `max_files` images of `MEDIA_MAX_BYTES` each.
     /// Refusals are HTML pages, or JSON for the upload address (`json`).
     OwnerUploads { max_files: usize, json: bool },
 }
 
+/// The largest activity the inbox takes.
+pub const ACTIVITY_LIMIT: u64 = 1024 * 1024;
+
 impl Accepts {
     fn answers_in_json(self) -> bool {
         matches!(
             self,
-            Accepts::ApiForm | Accepts::Uploads { .. } | Accepts::OwnerUploads { json: true, .. }
+            Accepts::ApiForm
+                | Accepts::Uploads { .. }
+                | Accepts::OwnerUploads { json: true, .. }
+                | Accepts::Activity
         )
     }
 
@@ -84,6 +92,7 @@ impl Accepts {
         let limit = match self {
             Accepts::Nothing => return None,
             Accepts::Form | Accepts::ApiForm => FORM_LIMIT,
+            Accepts::Activity => ACTIVITY_LIMIT,
             Accepts::Uploads { .. } | Accepts::OwnerUploads { .. }
                 if !is_multipart(req.headers()) =>
             {

@@ -1,6 +1,7 @@
 //! HTTP: one file per resource. Handlers read settings and notes from the
 //! shared [`AppState`] and answer from the render cache when they can.
 
+pub mod activitypub;
 mod admin;
 mod assets;
 mod cache;
@@ -104,6 +105,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             media::upload,
         ))
         .service(readable("/media/{path:.*}", media::serve))
+        .configure(activitypub::routes)
         .service(posted("/webmention", Accepts::Form, webmention::receive))
         .service(readable("/static/style.css", assets::stylesheet))
         .service(readable("/static/editor.js", assets::editor_script))
@@ -218,6 +220,15 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .service(posted("/mentions/distrust", Accepts::Form, admin::distrust))
         .service(readable("/mentions/sent/{id}", admin::sent))
         .service(readable("/apps", admin::apps))
+        .service(readable("/followers", admin::followers))
+        .service(posted(
+            "/followers/remove",
+            Accepts::Form,
+            admin::remove_follower,
+        ))
+        .service(readable("/blocked", admin::blocked))
+        .service(posted("/blocked/add", Accepts::Form, admin::block))
+        .service(posted("/blocked/remove", Accepts::Form, admin::unblock))
         .service(posted(
             "/apps/revoke/{id}",
             Accepts::Form,

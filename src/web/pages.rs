@@ -73,6 +73,7 @@ async fn render_home(state: &AppState, page: u64) -> Result<Option<Rendered>, We
         page,
         newer: (page > 1).then(|| page_link(page - 1)),
         older: found.has_older.then(|| page_link(page + 1)),
+        activitypub: state.federation.as_ref().map(|f| f.ids.actor.clone()),
     }
     .render()
     .map_err(render_failed)?;
@@ -86,10 +87,23 @@ pub async fn note(
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let key = CacheKey::Note(slug.clone());
-    state
-        .serve_cached(&req, key, || render_note(&state, &slug))
-        .await
+    // With federation on, the permalink is also the note's id in the
+    // fediverse, and answers in ActivityPub to those who ask.
+    let mut response = match &state.federation {
+        Some(federation) if super::activitypub::wants_activity(&req) => {
+            super::activitypub::note_object(&state, federation, &req, &slug).await?
+        }
+        _ => {
+            let key = CacheKey::Note(slug.clone());
+            state
+                .serve_cached(&req, key, || render_note(&state, &slug))
+                .await?
+        }
+    };
+    if state.federation.is_some() {
+        super::activitypub::vary_on_accept(&mut response);
+    }
+    Ok(response)
 }
 
 async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, WebError> {
@@ -118,6 +132,7 @@ async fn render_note(state: &AppState, slug: &str) -> Result<Option<Rendered>, W
             .pop()
             .expect("one view for one note"),
         responses: ResponsesView::new(site, &responses),
+        activitypub: state.federation.is_some(),
         unlisted: found.note.visibility == Visibility::Unlisted,
     }
     .render()

@@ -40,6 +40,8 @@ pub struct AppState {
     pub outbound: Outbound,
     /// Turns to decode an uploaded image.
     pub image_work: tokio::sync::Semaphore,
+    /// The site as a fediverse actor, when ACTIVITYPUB_USERNAME is set.
+    pub federation: Option<std::sync::Arc<crate::activitypub::Federation>>,
     /// Webmentions received and sent.
     pub webmention: crate::webmention::Webmention,
     /// Counts the changes of the data seen, from this process or another;
@@ -106,10 +108,20 @@ impl AppState {
             health: HealthState::new(database_probe),
             sign_in,
             image_work: tokio::sync::Semaphore::new(IMAGE_WORKERS),
+            federation: None,
             changes: tokio::sync::watch::Sender::new(0),
             refresh: tokio::sync::Mutex::new(()),
             damage_logged: Mutex::new((0, HashSet::new())),
         }
+    }
+
+    /// The same state, federating as `federation` says.
+    pub fn with_federation(
+        mut self,
+        federation: Option<crate::activitypub::Federation>,
+    ) -> AppState {
+        self.federation = federation.map(std::sync::Arc::new);
+        self
     }
 
     /// Reads the data version now, so a change made by this process shows

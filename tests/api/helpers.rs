@@ -14,7 +14,7 @@ use starpunk::config::Settings;
 use starpunk::domain::NewNote;
 use starpunk::domain::{Note, NoteBody, Slug};
 use starpunk::startup::{Application, open_store};
-use starpunk::store::Store;
+use starpunk::store::{KeyPairPem, PrivateKeyPem, Store};
 use starpunk::web::AppState;
 
 pub struct TestApp {
@@ -44,6 +44,8 @@ pub struct TestAppBuilder {
     vars: HashMap<String, String>,
     configure: Vec<SettingsChange>,
     clock: Option<Arc<ManualClock>>,
+    /// The fediverse key pair the site starts with (none: it makes one).
+    activitypub_key: Option<KeyPairPem>,
 }
 
 type SettingsChange = Box<dyn FnOnce(&mut Settings)>;
@@ -59,6 +61,7 @@ impl TestApp {
             ]),
             configure: Vec::new(),
             clock: None,
+            activitypub_key: None,
         }
     }
 }
@@ -118,6 +121,27 @@ impl TestAppBuilder {
         self.var("WEBMENTION_MODERATION", on)
     }
 
+    /// The site as the fediverse actor `username`, with the test key pair
+    /// in `tests/keys/site.pem` (so no test waits for a key to be made).
+    pub fn activitypub(mut self, username: &str) -> TestAppBuilder {
+        self.activitypub_key = Some(KeyPairPem {
+            private: PrivateKeyPem::new(include_str!("../keys/site.pem").into()),
+            public: include_str!("../keys/site.pub.pem").into(),
+        });
+        self.var("ACTIVITYPUB_USERNAME", username)
+    }
+
+    /// With [`TestAppBuilder::activitypub`]: no key pair given, so the
+    /// site makes its own on its first start.
+    pub fn activitypub_makes_its_key(mut self) -> TestAppBuilder {
+        self.activitypub_key = None;
+        self
+    }
+
+    pub fn activitypub_also_known_as(self, actors: &str) -> TestAppBuilder {
+        self.var("ACTIVITYPUB_ALSO_KNOWN_AS", actors)
+    }
+
     /// For settings no variable sets (limits tests lower, loopback
     /// addresses fake sites listen on).
     pub fn configure(mut self, change: impl FnOnce(&mut Settings) + 'static) -> TestAppBuilder {
@@ -162,6 +186,9 @@ impl TestAppBuilder {
             None => SystemClock::shared(),
         };
         let store = open_store(&settings, clock).await.expect("open store");
+        if let Some(key) = self.activitypub_key {
+            store.keep_activitypub_key(key).await.expect("keep the key");
+        }
         let app = Application::with_listener(settings, store, listener)
             .await
             .expect("build app");

@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0 with a temporary data
 //! folder, driven over HTTP and through the `starpunk` binary.
 
+mod activitypub;
 mod admin;
 mod admin_media;
 mod backup;

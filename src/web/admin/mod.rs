@@ -6,8 +6,10 @@
 
 mod actions;
 mod apps;
+mod blocked;
 mod dashboard;
 mod editor;
+mod followers;
 mod form;
 mod media;
 mod mentions;
@@ -23,8 +25,10 @@ use crate::domain::Note;
 
 pub use actions::{confirm_delete, delete, restore, set_published};
 pub use apps::{apps, revoke_app};
+pub use blocked::{block, blocked, unblock};
 pub use dashboard::dashboard;
 pub use editor::{edit_form, new_form, save_edit, save_new};
+pub use followers::{followers, remove_follower};
 pub use media::{confirm_media_delete, delete_media, media, upload};
 pub use mentions::{distrust, mentions, moderate, sent};
 

@@ -42,6 +42,7 @@ impl ApiError {
             WebError::Forbidden(_) | WebError::SignInRequired { .. } => "forbidden",
             WebError::SignIn { .. } => "access_denied",
             WebError::TooManyRequests | WebError::RateLimited { .. } => "too_many_requests",
+            WebError::Signature(_) => "unauthorized",
             WebError::NoteDamaged | WebError::Internal(_) => "server_error",
             WebError::NotFound
             | WebError::Gone

@@ -64,6 +64,9 @@ pub enum WebError {
         code: &'static str,
         description: String,
     },
+    /// A request from another server without a valid HTTP Signature.
+    #[error(transparent)]
+    Signature(#[from] crate::activitypub::signature::SignatureError),
     #[error("too many attempts")]
     TooManyRequests,
     /// Past a limit on what another site may send; the message says when
@@ -143,6 +146,7 @@ impl WebError {
                 BearerError::InsufficientScope(_) => StatusCode::FORBIDDEN,
                 BearerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             },
+            WebError::Signature(_) => StatusCode::UNAUTHORIZED,
             WebError::TooManyRequests | WebError::RateLimited { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -201,9 +205,10 @@ impl WebError {
             WebError::TooLarge(Oversize::HeaderLine | Oversize::Headers) => "Headers too large",
             WebError::TooLarge(_) => "Request too large",
             WebError::MethodNotAllowed(_) => "Method not allowed",
-            WebError::Forbidden(_) | WebError::SignInRequired { .. } | WebError::Token(_) => {
-                "Not allowed"
-            }
+            WebError::Forbidden(_)
+            | WebError::SignInRequired { .. }
+            | WebError::Token(_)
+            | WebError::Signature(_) => "Not allowed",
             WebError::SignIn { .. } => "Sign-in failed",
             WebError::TooManyRequests => "Too many attempts",
             WebError::RateLimited { .. } => "Too many requests",

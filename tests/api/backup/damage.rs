@@ -117,6 +117,8 @@ fn an_archive_from_an_older_schema_is_migrated_and_a_newer_one_refused() {
                  DROP TRIGGER note_changes_after_delete; DROP TABLE note_changes; \
                  DROP TABLE change_cursors; DROP TABLE responses; DROP TABLE response_changes; \
                  DROP TABLE trusted_hosts; DROP TABLE blocked_domains; \
+                 DROP TABLE activitypub_key; DROP TABLE remote_actors; DROP TABLE followers; \
+                 DROP TABLE federated_notes; DROP TABLE deliveries; DROP TABLE outbox_activities; \
                  DROP INDEX notes_scheduled; ALTER TABLE notes DROP COLUMN visibility; \
                  DROP TABLE webmention_inbox; DROP TABLE webmention_outbox; \
                  DROP TABLE webmention_notes; DROP TABLE link_cites; \
