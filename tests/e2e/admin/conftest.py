@@ -40,10 +40,10 @@ def screenshots(repo):
     return folder
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium over chromedriver, both from Debian. Missing ones
-    fail the test with what to install (`.ci/run` installs them)."""
+def chromium(javascript=True):
+    """Headless Chromium over chromedriver, both from Debian, with its
+    script engine on or off. Missing ones fail the test with what to
+    install (`.ci/run` installs them)."""
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
         pytest.fail(f"{', '.join(missing)} missing: apt-get install chromium chromium-driver",
@@ -56,11 +56,31 @@ def browser():
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--window-size=1280,900", "--lang=en"):
         options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
     # Console messages, to find CSP violations and failed loads.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     driver.set_page_load_timeout(20)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def browser_without_script():
+    """The same browser with JavaScript turned off, as some readers and
+    owners keep it."""
+    driver = chromium(javascript=False)
     try:
         yield driver
     finally:
