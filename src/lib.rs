@@ -7,6 +7,7 @@
 //! anything else.
 
 pub mod activitypub;
+pub mod allocator;
 pub mod cli;
 pub mod clock;
 pub mod config;

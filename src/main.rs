@@ -1,3 +1,4 @@
 fn main() -> std::process::ExitCode {
+    starpunk::allocator::tune();
     starpunk::cli::run()
 }

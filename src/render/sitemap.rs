@@ -1,7 +1,7 @@
 //! `/sitemap.xml` (the sitemaps.org 0.9 protocol) and `/robots.txt`.
 //!
-//! One sitemap file may list at most 50 000 URLs; a site with more gets a
-//! sitemap index at `/sitemap.xml` naming the parts, `/sitemap-1.xml`,
+//! One sitemap file lists at most `SITEMAP_MAX_URLS` (2 000) URLs; a site
+//! with more gets a sitemap index at `/sitemap.xml` naming the parts, `/sitemap-1.xml`,
 //! `/sitemap-2.xml` …, each with up to that many URLs in a fixed order.
 
 use std::fmt::Write;

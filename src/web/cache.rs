@@ -61,13 +61,15 @@ pub enum CacheKey {
 }
 
 impl CacheKey {
-    /// The feeds, the sitemap and robots.txt are few, fetched by machines
-    /// on a schedule, and kept apart from the pages: a crawl through many
-    /// pages must never evict them.
+    /// The feeds, the sitemap (or its index) and robots.txt are few,
+    /// fetched by machines on a schedule, and kept apart from the pages: a
+    /// crawl through many pages must never evict them. A large site's
+    /// sitemap parts are as many as its notes allow, so they are kept with
+    /// the pages, within the same bound.
     fn is_document(&self) -> bool {
         matches!(
             self,
-            CacheKey::Feed(_) | CacheKey::Sitemap | CacheKey::SitemapPart(_) | CacheKey::Robots
+            CacheKey::Feed(_) | CacheKey::Sitemap | CacheKey::Robots
         )
     }
 

@@ -1,4 +1,4 @@
-//! `/sitemap.xml` (and its parts on a site with more than 50 000 URLs) and
+//! `/sitemap.xml` (and its parts on a site with more than 2 000 URLs) and
 //! `/robots.txt`, rendered once per change and served from memory with
 //! the feeds' validators and caching.
 

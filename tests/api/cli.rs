@@ -17,6 +17,13 @@ fn starpunk(vars: &HashMap<String, String>, args: &[&str], input: &str) -> std::
     run_with_input(cli_with(vars).args(args), input)
 }
 
+/// `starpunk note import FOLDER`, which must succeed.
+fn import_folder(vars: &HashMap<String, String>, folder: &std::path::Path) -> std::process::Output {
+    let output = starpunk(vars, &["note", "import", folder.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
 #[test]
 fn note_new_prints_only_the_permalink() {
     let dir = tempfile::tempdir().unwrap();
@@ -259,12 +266,7 @@ fn import_reads_a_folder_with_front_matter() {
     .unwrap();
     std::fs::write(source.path().join("ignored.txt"), "not markdown").unwrap();
     let vars = vars_for(dir.path());
-    let output = starpunk(
-        &vars,
-        &["note", "import", source.path().to_str().unwrap()],
-        "",
-    );
-    assert!(output.status.success(), "{}", stderr(&output));
+    let output = import_folder(&vars, source.path());
     assert!(stderr(&output).contains("imported 4 notes"));
     let list: serde_json::Value = serde_json::from_slice(
         &starpunk(&vars, &["note", "list", "--json", "--drafts"], "").stdout,
@@ -287,6 +289,52 @@ fn import_reads_a_folder_with_front_matter() {
     assert_eq!(trip["published_at"], "2024-05-01T00:00:00Z");
     assert_eq!(trip["file_path"], "2024/05/trip.md");
     assert!(starpunk(&vars, &["check"], "").status.success());
+}
+
+#[test]
+fn import_never_writes_over_a_stray_file_and_names_its_note_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = tempfile::tempdir().unwrap();
+    let stray = dir.path().join("notes/2024/05/trip.md");
+    std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+    std::fs::write(&stray, "Written by hand").unwrap();
+    for (file, text) in [
+        ("a.md", "---\nslug: trip\ndate: 2024-05-01\n---\nOn a trip"),
+        ("b.md", "---\nslug: walk\ndate: 2024-05-02\n---\nOn a walk"),
+    ] {
+        std::fs::write(source.path().join(file), text).unwrap();
+    }
+    let vars = vars_for(dir.path());
+    let output = import_folder(&vars, source.path());
+    assert!(stderr(&output).contains("imported 2 notes"));
+    assert_eq!(std::fs::read_to_string(&stray).unwrap(), "Written by hand");
+    let list: serde_json::Value =
+        serde_json::from_slice(&starpunk(&vars, &["note", "list", "--json"], "").stdout).unwrap();
+    let mut notes: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let (slug, file) = (n["slug"].as_str(), n["file_path"].as_str());
+            (slug.unwrap().to_owned(), file.unwrap().to_owned())
+        })
+        .collect();
+    notes.sort();
+    assert_eq!(
+        notes,
+        [
+            ("trip-2".to_owned(), "2024/05/trip-2.md".to_owned()),
+            ("walk".to_owned(), "2024/05/walk.md".to_owned())
+        ]
+    );
+    let trip = std::fs::read_to_string(dir.path().join("notes/2024/05/trip-2.md")).unwrap();
+    assert_eq!(trip, "On a trip");
+    let leftovers: Vec<_> = std::fs::read_dir(stray.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
 #[test]

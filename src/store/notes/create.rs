@@ -39,6 +39,13 @@ struct Placed {
     published_at: Option<DateTime<Utc>>,
 }
 
+/// Where a new note's file is to go, and its dates.
+struct FilePlan {
+    file_path: String,
+    created_at: DateTime<Utc>,
+    published_at: Option<DateTime<Utc>>,
+}
+
 /// Where a new note goes.
 enum Placement {
     /// Already there (imports only): the note with this id has the same
@@ -48,6 +55,7 @@ enum Placement {
 }
 
 /// How a batch treats notes already in the database.
+#[derive(Clone, Copy)]
 enum Existing<'a> {
     /// A taken slug is simply taken (a new note).
     Skip,
@@ -72,6 +80,7 @@ impl Store {
                 &Planned::default(),
                 Existing::Skip,
                 Durability::Synced,
+                1,
             )
             .await?
         {
@@ -109,26 +118,112 @@ impl Store {
                 taken: taken_slugs(&mut tx, &bases).await?,
                 slugs: HashSet::with_capacity(batch.len()),
             };
+            // Slugs first, then every file in one trip to a blocking
+            // thread: a trip per note cost more than writing the file.
+            let mut chosen = Vec::with_capacity(batch.len());
             for new in batch {
                 let existing = Existing::SameText { matched: &*matched };
-                match self
-                    .place(&mut tx, &new, now, &known, existing, Durability::Deferred)
-                    .await?
-                {
-                    Placement::Present(id) => {
+                match choose_slug(&mut tx, &new, now, &known, existing, 1).await? {
+                    Choice::Present(id) => {
                         matched.insert(id);
                         present.push(id);
                     }
-                    Placement::New(placed) => {
-                        known.slugs.insert(placed.slug.clone());
-                        planned.push((placed, new));
+                    Choice::Free(slug, n) => {
+                        known.slugs.insert(slug.clone());
+                        chosen.push((new, slug, n));
                     }
                 }
             }
+            // The files are written on a blocking thread while their rows
+            // are inserted, in a savepoint: each takes about as long as the
+            // other. The rows are committed only once the files are synced.
+            let placements: Vec<FilePlan> = chosen
+                .iter()
+                .map(|(new, slug, _)| {
+                    let (created_at, published_at) = placement_dates(new, now);
+                    FilePlan {
+                        file_path: NotesDir::relative_path_for(slug, created_at),
+                        created_at,
+                        published_at,
+                    }
+                })
+                .collect();
+            let creating = self.create_files(&chosen, &placements);
+            let rows: Vec<NewRow> = chosen
+                .iter()
+                .zip(&placements)
+                .map(|((new, slug, _), plan)| NewRow {
+                    slug,
+                    file_path: &plan.file_path,
+                    created_at: plan.created_at,
+                    published_at: plan.published_at,
+                    note: new,
+                })
+                .collect();
+            let (inserted, (created, failed)) = tokio::join!(
+                async {
+                    let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                    let notes = insert_notes(&mut savepoint, &rows, now).await?;
+                    Ok::<_, StoreError>((savepoint, notes))
+                },
+                creating
+            );
+            let mut clashed = Vec::new();
+            for (((new, slug, n), plan), file) in chosen.into_iter().zip(placements).zip(created) {
+                match file {
+                    Some(file) => planned.push((
+                        Placed {
+                            slug,
+                            file_path: plan.file_path,
+                            file,
+                            created_at: plan.created_at,
+                            published_at: plan.published_at,
+                        },
+                        new,
+                    )),
+                    None => clashed.push((new, n)),
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let (savepoint, mut notes) = inserted?;
+            if clashed.is_empty() {
+                savepoint.commit().await?;
+            } else {
+                // A file of that name was there already (a stray file,
+                // never overwritten): those notes take the next free name,
+                // one at a time, and the rows are written again.
+                savepoint.rollback().await?;
+                for (new, n) in clashed {
+                    let existing = Existing::SameText { matched: &*matched };
+                    match self
+                        .place(
+                            &mut tx,
+                            &new,
+                            now,
+                            &known,
+                            existing,
+                            Durability::Deferred,
+                            n + 1,
+                        )
+                        .await?
+                    {
+                        Placement::Present(id) => {
+                            matched.insert(id);
+                            present.push(id);
+                        }
+                        Placement::New(placed) => {
+                            known.slugs.insert(placed.slug.clone());
+                            planned.push((placed, new));
+                        }
+                    }
+                }
+                let rows: Vec<NewRow> = planned.iter().map(|(p, new)| p.row(new)).collect();
+                notes = insert_notes(&mut tx, &rows, now).await?;
+            }
             let files = self.files.clone();
             blocking(move || files.sync_all()).await?;
-            let rows: Vec<NewRow> = planned.iter().map(|(p, new)| p.row(new)).collect();
-            let notes = insert_notes(&mut tx, &rows, now).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(notes.into_iter().map(|note| note.id).collect::<Vec<_>>())
         }
@@ -155,9 +250,44 @@ impl Store {
         }
     }
 
-    /// Finds a new note's slug: the first of `slug`, `slug-2`, … that is
-    /// free in the database, in this batch (`planned`) and on disk (its
-    /// file is then created), or (for imports) the same note already there.
+    /// Starts creating the files of `chosen` (notes with their slugs) at
+    /// `placements`' paths, without waiting for the disk. The future gives,
+    /// for each, the file or `None` when the name is taken; on an error,
+    /// the files created before it and the error.
+    fn create_files(
+        &self,
+        chosen: &[(NewNote, Slug, u32)],
+        placements: &[FilePlan],
+    ) -> impl Future<Output = (Vec<Option<CreatedFile>>, Option<StoreError>)> + use<> {
+        let work: Vec<(String, String)> = chosen
+            .iter()
+            .zip(placements)
+            .map(|((new, _, _), plan)| (plan.file_path.clone(), new.body.as_str().to_owned()))
+            .collect();
+        let files = self.files.clone();
+        let creating = tokio::task::spawn_blocking(move || {
+            let mut created = Vec::with_capacity(work.len());
+            for (path, text) in work {
+                match files.create_new(&path, text.as_bytes(), Durability::Deferred) {
+                    Ok(file) => created.push(file),
+                    Err(e) => return (created, Some(e)),
+                }
+            }
+            (created, None)
+        });
+        async move {
+            match creating.await {
+                Ok(done) => done,
+                Err(e) => (Vec::new(), Some(e.into())),
+            }
+        }
+    }
+
+    /// Finds a new note's slug: the first of `slug`, `slug-2`, … from
+    /// number `from` that is free in the database, in this batch
+    /// (`planned`) and on disk (its file is then created), or (for imports)
+    /// the same note already there.
+    #[allow(clippy::too_many_arguments)]
     async fn place(
         &self,
         tx: &mut SqliteConnection,
@@ -166,31 +296,14 @@ impl Store {
         planned: &Planned,
         existing: Existing<'_>,
         durability: Durability,
+        mut from: u32,
     ) -> Result<Placement, StoreError> {
-        let (created_at, published_at) = new.dates(now);
-        let (created_at, published_at) = (to_millis(created_at), published_at.map(to_millis));
-        let base = base_slug(new, now);
-        let hash = new.body.hash();
-        for n in 1..MAX_SLUG_SUFFIX {
-            let slug = numbered(&base, n);
-            let found = match planned.taken.get(slug.as_str()) {
-                Some(known) => known.clone(),
-                None => find_any(tx, slug.as_str())
-                    .await?
-                    .map(|note| (note.id, note.content_hash)),
+        let (created_at, published_at) = placement_dates(new, now);
+        loop {
+            let (slug, n) = match choose_slug(tx, new, now, planned, existing, from).await? {
+                Choice::Present(id) => return Ok(Placement::Present(id)),
+                Choice::Free(slug, n) => (slug, n),
             };
-            if let Some((id, content_hash)) = found {
-                if let Existing::SameText { matched } = existing
-                    && content_hash == hash
-                    && !matched.contains(&id)
-                {
-                    return Ok(Placement::Present(id));
-                }
-                continue;
-            }
-            if planned.slugs.contains(&slug) {
-                continue;
-            }
             let file_path = NotesDir::relative_path_for(&slug, created_at);
             let files = self.files.clone();
             let (path, text) = (file_path.clone(), new.body.as_str().to_owned());
@@ -205,10 +318,8 @@ impl Store {
                     published_at,
                 }));
             }
+            from = n + 1;
         }
-        Err(StoreError::SlugsExhausted {
-            base: base.to_string(),
-        })
     }
 
     /// After the transaction: the twins of a committed batch are no longer
@@ -303,4 +414,58 @@ fn numbered(base: &Slug, n: u32) -> Slug {
     } else {
         base.with_suffix(n)
     }
+}
+
+/// What the database and the batch say of a new note's slug.
+enum Choice {
+    /// (Imports only) the note with this id has the same slug and text.
+    Present(i64),
+    /// The first slug from number `n` that no note has and the batch has
+    /// not given; its file may still be taken.
+    Free(Slug, u32),
+}
+
+/// The first of `slug`, `slug-2`, … from number `from` that is free in the
+/// database and in this batch (`planned`), or (for imports) the same note
+/// already there.
+async fn choose_slug(
+    tx: &mut SqliteConnection,
+    new: &NewNote,
+    now: DateTime<Utc>,
+    planned: &Planned,
+    existing: Existing<'_>,
+    from: u32,
+) -> Result<Choice, StoreError> {
+    let base = base_slug(new, now);
+    let hash = new.body.hash();
+    for n in from..MAX_SLUG_SUFFIX {
+        let slug = numbered(&base, n);
+        let found = match planned.taken.get(slug.as_str()) {
+            Some(known) => known.clone(),
+            None => find_any(tx, slug.as_str())
+                .await?
+                .map(|note| (note.id, note.content_hash)),
+        };
+        if let Some((id, content_hash)) = found {
+            if let Existing::SameText { matched } = existing
+                && content_hash == hash
+                && !matched.contains(&id)
+            {
+                return Ok(Choice::Present(id));
+            }
+            continue;
+        }
+        if !planned.slugs.contains(&slug) {
+            return Ok(Choice::Free(slug, n));
+        }
+    }
+    Err(StoreError::SlugsExhausted {
+        base: base.to_string(),
+    })
+}
+
+/// A new note's creation and publication dates, to the millisecond.
+fn placement_dates(new: &NewNote, now: DateTime<Utc>) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let (created_at, published_at) = new.dates(now);
+    (to_millis(created_at), published_at.map(to_millis))
 }
