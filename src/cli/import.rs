@@ -1,14 +1,15 @@
 //! `starpunk note import DIR`: Markdown files, with or without front
 //! matter, and the media of a `starpunk export`.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::Failure;
 use crate::domain::{NewNote, parse_import_file};
-use crate::store::{EXPORT_MEDIA_FOLDER, ImportOutcome, MediaDir, Store, read_exported_media};
+use crate::store::{
+    EXPORT_MEDIA_FOLDER, ImportOutcome, ImportRun, MediaDir, Store, read_exported_media,
+};
 
 /// Notes written per transaction during an import: the disk is synced
 /// once per batch, and a batch holds a few MB of text.
@@ -94,13 +95,16 @@ pub(super) async fn import_notes(
     notes: Vec<NewNote>,
     progress: &indicatif::ProgressBar,
 ) -> Result<ImportOutcome, Failure> {
-    let mut matched: HashSet<i64> = HashSet::new();
+    let mut run = ImportRun::default();
     let start = progress.position();
     let mut done = ImportOutcome::default();
-    for batch in notes.chunks(IMPORT_BATCH) {
-        let outcome = match store.import_batch(batch.to_vec(), &mut matched).await {
+    let mut notes = notes.into_iter().peekable();
+    while notes.peek().is_some() {
+        let batch: Vec<NewNote> = notes.by_ref().take(IMPORT_BATCH).collect();
+        let outcome = match store.import_batch(batch, &mut run).await {
             Ok(outcome) => outcome,
             Err(e) => {
+                run.finish().await;
                 progress.abandon();
                 if done.imported + done.skipped > 0 {
                     eprintln!(
@@ -118,6 +122,7 @@ pub(super) async fn import_notes(
         done.skipped += outcome.skipped;
         progress.set_position(start + (done.imported + done.skipped) as u64);
     }
+    run.finish().await;
     if done.imported > 0 {
         progress.set_message("indexing");
         store.optimize_search_index().await?;

@@ -134,8 +134,13 @@ pub struct NoteWithBody {
 }
 
 /// The Markdown text of a note: not blank, not too large, no NUL bytes.
+/// Its hash is taken once, when it is checked: a note's text is compared,
+/// stored and indexed by it several times on its way in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NoteBody(String);
+pub struct NoteBody {
+    text: String,
+    hash: String,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NoteBodyError {
@@ -162,16 +167,17 @@ impl NoteBody {
         if text.contains('\0') {
             return Err(NoteBodyError::NotText);
         }
-        Ok(NoteBody(text))
+        let hash = content_hash(text.as_bytes());
+        Ok(NoteBody { text, hash })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// SHA-256 of the text as stored on disk, lowercase hex.
-    pub fn hash(&self) -> String {
-        content_hash(self.0.as_bytes())
+    pub fn hash(&self) -> &str {
+        &self.hash
     }
 }
 

@@ -51,7 +51,7 @@ pub use media_refs::{UNKNOWN_MEDIA_MIN_AGE, UNUSED_MEDIA_GRACE};
 pub use media_transfer::{
     AdoptError, EXPORT_MEDIA_FOLDER, MEDIA_LISTING, media_listing, read_exported_media,
 };
-pub use notes::{DamagedNote, ImportOutcome, NotePage};
+pub use notes::{DamagedNote, ImportOutcome, ImportRun, NotePage};
 pub use probe::{DatabaseProbe, ProbeError};
 pub use responses::{Kept, ResponseCounts};
 pub use search::{IndexState, SearchPage};

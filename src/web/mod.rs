@@ -32,7 +32,7 @@ mod webmention;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlers};
 use actix_web::{Route, guard, web};
 
 use crate::domain::MAX_PHOTOS;
@@ -70,7 +70,11 @@ const CONTENT_SECURITY_POLICY: &str = content_security_policy!("");
 pub const EDITOR_CONTENT_SECURITY_POLICY: &str =
     content_security_policy!("script-src 'self'; connect-src 'self'; ");
 
-/// Every route, for the server and for tests.
+/// Every route, for the server and for tests. Pages and feeds come from
+/// the render cache with their compressed forms made once; the answers
+/// made per request (search, Micropub, the owner's pages) are compressed
+/// as they go out by actix's `Compress` (gzip level 1, Brotli 3: fast
+/// enough for every request).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // The extractors that read a whole body take as much as the routes'
     // limits let through.
@@ -80,7 +84,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/tags", tags::tags))
         .service(readable("/tag/{key}", tags::tag))
         .service(readable("/tag/{key}/feed.{format}", tags::tag_feed))
-        .service(readable("/search", search::search))
+        .service(
+            web::scope("/search")
+                .wrap(Compress::default())
+                .service(readable("", search::search)),
+        )
         .service(readable("/feed", feed::negotiated))
         .service(readable("/feed.xml", feed::rss))
         .service(readable("/feed.atom", feed::atom))
@@ -89,21 +97,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/sitemap-{number:[0-9]+}.xml", sitemap::part))
         .service(readable("/robots.txt", sitemap::robots))
         .service(readable("/health", health::health))
-        .service(page_and_form(
-            "/micropub",
-            Accepts::Uploads {
-                max_files: MAX_PHOTOS,
-            },
-            micropub::get,
-            micropub::post,
-        ))
-        .service(posted(
-            "/micropub/media",
-            Accepts::Uploads {
-                max_files: media::FILES_PER_UPLOAD,
-            },
-            media::upload,
-        ))
+        .service(
+            web::scope("/micropub")
+                .wrap(Compress::default())
+                .service(page_and_form(
+                    "",
+                    Accepts::Uploads {
+                        max_files: MAX_PHOTOS,
+                    },
+                    micropub::get,
+                    micropub::post,
+                ))
+                .service(posted(
+                    "/media",
+                    Accepts::Uploads {
+                        max_files: media::FILES_PER_UPLOAD,
+                    },
+                    media::upload,
+                )),
+        )
         .service(readable("/media/{path:.*}", media::serve))
         .configure(activitypub::routes)
         .service(posted("/webmention", Accepts::Form, webmention::receive))
@@ -121,6 +133,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/admin")
                 .wrap(DefaultHeaders::new().add(session::no_store()))
+                .wrap(Compress::default())
                 .configure(admin_routes),
         )
         .default_service(fn_service(limits::unknown_address));

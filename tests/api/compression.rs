@@ -227,3 +227,45 @@ async fn small_bodies_stay_identity() {
         "only kept as identity, which is refused"
     );
 }
+
+/// Answers made per request are compressed as they go out (actix's
+/// `Compress`), and decode to the bytes an identity request gets.
+#[tokio::test]
+async fn answers_made_per_request_are_compressed_as_they_go_out() {
+    let (app, _) = app_with_notes().await;
+    let search = "/search?q=bicycle";
+    let identity = app.get(search).await.bytes().await.unwrap();
+    assert!(String::from_utf8_lossy(&identity).contains("Tomatoes, beans"));
+    for coding in ["br", "gzip"] {
+        let response = app.get_with(search, &[("accept-encoding", coding)]).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "content-encoding"), coding);
+        assert!(header(&response, "vary").contains("accept-encoding"));
+        let body = response.bytes().await.unwrap();
+        assert!(
+            body.len() < identity.len() / 2,
+            "{coding}: {} bytes",
+            body.len()
+        );
+        assert_eq!(decode(coding, &body), identity, "{coding}");
+    }
+    let refused = app
+        .get_with(search, &[("accept-encoding", "identity;q=0")])
+        .await;
+    assert_eq!(refused.status(), 406);
+
+    let signed = app.sign_in().await;
+    let dashboard = app
+        .client
+        .get(app.url("/admin"))
+        .header(reqwest::header::COOKIE, &signed.cookie)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), 200);
+    assert_eq!(header(&dashboard, "content-encoding"), "gzip");
+    assert!(header(&dashboard, "cache-control").contains("no-store"));
+    let page = decode("gzip", &dashboard.bytes().await.unwrap());
+    assert!(String::from_utf8_lossy(&page).contains("Note 5 about the garden"));
+}

@@ -41,7 +41,7 @@ fn note(text: &str, properties: NoteProperties, tags: &[&str]) -> Note {
         updated_at: at(0),
         published_at: Some(at(0)),
         deleted_at: None,
-        content_hash: NoteBody::parse(text).unwrap().hash(),
+        content_hash: NoteBody::parse(text).unwrap().hash().to_owned(),
         tags: tags.iter().map(|t| Tag::parse(t).unwrap()).collect(),
         properties,
         visibility: Visibility::Public,

@@ -111,7 +111,7 @@ impl Store {
             ))
             .bind(
                 body.as_ref()
-                    .map_or(note.content_hash.clone(), |b| b.hash()),
+                    .map_or(note.content_hash.clone(), |b| b.hash().to_owned()),
             )
             .bind(target.properties.to_json())
             .bind(target.published)

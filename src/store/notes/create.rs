@@ -30,6 +30,32 @@ pub struct ImportOutcome {
     pub skipped: usize,
 }
 
+/// An import under way, batch after batch.
+#[derive(Default)]
+pub struct ImportRun {
+    /// Notes already matched by earlier files of the same import (two
+    /// files with the same text are two notes).
+    matched: HashSet<i64>,
+    /// The removal of the last committed batch's twins, left to run while
+    /// the next batch is written.
+    forgetting: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ImportRun {
+    /// Waits for the last batch's twins to be removed.
+    pub async fn finish(mut self) {
+        self.forgotten().await;
+    }
+
+    async fn forgotten(&mut self) {
+        if let Some(forgetting) = self.forgetting.take()
+            && let Err(e) = forgetting.await
+        {
+            log::error!("could not remove the temporary twins of imported notes: {e}");
+        }
+    }
+}
+
 /// A new note with its slug, dates and file decided.
 struct Placed {
     slug: Slug,
@@ -100,13 +126,14 @@ impl Store {
     /// Imports one batch all or nothing: its files are created (never over
     /// an existing one), the file system synced once, then every row
     /// written in one transaction. On any failure the files it created are
-    /// removed and no row is left. `matched` holds the notes already
-    /// matched by earlier files of the same import.
+    /// removed and no row is left. Once [`ImportRun::finish`] returns, no
+    /// temporary file of the import is left.
     pub async fn import_batch(
         &self,
         batch: Vec<NewNote>,
-        matched: &mut HashSet<i64>,
+        run: &mut ImportRun,
     ) -> Result<ImportOutcome, StoreError> {
+        let matched = &mut run.matched;
         let now = self.now();
         let mut tx = self.write_lock().await?;
         let mut planned: Vec<(Placed, NewNote)> = Vec::with_capacity(batch.len());
@@ -121,9 +148,9 @@ impl Store {
             // Slugs first, then every file in one trip to a blocking
             // thread: a trip per note cost more than writing the file.
             let mut chosen = Vec::with_capacity(batch.len());
-            for new in batch {
+            for (new, base) in batch.into_iter().zip(&bases) {
                 let existing = Existing::SameText { matched: &*matched };
-                match choose_slug(&mut tx, &new, now, &known, existing, 1).await? {
+                match choose_slug(&mut tx, &new, base, &known, existing, 1).await? {
                     Choice::Present(id) => {
                         matched.insert(id);
                         present.push(id);
@@ -221,27 +248,35 @@ impl Store {
                 }
                 let rows: Vec<NewRow> = planned.iter().map(|(p, new)| p.row(new)).collect();
                 notes = insert_notes(&mut tx, &rows, now).await?;
+                let files = self.files.clone();
+                blocking(move || files.sync_all()).await?;
             }
-            let files = self.files.clone();
-            blocking(move || files.sync_all()).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(notes.into_iter().map(|note| note.id).collect::<Vec<_>>())
         }
         .await;
         let imported = planned.len();
-        let files = planned.into_iter().map(|(placed, _)| placed.file).collect();
-        self.settle(files, written.is_ok()).await;
+        let files: Vec<CreatedFile> = planned.into_iter().map(|(placed, _)| placed.file).collect();
         match written {
             Ok(new_ids) => {
                 // A later file with the same text as one just imported is
                 // another note, not a copy to skip.
                 matched.extend(new_ids);
+                // The twins are removed while the next batch is written.
+                run.forgotten().await;
+                let notes_dir = self.files.clone();
+                run.forgetting = Some(tokio::task::spawn_blocking(move || {
+                    for file in &files {
+                        notes_dir.forget_twin(file);
+                    }
+                }));
                 Ok(ImportOutcome {
                     imported,
                     skipped: present.len(),
                 })
             }
             Err(e) => {
+                self.settle(files, false).await;
                 for id in present {
                     matched.remove(&id);
                 }
@@ -251,9 +286,9 @@ impl Store {
     }
 
     /// Starts creating the files of `chosen` (notes with their slugs) at
-    /// `placements`' paths, without waiting for the disk. The future gives,
-    /// for each, the file or `None` when the name is taken; on an error,
-    /// the files created before it and the error.
+    /// `placements`' paths, then syncing them, without waiting for the
+    /// disk. The future gives, for each, the file or `None` when the name
+    /// is taken; on an error, the files created before it and the error.
     fn create_files(
         &self,
         chosen: &[(NewNote, Slug, u32)],
@@ -273,7 +308,9 @@ impl Store {
                     Err(e) => return (created, Some(e)),
                 }
             }
-            (created, None)
+            // Synced here, while the rows may still be going in.
+            let synced = files.sync_all().err();
+            (created, synced)
         });
         async move {
             match creating.await {
@@ -299,8 +336,9 @@ impl Store {
         mut from: u32,
     ) -> Result<Placement, StoreError> {
         let (created_at, published_at) = placement_dates(new, now);
+        let base = base_slug(new, now);
         loop {
-            let (slug, n) = match choose_slug(tx, new, now, planned, existing, from).await? {
+            let (slug, n) = match choose_slug(tx, new, &base, planned, existing, from).await? {
                 Choice::Present(id) => return Ok(Placement::Present(id)),
                 Choice::Free(slug, n) => (slug, n),
             };
@@ -425,21 +463,20 @@ enum Choice {
     Free(Slug, u32),
 }
 
-/// The first of `slug`, `slug-2`, … from number `from` that is free in the
+/// The first of `base`, `base-2`, … from number `from` that is free in the
 /// database and in this batch (`planned`), or (for imports) the same note
 /// already there.
 async fn choose_slug(
     tx: &mut SqliteConnection,
     new: &NewNote,
-    now: DateTime<Utc>,
+    base: &Slug,
     planned: &Planned,
     existing: Existing<'_>,
     from: u32,
 ) -> Result<Choice, StoreError> {
-    let base = base_slug(new, now);
     let hash = new.body.hash();
     for n in from..MAX_SLUG_SUFFIX {
-        let slug = numbered(&base, n);
+        let slug = numbered(base, n);
         let found = match planned.taken.get(slug.as_str()) {
             Some(known) => known.clone(),
             None => find_any(tx, slug.as_str())
@@ -469,3 +506,6 @@ fn placement_dates(new: &NewNote, now: DateTime<Utc>) -> (DateTime<Utc>, Option<
     let (created_at, published_at) = new.dates(now);
     (to_millis(created_at), published_at.map(to_millis))
 }
+
+#[cfg(test)]
+mod tests;

@@ -51,7 +51,7 @@ pub(super) async fn insert_notes(
                 updated_at: row.note.updated_at.map_or(now, to_millis),
                 published_at: row.published_at,
                 deleted_at: row.note.deleted_at.map(to_millis),
-                content_hash: row.note.body.hash(),
+                content_hash: row.note.body.hash().to_owned(),
                 tags: row.note.tags.clone(),
                 properties: row.note.properties.clone(),
                 visibility: row.note.visibility,

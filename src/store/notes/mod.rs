@@ -12,7 +12,7 @@ mod delete;
 mod insert;
 mod schedule;
 
-pub use create::ImportOutcome;
+pub use create::{ImportOutcome, ImportRun};
 pub(super) use insert::{ROWS_PER_STATEMENT, missing};
 
 use chrono::{DateTime, SecondsFormat, Utc};
