@@ -497,10 +497,9 @@ class DatasetRun:
         also report the server's own time (its `Server-Timing` header), which
         the target is about; client time adds the connection and Python."""
         results = {}
-        # Search answers are compressed as they go out (actix's Compress):
-        # the same search asked for in Brotli and gzip shows what that costs.
+        # Search answers are compressed in gzip as they go out: the same
+        # search asked for in gzip shows what that costs.
         for name, path, coding in (("search", SEARCH_PATH, None),
-                                   ("search, br", SEARCH_PATH, "br"),
                                    ("search, gzip", SEARCH_PATH, "gzip"),
                                    ("search, two words", SEARCH_TWO_WORDS_PATH, None),
                                    ("tag page", TAG_PATH, None)):

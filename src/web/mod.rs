@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod cache;
 mod compress;
+mod compress_as_sent;
 mod conditional;
 mod connection;
 mod encoding;
@@ -32,10 +33,11 @@ mod webmention;
 
 use actix_web::dev::{HttpServiceFactory, fn_service};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{Compress, DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{Route, guard, web};
 
 use crate::domain::MAX_PHOTOS;
+use compress_as_sent::compress_as_sent;
 use limits::{Accepts, FORM_LIMIT, Limits};
 
 pub use cache::{CacheKey, Observed, RenderCache, Rendered};
@@ -73,8 +75,7 @@ pub const EDITOR_CONTENT_SECURITY_POLICY: &str =
 /// Every route, for the server and for tests. Pages and feeds come from
 /// the render cache with their compressed forms made once; the answers
 /// made per request (search, Micropub, the owner's pages) are compressed
-/// as they go out by actix's `Compress` (gzip level 1, Brotli 3: fast
-/// enough for every request).
+/// as they go out ([`compress_as_sent`]).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // The extractors that read a whole body take as much as the routes'
     // limits let through.
@@ -86,7 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/tag/{key}/feed.{format}", tags::tag_feed))
         .service(
             web::scope("/search")
-                .wrap(Compress::default())
+                .wrap(from_fn(compress_as_sent))
                 .service(readable("", search::search)),
         )
         .service(readable("/feed", feed::negotiated))
@@ -99,7 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readable("/health", health::health))
         .service(
             web::scope("/micropub")
-                .wrap(Compress::default())
+                .wrap(from_fn(compress_as_sent))
                 .service(page_and_form(
                     "",
                     Accepts::Uploads {
@@ -133,7 +134,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/admin")
                 .wrap(DefaultHeaders::new().add(session::no_store()))
-                .wrap(Compress::default())
+                .wrap(from_fn(compress_as_sent))
                 .configure(admin_routes),
         )
         .default_service(fn_service(limits::unknown_address));
