@@ -11,40 +11,26 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::{Error, HttpResponse};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
 
 use super::compress::MIN_COMPRESSED_BYTES;
-use super::encoding::{Coding, preferred};
+use super::encoding::{Coding, NoAcceptableCoding, preferred};
 
 /// What this middleware can send.
 const OFFERED: [Coding; 2] = [Coding::Gzip, Coding::Identity];
-
-/// No coding of the answer is acceptable to the client, identity included
-/// (RFC 9110 §12.5.3): refused before the request is handled, so a form
-/// is not acted on when its answer cannot be sent.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "This address is only served in the codings gzip and identity, and the request's \
-     Accept-Encoding refuses both."
-)]
-struct NoAcceptableCoding;
-
-impl ResponseError for NoAcceptableCoding {
-    fn status_code(&self) -> StatusCode {
-        StatusCode::NOT_ACCEPTABLE
-    }
-}
 
 /// The middleware (`actix_web::middleware::from_fn(compress_as_sent)`).
 pub async fn compress_as_sent(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    // Refused before the request is handled, so a form is not acted on
+    // when its answer cannot be sent.
     let Some(coding) = preferred(req.headers(), &OFFERED) else {
-        let refused = HttpResponse::from_error(NoAcceptableCoding);
+        let refused = HttpResponse::from_error(NoAcceptableCoding(OFFERED.to_vec()));
         return Ok(req.into_response(refused).map_into_boxed_body());
     };
     let response = next.call(req).await?;

@@ -25,11 +25,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
 use super::compress::{self, MIN_COMPRESSED_BYTES};
-use super::encoding::{self, Coding};
+use super::encoding::{self, Coding, NoAcceptableCoding};
 use crate::domain::content_hash;
 
 /// A rendered response body, in each coding it is kept in, with the
@@ -67,21 +67,6 @@ struct Encoded {
     coding: Coding,
     body: Bytes,
     etag: HeaderValue,
-}
-
-/// No coding of the body is acceptable to the client, identity included
-/// (RFC 9110 §12.5.3).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "This address is only served in the codings br, gzip and identity, and the request's \
-     Accept-Encoding refuses all of them."
-)]
-pub struct NoAcceptableCoding;
-
-impl ResponseError for NoAcceptableCoding {
-    fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::NOT_ACCEPTABLE
-    }
 }
 
 impl Cached {
@@ -183,7 +168,7 @@ impl Cached {
         now: DateTime<Utc>,
     ) -> HttpResponse {
         let Some(chosen) = encoding::preferred(req.headers(), &self.codings) else {
-            let mut response = HttpResponse::from_error(NoAcceptableCoding);
+            let mut response = HttpResponse::from_error(NoAcceptableCoding(self.codings.clone()));
             response.headers_mut().insert(header::VARY, vary());
             return response;
         };

@@ -40,6 +40,22 @@ impl Coding {
     }
 }
 
+/// No coding the body is kept in (the list) is acceptable to the client,
+/// identity included (RFC 9110 §12.5.3): 406.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "This address is only served in the codings {}, and the request's Accept-Encoding \
+     refuses all of them.",
+    .0.iter().map(|c| c.token()).collect::<Vec<_>>().join(", ")
+)]
+pub struct NoAcceptableCoding(pub Vec<Coding>);
+
+impl actix_web::ResponseError for NoAcceptableCoding {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::NOT_ACCEPTABLE
+    }
+}
+
 /// Of `available` (in order of preference), the coding the request
 /// accepts with the highest weight; `None` when it accepts none of them.
 pub fn preferred(headers: &HeaderMap, available: &[Coding]) -> Option<Coding> {
