@@ -190,6 +190,12 @@ class DatasetRun:
 
     def import_notes(self, folder):
         self.ctx.log("importing %d notes" % self.notes)
+        # The import syncs its file system (syncfs) before each batch's
+        # commit, which also writes out whatever else is pending there (the
+        # build, the previous dataset's files): that is flushed first, so
+        # the import is timed on its own writes.
+        os.sync()
+        self.ctx.guard.wait_for_quiet()
         start = time.monotonic()
         done = self.app_command("note", "import", folder)
         seconds = time.monotonic() - start
@@ -262,6 +268,7 @@ class DatasetRun:
         if not self.etags["app"]:
             raise servers.Failure("app: /feed.xml has no ETag")
         self.idle_kib = servers.memory_kib(self.app.pid, "VmRSS")
+        self.idle_anon_kib = servers.memory_kib(self.app.pid, "RssAnon")
         self.out("first requests (uncached, rendered then kept): " + ", ".join(first))
         self.out("bodies: %s; note /note/%s; app feed ETag %s"
                  % (", ".join("%s %d bytes" % (e, n) for e, n in sizes.items()), self.slug,
@@ -390,6 +397,7 @@ class DatasetRun:
         self.ctx.log("%d notes: crawling every page" % self.notes)
         done = crawl.crawl(self.ports["app"])
         self.crawled_kib = servers.memory_kib(self.app.pid, "VmRSS")
+        self.crawled_anon_kib = servers.memory_kib(self.app.pid, "RssAnon")
         self.out("crawl: %d requests in %.1f s (%d sitemap URLs, %d home pages, %d tags; %d answers "
                  "compressed); app VmRSS after it %.1f MiB, peak so far %.1f MiB"
                  % (done["requests"], done["seconds"], done["sitemap_urls"], done["home_pages"],
@@ -579,9 +587,12 @@ class DatasetRun:
 
     def record_memory(self, sampled):
         nginx_hwm = sum(servers.memory_kib(p, "VmHWM") or 0 for p in [self.nginx.pid] + self.nginx_workers)
+        sampled_rss, sampled_anon = sampled
         self.data.memory = {"app_hwm_kib": servers.memory_kib(self.app.pid, "VmHWM"),
-                            "app_sampled_kib": sampled, "app_idle_kib": self.idle_kib,
+                            "app_sampled_kib": sampled_rss, "app_sampled_anon_kib": sampled_anon,
+                            "app_idle_kib": self.idle_kib, "app_idle_anon_kib": self.idle_anon_kib,
                             "app_crawled_kib": self.crawled_kib,
+                            "app_crawled_anon_kib": self.crawled_anon_kib,
                             "ceiling_hwm_kib": servers.memory_kib(self.ceiling.pid, "VmHWM"),
                             "nginx_hwm_kib": nginx_hwm}
 

@@ -156,7 +156,9 @@ class QuietGuard:
 
 
 class RssSampler:
-    """Samples a process's VmRSS twice a second, in a thread."""
+    """Samples a process's VmRSS and its anonymous part (RssAnon: the
+    process's own data, where the rest is mapped files such as its code)
+    twice a second, in a thread."""
 
     def __init__(self, pid, interval=0.5):
         self.pid = pid
@@ -167,16 +169,18 @@ class RssSampler:
 
     def _run(self, interval):
         while not self._stop.is_set():
-            kib = servers.memory_kib(self.pid, "VmRSS")
-            if kib is None:
+            rss, anon = (servers.memory_kib(self.pid, field) for field in ("VmRSS", "RssAnon"))
+            if rss is None or anon is None:
                 return
-            self.samples.append(kib)
+            self.samples.append((rss, anon))
             self._stop.wait(interval)
 
     def stop(self):
+        """The highest VmRSS and the highest RssAnon seen, in KiB."""
         self._stop.set()
         self._thread.join()
-        return max(self.samples, default=0)
+        return (max((rss for rss, _ in self.samples), default=0),
+                max((anon for _, anon in self.samples), default=0))
 
 
 def median(values):

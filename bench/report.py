@@ -198,10 +198,16 @@ class Dataset:
 
     def memory_lines(self, workers):
         m = self.memory
+        def anon(key):
+            return " (anonymous %.1f)" % mib(m[key]) if m.get(key) else ""
         return ["Memory, %d notes: app peak RSS (VmHWM) %.1f MiB; highest sampled VmRSS under load "
-                "%.1f MiB; after start-up and first requests %.1f MiB"
-                % (self.notes, mib(m["app_hwm_kib"]), mib(m["app_sampled_kib"]), mib(m["app_idle_kib"]))
-                + ("; after the crawl %.1f MiB" % mib(m["app_crawled_kib"]) if m.get("app_crawled_kib") else ""),
+                "%.1f MiB%s; after start-up and first requests %.1f MiB%s"
+                % (self.notes, mib(m["app_hwm_kib"]), mib(m["app_sampled_kib"]), anon("app_sampled_anon_kib"),
+                   mib(m["app_idle_kib"]), anon("app_idle_anon_kib"))
+                + ("; after the crawl %.1f MiB%s" % (mib(m["app_crawled_kib"]), anon("app_crawled_anon_kib"))
+                   if m.get("app_crawled_kib") else ""),
+                "        anonymous: the server's own data (heap, stacks); the rest of its RSS is mapped "
+                "files (its code and libc's), clean and shared",
                 "        ceiling peak RSS %.1f MiB; nginx master + %d workers peak RSS %.1f MiB"
                 % (mib(m["ceiling_hwm_kib"]), workers, mib(m["nginx_hwm_kib"]))]
 

@@ -17,7 +17,9 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::maintenance;
 use crate::store::backup::DataLock;
-use crate::store::{DatabaseProbe, NotesDir, Store, StoreError, connect, ensure_dir, migrate};
+use crate::store::{
+    DatabaseProbe, NotesDir, PageCache, Store, StoreError, connect, ensure_dir, migrate,
+};
 use crate::web::{
     AppState, SignInServices, TimedStream, error_pages, observe, routes, security_headers,
     time_heads, webmention_link,
@@ -68,10 +70,20 @@ const MAX_CONNECTIONS_PER_WORKER: usize = 256;
 /// Opens the data folders and the database and applies migrations: what
 /// every command that touches notes needs first.
 pub async fn open_store(settings: &Settings, clock: SharedClock) -> Result<Store, StoreError> {
+    open_store_with(settings, clock, PageCache::Small).await
+}
+
+/// [`open_store`] with the page cache a command needs: [`PageCache::Bulk`]
+/// for the imports.
+pub async fn open_store_with(
+    settings: &Settings,
+    clock: SharedClock,
+    cache: PageCache,
+) -> Result<Store, StoreError> {
     ensure_dir(&settings.data_path)?;
     ensure_dir(&settings.notes_path)?;
     let max_connections = u32::try_from(settings.workers.clamp(2, 16)).expect("small number");
-    let pool = connect(&settings.database_path, max_connections).await?;
+    let pool = connect(&settings.database_path, max_connections, cache).await?;
     migrate(&pool, &settings.database_path).await?;
     Ok(Store::new(pool, NotesDir::new(&settings.notes_path), clock))
 }

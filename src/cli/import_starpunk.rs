@@ -11,8 +11,8 @@ use super::import::import_notes;
 use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::{MAX_PHOTOS, NewNote, NoteBody, NoteProperties, Photo, Slug, Tag, Visibility};
-use crate::startup::open_store;
-use crate::store::{AdoptError, MediaDir, OldExtras, OldNote, OldSite, Store, old_time};
+use crate::startup::open_store_with;
+use crate::store::{AdoptError, MediaDir, OldExtras, OldNote, OldSite, PageCache, Store, old_time};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportStarpunkArgs {
@@ -32,7 +32,7 @@ pub async fn import_starpunk(args: ImportStarpunkArgs, settings: Settings) -> Re
     let old = OldSite::new(&args.path);
     let rows = old.notes().await?;
     let extras = old.extras().await?;
-    let store = open_store(&settings, SystemClock::shared()).await?;
+    let store = open_store_with(&settings, SystemClock::shared(), PageCache::Bulk).await?;
     let mut moved = MovedMedia::default();
 
     let mut skipped = Vec::new();

@@ -13,8 +13,8 @@ use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::domain::{NewNote, Note, NoteBody, NoteEdit, Slug, Tag, Visibility};
 use crate::render::markdown;
-use crate::startup::open_store;
-use crate::store::{MediaDir, Store, StoreError};
+use crate::startup::open_store_with;
+use crate::store::{MediaDir, PageCache, Store, StoreError};
 
 #[derive(Debug, Subcommand)]
 pub enum NoteCommand {
@@ -133,7 +133,11 @@ pub enum TagChange {
 }
 
 pub async fn run(command: NoteCommand, settings: Settings) -> Result<(), Failure> {
-    let store = open_store(&settings, SystemClock::shared()).await?;
+    let cache = match command {
+        NoteCommand::Import { .. } => PageCache::Bulk,
+        _ => PageCache::Small,
+    };
+    let store = open_store_with(&settings, SystemClock::shared(), cache).await?;
     match command {
         NoteCommand::New {
             draft,

@@ -203,7 +203,9 @@ mod tests {
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let pool = super::super::connect(&path, 2).await.unwrap();
+        let pool = super::super::connect(&path, 2, super::super::PageCache::Small)
+            .await
+            .unwrap();
         super::super::migrate(&pool, &path).await.unwrap();
         let store = Store::new(
             pool,

@@ -34,7 +34,8 @@ pub use auth_codes::{AuthorizationCode, CODE_LIFETIME, CodeRefusal};
 pub use changes::NoteChange;
 pub use check::{Problem, Report};
 pub use database::{
-    DataVersion, SiteState, connect, ensure_dir, knows_migration, latest_schema_version, migrate,
+    DataVersion, PageCache, SiteState, connect, ensure_dir, knows_migration, latest_schema_version,
+    migrate,
 };
 pub use debris::Repair;
 pub use export::{ExportDir, Written, export_stem, export_text};

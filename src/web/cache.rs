@@ -111,16 +111,24 @@ pub struct Rendered {
 
 impl Rendered {
     pub fn new(
-        body: impl Into<Bytes>,
+        body: impl Into<Vec<u8>>,
         modified: DateTime<Utc>,
         content_type: &'static str,
     ) -> Rendered {
         Rendered {
-            body: body.into(),
+            body: exact(body.into()),
             modified,
             content_type,
         }
     }
+}
+
+/// `body` in an allocation of its own size. A body is kept for as long as
+/// it is current, and one rendered into a growing buffer ends with up to
+/// twice the room it needs, room the cache's byte budget would not count.
+pub fn exact(mut body: Vec<u8>) -> Bytes {
+    body.shrink_to_fit();
+    Bytes::from(body)
 }
 
 impl AppState {

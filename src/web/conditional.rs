@@ -135,7 +135,7 @@ impl Cached {
             if body.len() < identity.body.len() {
                 forms.push(Encoded {
                     coding,
-                    body: body.into(),
+                    body: super::cache::exact(body),
                     etag: entity_tag(hash, suffix),
                 });
             }

@@ -28,7 +28,7 @@ use super::output::{Destination, WorkFolder, place, remove_abandoned};
 use super::snapshot::{ArchiveFile, Owner, Snapshot, take_snapshot};
 use super::{BackupError, Progress, blocking};
 use crate::domain::content_hash;
-use crate::store::{MediaDir, NotesDir, connect};
+use crate::store::{MediaDir, NotesDir, PageCache, connect};
 
 /// Copies taken at most: one while writers go on, then one holding them off.
 const ATTEMPTS: u32 = 2;
@@ -72,7 +72,7 @@ pub async fn create(
     remove_abandoned(&folder)?;
     let work = WorkFolder::new(&folder)?;
 
-    let live = connect(&sources.database, 1).await?;
+    let live = connect(&sources.database, 1, PageCache::Small).await?;
     let written = write_consistent(sources, &live, &work, now, progress).await;
     live.close().await;
     let (manifest, attempts) = written?;

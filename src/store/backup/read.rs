@@ -20,7 +20,7 @@ use super::manifest::{
 };
 use super::{BackupError, Progress, blocking};
 use crate::store::{
-    MediaDir, NotesDir, Store, connect, knows_migration, latest_schema_version, migrate,
+    MediaDir, NotesDir, PageCache, Store, connect, knows_migration, latest_schema_version, migrate,
 };
 
 /// A manifest larger than this is not one StarPunk wrote (a million notes
@@ -221,7 +221,7 @@ pub(super) async fn check_copy(
     manifest: &Manifest,
 ) -> Result<usize, BackupError> {
     let database = dir.join(DATABASE_MEMBER);
-    let pool = connect(&database, 1).await.map_err(|e| {
+    let pool = connect(&database, 1, PageCache::Small).await.map_err(|e| {
         BackupError::damaged(archive, format!("its database cannot be opened ({e})"))
     })?;
     let checked = check_open_copy(archive, &pool, dir, manifest).await;

@@ -17,7 +17,7 @@ use super::lock::DataLock;
 use super::manifest::{DATABASE_MEMBER, MEDIA_FOLDER, Manifest, NOTES_FOLDER};
 use super::read::{check_copy, extract, missing_media};
 use super::{BackupError, Progress, sync_folder};
-use crate::store::{Store, connect, ensure_dir, latest_schema_version, migrate};
+use crate::store::{PageCache, Store, connect, ensure_dir, latest_schema_version, migrate};
 
 /// A database's companion files, moved with it.
 const DATABASE_SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
@@ -199,7 +199,7 @@ impl Swap {
 
 /// Opens the restored data where it now lives and checks it.
 async fn check_restored(target: &Sources) -> Result<usize, BackupError> {
-    let pool = connect(&target.database, 1).await?;
+    let pool = connect(&target.database, 1, PageCache::Small).await?;
     let store = Store::new(
         pool.clone(),
         target.notes.clone(),
