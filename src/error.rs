@@ -25,7 +25,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut source = e.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();
-        // Some errors end their message with their source's (ureq, sqlx,
+        // Some errors end their message with their source's (sqlx,
         // `#[error("… {0}")]` on a `#[from]` field); adding the source
         // again would say the same thing twice.
         if !text.ends_with(&cause_text) {

@@ -251,22 +251,36 @@ fn serve(settings: Settings) -> Result<(), Failure> {
 }
 
 fn healthcheck(url: &str) -> ExitCode {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(3)))
-        .http_status_as_error(false)
+    let asked = async {
+        // Straight to the server: a proxy from the environment (HTTP_PROXY)
+        // is for the site's own requests to other sites.
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .no_proxy()
+            .build()?;
+        let response = client.get(url).send().await?;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        Ok::<_, reqwest::Error>((status, body))
+    };
+    let answer = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-        .into();
-    match agent.get(url).call() {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            let body = response.body_mut().read_to_string().unwrap_or_default();
-            if status == 200 {
-                println!("healthy: {url}");
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("unhealthy: {url} answered {status}: {}", body.trim());
-                ExitCode::from(1)
-            }
+    {
+        Ok(runtime) => runtime.block_on(asked),
+        Err(e) => {
+            eprintln!("unhealthy: cannot start the check: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match answer {
+        Ok((200, _)) => {
+            println!("healthy: {url}");
+            ExitCode::SUCCESS
+        }
+        Ok((status, body)) => {
+            eprintln!("unhealthy: {url} answered {status}: {}", body.trim());
+            ExitCode::from(1)
         }
         Err(e) => {
             eprintln!("unhealthy: cannot reach {url}: {}", error_chain(&e));
